@@ -1,0 +1,84 @@
+//! User actions: everything a visitor or a script can do to the world. A world is its seed plus the list
+//! of timed actions, which is what a replay (or a shared link) needs.
+
+use crate::sim::World;
+use crate::trace::Event;
+
+/// One user action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Kill { member: String },
+    Restart { member: String },
+    /// Cut links between the named groups.
+    Partition { groups: Vec<Vec<String>> },
+    Heal,
+    /// Run an etcdctl command line (with or without the leading `etcdctl`), optionally with stdin.
+    Etcdctl { line: String, stdin: Option<String> },
+}
+
+/// An action and the simulated time it was applied at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedAction {
+    pub at_ms: u64,
+    pub action: Action,
+}
+
+/// What an action printed, like a process: stdout, stderr and exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+impl Outcome {
+    pub fn error(msg: impl Into<String>, exit_code: i32) -> Outcome {
+        Outcome { stdout: String::new(), stderr: format!("Error: {}\n", msg.into()), exit_code }
+    }
+}
+
+/// Carries out an action (the world has already recorded it).
+pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
+    match action {
+        Action::Kill { member } => with_member(world, &member, World::kill),
+        Action::Restart { member } => with_member(world, &member, World::restart),
+        Action::Partition { groups } => {
+            let mut idx = Vec::new();
+            for g in &groups {
+                let mut ids = Vec::new();
+                for name in g {
+                    match world.member_index(name) {
+                        Some(i) => ids.push(i),
+                        None => return unknown_member(name),
+                    }
+                }
+                idx.push(ids);
+            }
+            world.partition(&idx);
+            Outcome::default()
+        }
+        Action::Heal => {
+            world.heal();
+            Outcome::default()
+        }
+        Action::Etcdctl { line, stdin } => {
+            let out = crate::ctl::run_line(world, &line, stdin.as_deref());
+            world.note(Event::Etcdctl { line, exit_code: out.exit_code });
+            out
+        }
+    }
+}
+
+fn with_member(world: &mut World, name: &str, f: fn(&mut World, usize)) -> Outcome {
+    match world.member_index(name) {
+        Some(i) => {
+            f(world, i);
+            Outcome::default()
+        }
+        None => unknown_member(name),
+    }
+}
+
+fn unknown_member(name: &str) -> Outcome {
+    Outcome::error(format!("no member named {name:?}"), 1)
+}

@@ -1,0 +1,119 @@
+//! `etcdplay`: the playground's console in a terminal.
+//!
+//! - `etcdplay [--seed N] [--members 3|5]`: an interactive etcdctl console over a simulated cluster.
+//! - `etcdplay script FILE`: runs a scenario script and prints its transcript.
+//! - `etcdplay golden DIR [--out FILE] [--help-out FILE]`: replays an etcdctl reference directory.
+
+use etcdplay_core::{golden, script, Action, World, WorldConfig};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+struct Opts {
+    seed: u64,
+    members: usize,
+    out: Option<String>,
+    help_out: Option<String>,
+    positional: Vec<String>,
+}
+
+fn parse_opts(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts { seed: 1, members: 3, out: None, help_out: None, positional: Vec::new() };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--seed" => o.seed = value("--seed")?.parse().map_err(|_| "--seed takes a number")?,
+            "--members" => o.members = value("--members")?.parse().map_err(|_| "--members takes a number")?,
+            "--out" => o.out = Some(value("--out")?),
+            "--help-out" => o.help_out = Some(value("--help-out")?),
+            _ => o.positional.push(a.clone()),
+        }
+    }
+    if !(1..=7).contains(&o.members) {
+        return Err("--members must be between 1 and 7".into());
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match parse_opts(&args) {
+        Ok(o) => o,
+        Err(e) => return fail(&e),
+    };
+    let result = match opts.positional.first().map(String::as_str) {
+        None => repl(&opts),
+        Some("script") => run_script(&opts),
+        Some("golden") => run_golden(&opts),
+        Some(other) => Err(format!("unknown command {other:?}; usage: etcdplay [script FILE | golden DIR] [--seed N] [--members N]")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("etcdplay: {msg}");
+    ExitCode::from(2)
+}
+
+fn repl(opts: &Opts) -> Result<(), String> {
+    let mut world = World::new(WorldConfig::demo(opts.members, opts.seed));
+    world.wait_for_leader(script::WAIT_LEADER_LIMIT_MS);
+    println!("etcdplay: {} members, seed {}. Type etcdctl commands (put foo bar, get foo, member list),", opts.members, opts.seed);
+    println!("or @kill NAME, @restart NAME, @partition A | B C, @heal, @advance 5s, @wait-leader. Ctrl-D quits.");
+    let stdin = std::io::stdin();
+    loop {
+        print!("etcdctl> ");
+        std::io::stdout().flush().map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            println!();
+            return Ok(());
+        }
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let text = if line.starts_with('@') || line.starts_with('#') {
+            script::run(&mut world, line).unwrap_or_else(|e| format!("error: {}\n", e.msg))
+        } else {
+            let o = world.apply(Action::Etcdctl { line: line.to_string(), stdin: None });
+            format!("{}{}", o.stdout, o.stderr)
+        };
+        print!("{}", text.strip_prefix(&format!("$ {line}\n")).unwrap_or(&text));
+    }
+}
+
+fn run_script(opts: &Opts) -> Result<(), String> {
+    let file = opts.positional.get(1).ok_or("usage: etcdplay script FILE")?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let mut world = World::new(WorldConfig::demo(opts.members, opts.seed));
+    let out = script::run(&mut world, &text).map_err(|e| format!("{file}:{}: {}", e.line, e.msg))?;
+    print!("{out}");
+    Ok(())
+}
+
+fn run_golden(opts: &Opts) -> Result<(), String> {
+    let dir = opts.positional.get(1).ok_or("usage: etcdplay golden DIR [--out FILE] [--help-out FILE]")?;
+    let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).map_err(|e| format!("{dir}/{name}: {e}"));
+    let lines = golden::replay(&read("cluster.json")?, &read("cases.jsonl")?, opts.seed).map_err(|e| e.0)?;
+    write_lines(opts.out.as_deref(), &lines)?;
+    if let Some(path) = &opts.help_out {
+        let help = golden::replay_help(&read("help.jsonl")?, opts.seed).map_err(|e| e.0)?;
+        write_lines(Some(path), &help)?;
+    }
+    Ok(())
+}
+
+fn write_lines(path: Option<&str>, lines: &[String]) -> Result<(), String> {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|e| format!("{p}: {e}")),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Cluster commands: `member list` and `endpoint status`, answered by members from their local state
+//! (neither goes through Raft in etcd 3.4, so both work without quorum).
+
+use super::client::{Ctx, Format};
+use super::command::CtlError;
+use super::exit;
+use super::json::{self, Obj};
+use super::table;
+use crate::cluster::Member;
+use crate::server::api::ResponseHeader;
+use crate::trace::Role;
+
+pub const MEMBER_LIST_LONG: &str = "When --write-out is set to simple, this command prints out comma-separated member lists for each endpoint.
+The items in the lists are ID, Status, Name, Peer Addrs, Client Addrs, Is Learner.
+";
+
+pub const ENDPOINT_STATUS_LONG: &str = "
+When --write-out is set to simple, this command prints out comma-separated status lists for each endpoint.
+The items in the lists are endpoint, ID, version, db size, is leader, is learner, raft term, raft index, raft applied index, errors.
+";
+
+/// Members sorted by ID, as etcd's cluster store returns them.
+fn sorted_members(ctx: &Ctx) -> Vec<Member> {
+    let mut m = ctx.world.members().to_vec();
+    m.sort_by_key(|m| m.id);
+    m
+}
+
+pub fn member_list(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let Some(i) = ctx.pick_member() else {
+        let timeout = ctx.timeout_ms();
+        ctx.world.advance(timeout);
+        return Err(CtlError::new(exit::ERROR, "context deadline exceeded"));
+    };
+    let header = ResponseHeader { revision: 0, ..ctx.world.header(i) };
+    let members = sorted_members(ctx);
+    match format {
+        Format::Simple => {
+            for m in &members {
+                let row = member_row(m);
+                ctx.println(&row.join(", "));
+            }
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = members.iter().map(member_row).collect();
+            let t = table::render(&["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"], &rows);
+            ctx.out.stdout.push_str(&t);
+        }
+        Format::Json => {
+            let list = members.iter().map(member_json).collect();
+            let o = Obj::new().raw("header", &json::header(&header)).list("members", list);
+            ctx.println(&o.build());
+        }
+        Format::Fields => {
+            super::kv::fields_header(ctx, &header);
+            for m in &members {
+                ctx.println(&format!("\"ID\" : {}", m.id));
+                ctx.println(&format!("\"Name\" : {}", json::quote(&m.name)));
+                for u in &m.peer_urls {
+                    ctx.println(&format!("\"PeerURL\" : {}", json::quote(u)));
+                }
+                for u in &m.client_urls {
+                    ctx.println(&format!("\"ClientURL\" : {}", json::quote(u)));
+                }
+                ctx.println(&format!("\"IsLearner\" : {}", m.is_learner));
+                ctx.println("");
+            }
+        }
+        Format::Protobuf => return Err(CtlError::new(exit::BAD_FEATURE, "protobuf not supported as output format")),
+    }
+    Ok(())
+}
+
+fn member_row(m: &Member) -> Vec<String> {
+    let status = if m.name.is_empty() { "unstarted" } else { "started" };
+    vec![
+        format!("{:x}", m.id),
+        status.to_string(),
+        m.name.clone(),
+        m.peer_urls.join(","),
+        m.client_urls.join(","),
+        m.is_learner.to_string(),
+    ]
+}
+
+fn member_json(m: &Member) -> String {
+    let urls = |u: &[String]| format!("[{}]", u.iter().map(|s| json::quote(s)).collect::<Vec<_>>().join(","));
+    Obj::new()
+        .num("ID", m.id)
+        .str("name", &m.name)
+        .raw("peerURLs", &urls(&m.peer_urls))
+        .raw("clientURLs", &urls(&m.client_urls))
+        .flag("isLearner", m.is_learner)
+        .build()
+}
+
+/// What a member reports in a Status RPC.
+struct Status {
+    endpoint: String,
+    header: ResponseHeader,
+    db_size: u64,
+    db_size_in_use: u64,
+    leader: u64,
+    raft_index: u64,
+    raft_term: u64,
+    raft_applied_index: u64,
+    is_learner: bool,
+    errors: Vec<String>,
+}
+
+/// The endpoints `endpoint` commands address: `--endpoints`, or with `--cluster` every member's client URLs.
+fn target_endpoints(ctx: &Ctx) -> Vec<String> {
+    if ctx.flags.bool("cluster") {
+        sorted_members(ctx).iter().flat_map(|m| m.client_urls.clone()).collect()
+    } else {
+        ctx.endpoints()
+    }
+}
+
+fn status_of(ctx: &mut Ctx, endpoint: &str) -> Option<Status> {
+    let i = ctx.resolve(endpoint).filter(|&i| ctx.world.node(i).is_up())?;
+    let node = ctx.world.node(i);
+    let leader = node.leader_id();
+    let versions = node.server.store.version_count() as u64;
+    // A bbolt file grows in 4 KiB pages; a fresh etcd data file is 20 KiB.
+    let db_size = 20_480 + versions.div_ceil(16) * 4096;
+    Some(Status {
+        endpoint: endpoint.to_string(),
+        header: ctx.world.header(i),
+        db_size,
+        db_size_in_use: db_size,
+        leader,
+        raft_index: node.commit_index(),
+        raft_term: node.term(),
+        raft_applied_index: node.server.applied_index,
+        is_learner: false,
+        errors: if leader == 0 || node.role() == Role::Down { vec!["etcdserver: no leader".into()] } else { vec![] },
+    })
+}
+
+pub fn endpoint_status(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let mut statuses = Vec::new();
+    let mut failed = false;
+    for ep in target_endpoints(ctx) {
+        match status_of(ctx, &ep) {
+            Some(s) => statuses.push(s),
+            None => {
+                let timeout = ctx.timeout_ms();
+                ctx.world.advance(timeout);
+                ctx.eprintln(&format!("Failed to get the status of endpoint {ep} (context deadline exceeded)"));
+                failed = true;
+            }
+        }
+    }
+    match format {
+        Format::Simple => {
+            for s in &statuses {
+                let row = status_row(s);
+                ctx.println(&row.join(", "));
+            }
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = statuses.iter().map(status_row).collect();
+            let headers = [
+                "ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM", "RAFT INDEX",
+                "RAFT APPLIED INDEX", "ERRORS",
+            ];
+            ctx.out.stdout.push_str(&table::render(&headers, &rows));
+        }
+        Format::Json => {
+            let items: Vec<String> = statuses.iter().map(status_json).collect();
+            ctx.println(&format!("[{}]", items.join(",")));
+        }
+        Format::Fields => {
+            for s in &statuses {
+                super::kv::fields_header(ctx, &s.header);
+                ctx.println(&format!("\"Version\" : {}", json::quote(super::VERSION)));
+                ctx.println(&format!("\"DBSize\" : {}", s.db_size));
+                ctx.println(&format!("\"Leader\" : {}", s.leader));
+                ctx.println(&format!("\"IsLearner\" : {}", s.is_learner));
+                ctx.println(&format!("\"RaftIndex\" : {}", s.raft_index));
+                ctx.println(&format!("\"RaftTerm\" : {}", s.raft_term));
+                ctx.println(&format!("\"RaftAppliedIndex\" : {}", s.raft_applied_index));
+                ctx.println(&format!("\"Errors\" : {:?}", s.errors));
+                ctx.println(&format!("\"Endpoint\" : {}", json::quote(&s.endpoint)));
+                ctx.println("");
+            }
+        }
+        Format::Protobuf => return Err(CtlError::new(exit::BAD_FEATURE, "protobuf not supported as output format")),
+    }
+    if failed {
+        ctx.out.exit_code = exit::ERROR;
+    }
+    Ok(())
+}
+
+fn status_row(s: &Status) -> Vec<String> {
+    vec![
+        s.endpoint.clone(),
+        format!("{:x}", s.header.member_id),
+        super::VERSION.to_string(),
+        humanize_bytes(s.db_size),
+        (s.leader == s.header.member_id).to_string(),
+        s.is_learner.to_string(),
+        s.raft_term.to_string(),
+        s.raft_index.to_string(),
+        s.raft_applied_index.to_string(),
+        s.errors.join(", "),
+    ]
+}
+
+fn status_json(s: &Status) -> String {
+    let status = Obj::new()
+        .raw("header", &json::header(&s.header))
+        .str("version", super::VERSION)
+        .num("dbSize", s.db_size)
+        .num("leader", s.leader)
+        .num("raftIndex", s.raft_index)
+        .num("raftTerm", s.raft_term)
+        .num("raftAppliedIndex", s.raft_applied_index)
+        .list("errors", s.errors.iter().map(|e| json::quote(e)).collect())
+        .num("dbSizeInUse", s.db_size_in_use)
+        .flag("isLearner", s.is_learner)
+        .build();
+    Obj::new().str("Endpoint", &s.endpoint).raw("Status", &status).build()
+}
+
+/// go-humanize's `Bytes`: SI units, one decimal below 10.
+pub fn humanize_bytes(n: u64) -> String {
+    if n < 10 {
+        return format!("{n} B");
+    }
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let e = ((n as f64).ln() / 1000f64.ln()).floor() as usize;
+    let e = e.min(UNITS.len() - 1);
+    let val = ((n as f64) / 1000f64.powi(e as i32) * 10.0 + 0.5).floor() / 10.0;
+    if val < 10.0 {
+        format!("{val:.1} {}", UNITS[e])
+    } else {
+        format!("{val:.0} {}", UNITS[e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humanize_as_go() {
+        assert_eq!(humanize_bytes(24576), "25 kB");
+        assert_eq!(humanize_bytes(20480), "20 kB");
+        assert_eq!(humanize_bytes(22020096), "22 MB");
+        assert_eq!(humanize_bytes(5), "5 B");
+        assert_eq!(humanize_bytes(1500), "1.5 kB");
+    }
+}

@@ -1,0 +1,330 @@
+//! `put`, `get` and `del`: argument handling, the request each builds, and their printers.
+
+use super::client::{Ctx, Format};
+use super::command::CtlError;
+use super::exit;
+use super::flags::{Flag, Kind};
+use super::json::{self, Obj};
+use crate::mvcc::KeyValue;
+use crate::server::api::*;
+
+pub const PUT_FLAGS: &[Flag] = &[
+    Flag::new("ignore-lease", Kind::Bool, "false", "updates the key using its current lease"),
+    Flag::new("ignore-value", Kind::Bool, "false", "updates the key using its current value"),
+    Flag::new("lease", Kind::Str, "0", "lease ID (in hexadecimal) to attach to the key"),
+    Flag::new("prev-kv", Kind::Bool, "false", "return the previous key-value pair before modification"),
+];
+
+pub const PUT_LONG: &str = "
+Puts the given key into the store.
+
+When <value> begins with '-', <value> is interpreted as a flag.
+Insert '--' for workaround:
+
+$ put <key> -- <value>
+$ put -- <key> <value>
+
+If <value> isn't given as a command line argument and '--ignore-value' is not specified,
+this command tries to read the value from standard input.
+
+If <lease> isn't given as a command line argument and '--ignore-lease' is not specified,
+this command tries to read the value from standard input.
+
+For example,
+$ cat file | put <key>
+will store the content of the file to <key>.
+";
+
+pub const GET_FLAGS: &[Flag] = &[
+    Flag::new("consistency", Kind::Str, "l", "Linearizable(l) or Serializable(s)"),
+    Flag::new("from-key", Kind::Bool, "false", "Get keys that are greater than or equal to the given key using byte compare"),
+    Flag::new("keys-only", Kind::Bool, "false", "Get only the keys"),
+    Flag::new("limit", Kind::Int, "0", "Maximum number of results"),
+    Flag::new("order", Kind::Str, "", "Order of results; ASCEND or DESCEND (ASCEND by default)"),
+    Flag::new("prefix", Kind::Bool, "false", "Get keys with matching prefix"),
+    Flag::new("print-value-only", Kind::Bool, "false", "Only write values when using the \"simple\" output format"),
+    Flag::new("rev", Kind::Int, "0", "Specify the kv revision"),
+    Flag::new("sort-by", Kind::Str, "", "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION"),
+];
+
+pub const DEL_FLAGS: &[Flag] = &[
+    Flag::new("from-key", Kind::Bool, "false", "delete keys that are greater than or equal to the given key using byte compare"),
+    Flag::new("prefix", Kind::Bool, "false", "delete keys with matching prefix"),
+    Flag::new("prev-kv", Kind::Bool, "false", "return deleted key-value pairs"),
+];
+
+/// The range end that makes `key` a prefix (clientv3's `GetPrefixRangeEnd`); the empty prefix means all keys.
+pub fn prefix_end(key: &[u8]) -> Vec<u8> {
+    let mut end = key.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0]
+}
+
+/// Key and range end from `<key> [range_end]` and `--prefix`/`--from-key`, as clientv3's options set them.
+fn key_range(key: &str, end: Option<&str>, prefix: bool, from_key: bool) -> (Vec<u8>, Vec<u8>) {
+    let mut k = key.as_bytes().to_vec();
+    if prefix {
+        if k.is_empty() {
+            return (vec![0], vec![0]);
+        }
+        let e = prefix_end(&k);
+        return (k, e);
+    }
+    if from_key {
+        if k.is_empty() {
+            k = vec![0];
+        }
+        return (k, vec![0]);
+    }
+    (k, end.map(|e| e.as_bytes().to_vec()).unwrap_or_default())
+}
+
+pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let args = ctx.args().to_vec();
+    let ignore_value = ctx.flags.bool("ignore-value");
+    let needs = || CtlError::new(exit::BAD_ARGS, "put command needs 1 argument and input from stdin or 2 arguments");
+    let Some(key) = args.first().cloned() else { return Err(needs()) };
+    if ignore_value && args.len() > 1 {
+        return Err(CtlError::new(exit::BAD_ARGS, "put command needs only 1 argument when 'ignore-value' is set"));
+    }
+    let value = match (ignore_value, args.get(1), ctx.stdin.filter(|s| !s.is_empty())) {
+        (true, _, _) => String::new(),
+        (false, Some(v), _) => v.clone(),
+        (false, None, Some(s)) => s.to_string(),
+        (false, None, None) => return Err(needs()),
+    };
+    let lease_text = ctx.flags.str("lease");
+    let lease = i64::from_str_radix(&lease_text, 16).map_err(|_| {
+        CtlError::new(exit::BAD_ARGS, format!("bad lease ID ({}), expecting ID in Hex", parse_int_error(&lease_text)))
+    })?;
+    let request = Request::Put(PutRequest {
+        key: key.into_bytes(),
+        value: value.into_bytes(),
+        lease,
+        prev_kv: ctx.flags.bool("prev-kv"),
+        ignore_value,
+        ignore_lease: ctx.flags.bool("ignore-lease"),
+    });
+    let Response::Put(resp) = ctx.call(request)? else { unreachable!("put answers a put") };
+    let hex = ctx.hex();
+    match format {
+        Format::Simple => {
+            ctx.println("OK");
+            if let Some(kv) = &resp.prev_kv {
+                print_kv(ctx, hex, false, kv);
+            }
+        }
+        Format::Json => {
+            let mut o = Obj::new().raw("header", &json::header(&resp.header));
+            if let Some(kv) = &resp.prev_kv {
+                o = o.raw("prev_kv", &json::kv(kv));
+            }
+            ctx.println(&o.build());
+        }
+        Format::Fields => {
+            fields_header(ctx, &resp.header);
+            if let Some(kv) = &resp.prev_kv {
+                fields_kv(ctx, "Prev", kv);
+            }
+        }
+        Format::Table | Format::Protobuf => return Err(unsupported(format)),
+    }
+    Ok(())
+}
+
+/// Go's strconv error text for an unparsable integer.
+fn parse_int_error(s: &str) -> String {
+    format!("strconv.ParseInt: parsing {s:?}: invalid syntax")
+}
+
+fn unsupported(format: Format) -> CtlError {
+    let name = match format {
+        Format::Table => "table",
+        Format::Protobuf => "protobuf",
+        Format::Simple => "simple",
+        Format::Json => "json",
+        Format::Fields => "fields",
+    };
+    CtlError::new(exit::BAD_FEATURE, format!("{name} not supported as output format"))
+}
+
+pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let args = ctx.args().to_vec();
+    let Some(key) = args.first() else {
+        return Err(CtlError::new(exit::BAD_ARGS, "get command needs one argument as key and an optional argument as range_end"));
+    };
+    let (prefix, from_key) = (ctx.flags.bool("prefix"), ctx.flags.bool("from-key"));
+    if prefix && from_key {
+        return Err(CtlError::new(exit::BAD_ARGS, "`--prefix` and `--from-key` cannot be set at the same time, choose one"));
+    }
+    let serializable = match ctx.flags.str("consistency").as_str() {
+        "l" => false,
+        "s" => true,
+        other => return Err(CtlError::new(exit::BAD_ARGS, format!("unknown consistency flag {other:?}"))),
+    };
+    let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);
+    let request = Request::Range(RangeRequest {
+        key,
+        range_end,
+        limit: ctx.flags.int("limit"),
+        revision: ctx.flags.int("rev"),
+        serializable,
+        keys_only: ctx.flags.bool("keys-only"),
+        count_only: false,
+    });
+    let Response::Range(resp) = ctx.call(request)? else { unreachable!("get answers a range") };
+    let hex = ctx.hex();
+    match format {
+        Format::Simple => {
+            let value_only = ctx.flags.bool("print-value-only");
+            for kv in &resp.kvs {
+                print_kv(ctx, hex, value_only, kv);
+            }
+        }
+        Format::Json => {
+            let o = Obj::new()
+                .raw("header", &json::header(&resp.header))
+                .list("kvs", resp.kvs.iter().map(json::kv).collect())
+                .flag("more", resp.more)
+                .num("count", resp.count);
+            ctx.println(&o.build());
+        }
+        Format::Fields => {
+            fields_header(ctx, &resp.header);
+            for kv in &resp.kvs {
+                fields_kv(ctx, "", kv);
+            }
+            ctx.println(&format!("\"More\" : {}", resp.more));
+            ctx.println(&format!("\"Count\" : {}", resp.count));
+        }
+        Format::Table | Format::Protobuf => return Err(unsupported(format)),
+    }
+    Ok(())
+}
+
+pub fn del(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let args = ctx.args().to_vec();
+    let Some(key) = args.first() else {
+        return Err(CtlError::new(exit::BAD_ARGS, "del command needs one argument as key and an optional argument as range_end"));
+    };
+    let (prefix, from_key) = (ctx.flags.bool("prefix"), ctx.flags.bool("from-key"));
+    if prefix && from_key {
+        return Err(CtlError::new(exit::BAD_ARGS, "`--prefix` and `--from-key` cannot be set at the same time, choose one"));
+    }
+    let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);
+    let request = Request::DeleteRange(DeleteRangeRequest { key, range_end, prev_kv: ctx.flags.bool("prev-kv") });
+    let Response::DeleteRange(resp) = ctx.call(request)? else { unreachable!("del answers a delete") };
+    let hex = ctx.hex();
+    match format {
+        Format::Simple => {
+            ctx.println(&resp.deleted.to_string());
+            for kv in &resp.prev_kvs {
+                print_kv(ctx, hex, false, kv);
+            }
+        }
+        Format::Json => {
+            let o = Obj::new()
+                .raw("header", &json::header(&resp.header))
+                .num("deleted", resp.deleted)
+                .list("prev_kvs", resp.prev_kvs.iter().map(json::kv).collect());
+            ctx.println(&o.build());
+        }
+        Format::Fields => {
+            fields_header(ctx, &resp.header);
+            ctx.println(&format!("\"Deleted\" : {}", resp.deleted));
+            for kv in &resp.prev_kvs {
+                fields_kv(ctx, "Prev", kv);
+            }
+        }
+        Format::Table | Format::Protobuf => return Err(unsupported(format)),
+    }
+    Ok(())
+}
+
+/// Bytes as `--hex` prints them: `\x66\x6f\x6f`.
+pub fn hex_escape(b: &[u8]) -> String {
+    b.iter().map(|c| format!("\\x{c:02x}")).collect()
+}
+
+/// etcdctl's simple `printKV`: the key line (unless value-only), then the value line.
+fn print_kv(ctx: &mut Ctx, hex: bool, value_only: bool, kv: &KeyValue) {
+    let show = |b: &[u8]| if hex { hex_escape(b) } else { String::from_utf8_lossy(b).into_owned() };
+    if !value_only {
+        let k = show(&kv.key);
+        ctx.println(&k);
+    }
+    let v = show(&kv.value);
+    ctx.println(&v);
+}
+
+pub fn fields_header(ctx: &mut Ctx, h: &ResponseHeader) {
+    ctx.println(&format!("\"ClusterID\" : {}", h.cluster_id));
+    ctx.println(&format!("\"MemberID\" : {}", h.member_id));
+    ctx.println(&format!("\"Revision\" : {}", h.revision));
+    ctx.println(&format!("\"RaftTerm\" : {}", h.raft_term));
+}
+
+fn fields_kv(ctx: &mut Ctx, pfx: &str, kv: &KeyValue) {
+    ctx.println(&format!("\"{pfx}Key\" : {}", go_quote(&kv.key)));
+    ctx.println(&format!("\"{pfx}CreateRevision\" : {}", kv.create_revision));
+    ctx.println(&format!("\"{pfx}ModRevision\" : {}", kv.mod_revision));
+    ctx.println(&format!("\"{pfx}Version\" : {}", kv.version));
+    ctx.println(&format!("\"{pfx}Value\" : {}", go_quote(&kv.value)));
+    ctx.println(&format!("\"{pfx}Lease\" : {}", kv.lease));
+}
+
+/// Go's `%q` of a byte string: printable runes as is, the rest escaped.
+pub fn go_quote(b: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\x07' => out.push_str("\\a"),
+                '\x08' => out.push_str("\\b"),
+                '\x0c' => out.push_str("\\f"),
+                '\x0b' => out.push_str("\\v"),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ranges_as_clientv3() {
+        assert_eq!(prefix_end(b"foo"), b"fop".to_vec());
+        assert_eq!(prefix_end(b"a\xff"), b"b".to_vec());
+        assert_eq!(prefix_end(b"\xff"), vec![0]);
+        assert_eq!(key_range("", None, true, false), (vec![0], vec![0]));
+        assert_eq!(key_range("a", Some("c"), false, false), (b"a".to_vec(), b"c".to_vec()));
+    }
+
+    #[test]
+    fn quoting_as_go() {
+        assert_eq!(go_quote(b"bar6"), "\"bar6\"");
+        assert_eq!(go_quote(b"a\nb\xff"), "\"a\\nb\\xff\"");
+        assert_eq!(hex_escape(b"foo"), "\\x66\\x6f\\x6f");
+    }
+}

@@ -1,0 +1,18 @@
+//! etcdplay's core: a deterministic simulated etcd cluster. Real Raft (raft-rs) replicates an etcd-faithful
+//! MVCC store; an etcdctl-compatible console drives it. No browser types live here: the same code runs
+//! natively (tests, the `etcdplay` binary) and in the page (wasm32).
+
+pub mod action;
+pub mod cluster;
+pub mod ctl;
+pub mod mvcc;
+pub mod raftnode;
+pub mod server;
+pub mod sim;
+pub mod trace;
+
+pub use action::{Action, Outcome, TimedAction};
+pub use sim::{NodeView, World, WorldConfig};
+pub use trace::{Event, Role};
+pub mod golden;
+pub mod script;

@@ -1,0 +1,11 @@
+//! etcd's multi-version concurrency control store: revisions, the key index of generations, and the
+//! revision-ordered key-value history. Owns what `server/storage/mvcc` owns in etcd.
+
+pub mod key_index;
+pub mod kv;
+pub mod revision;
+pub mod store;
+
+pub use kv::KeyValue;
+pub use revision::Revision;
+pub use store::{KeyRange, MvccError, RangeResult, Store, WriteTxn};

@@ -1,0 +1,336 @@
+//! The revision-ordered store: every version of every key, keyed by revision, plus the key index that
+//! maps a key to its revisions. Reads pick a revision; writes happen in a [`WriteTxn`] that takes one
+//! main revision for all its changes, as etcd's `storeTxnWrite` does.
+
+use super::key_index::KeyIndex;
+use super::kv::KeyValue;
+use super::revision::Revision;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Bound;
+
+/// Errors with etcd's mvcc messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MvccError {
+    Compacted,
+    FutureRev,
+}
+
+impl fmt::Display for MvccError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MvccError::Compacted => "mvcc: required revision has been compacted",
+            MvccError::FutureRev => "mvcc: required revision is a future revision",
+        })
+    }
+}
+
+/// A version of a key as stored at one revision; a tombstone records a deletion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Stored {
+    kv: KeyValue,
+    tombstone: bool,
+}
+
+/// Which keys a range covers, decoded from etcd's (key, range_end) convention.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyRange {
+    /// Exactly one key (`range_end` empty).
+    Single(Vec<u8>),
+    /// `[start, end)`.
+    Span(Vec<u8>, Vec<u8>),
+    /// Every key `>= start` (`range_end` is `"\0"`).
+    From(Vec<u8>),
+}
+
+impl KeyRange {
+    /// Decodes etcd's wire convention.
+    pub fn new(key: &[u8], range_end: &[u8]) -> KeyRange {
+        match range_end {
+            [] => KeyRange::Single(key.to_vec()),
+            [0] => KeyRange::From(key.to_vec()),
+            end => KeyRange::Span(key.to_vec(), end.to_vec()),
+        }
+    }
+
+    pub fn contains(&self, k: &[u8]) -> bool {
+        match self {
+            KeyRange::Single(key) => k == key.as_slice(),
+            KeyRange::Span(s, e) => k >= s.as_slice() && k < e.as_slice(),
+            KeyRange::From(s) => k >= s.as_slice(),
+        }
+    }
+
+    fn bounds(&self) -> (Bound<&[u8]>, Bound<&[u8]>) {
+        match self {
+            KeyRange::Single(k) => (Bound::Included(k.as_slice()), Bound::Included(k.as_slice())),
+            KeyRange::Span(s, e) if s < e => (Bound::Included(s.as_slice()), Bound::Excluded(e.as_slice())),
+            // An empty or inverted span selects nothing; BTreeMap::range would panic on it.
+            KeyRange::Span(s, _) => (Bound::Included(s.as_slice()), Bound::Excluded(s.as_slice())),
+            KeyRange::From(s) => (Bound::Included(s.as_slice()), Bound::Unbounded),
+        }
+    }
+}
+
+/// The result of a range read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RangeResult {
+    pub kvs: Vec<KeyValue>,
+    /// Keys in range at the revision (before `limit`).
+    pub count: i64,
+    /// The store revision the read was served at.
+    pub rev: i64,
+}
+
+/// The multi-version key-value store of one member.
+#[derive(Clone, Debug)]
+pub struct Store {
+    index: BTreeMap<Vec<u8>, KeyIndex>,
+    revs: BTreeMap<Revision, Stored>,
+    current_rev: i64,
+    compact_rev: i64,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::new()
+    }
+}
+
+impl Store {
+    /// A fresh store is at revision 1, like a new etcd cluster.
+    pub fn new() -> Store {
+        Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev: 1, compact_rev: -1 }
+    }
+
+    pub fn current_rev(&self) -> i64 {
+        self.current_rev
+    }
+
+    /// The newest compacted revision, or -1 if never compacted.
+    pub fn compact_rev(&self) -> i64 {
+        self.compact_rev
+    }
+
+    /// Reads keys in `range` as of `rev` (0 = current). `limit` 0 means no limit.
+    pub fn range(&self, range: &KeyRange, rev: i64, limit: usize) -> Result<RangeResult, MvccError> {
+        self.range_at(range, self.current_rev, rev, limit)
+    }
+
+    fn range_at(&self, range: &KeyRange, cur: i64, rev: i64, limit: usize) -> Result<RangeResult, MvccError> {
+        if rev > cur {
+            return Err(MvccError::FutureRev);
+        }
+        let rev = if rev <= 0 { cur } else { rev };
+        if rev < self.compact_rev {
+            return Err(MvccError::Compacted);
+        }
+        let mut kvs = Vec::new();
+        let mut count = 0;
+        for (_, ki) in self.index.range::<[u8], _>(range.bounds()) {
+            let Some(at) = ki.get(rev) else { continue };
+            count += 1;
+            if limit == 0 || kvs.len() < limit {
+                kvs.push(self.revs[&at.modified].kv.clone());
+            }
+        }
+        Ok(RangeResult { kvs, count, rev: cur })
+    }
+
+    /// Starts a write transaction; its changes share revision `current_rev + 1`.
+    pub fn write(&mut self) -> WriteTxn<'_> {
+        let begin_rev = self.current_rev;
+        WriteTxn { store: self, begin_rev, changes: 0 }
+    }
+
+    /// Compacts history up to `rev`: older versions are dropped except the newest version of each key
+    /// alive at `rev`. etcd refuses a revision already compacted or not yet written.
+    pub fn compact(&mut self, rev: i64) -> Result<(), MvccError> {
+        if rev <= self.compact_rev {
+            return Err(MvccError::Compacted);
+        }
+        if rev > self.current_rev {
+            return Err(MvccError::FutureRev);
+        }
+        let mut keep = BTreeSet::new();
+        self.index.retain(|_, ki| {
+            ki.compact(rev, &mut keep);
+            !ki.is_empty()
+        });
+        self.revs.retain(|r, _| r.main > rev || keep.contains(r));
+        self.compact_rev = rev;
+        Ok(())
+    }
+
+    /// Number of live keys at the current revision.
+    pub fn key_count(&self) -> usize {
+        self.index.values().filter(|ki| ki.get(self.current_rev).is_some()).count()
+    }
+
+    /// Number of stored key versions (including tombstones): what compaction shrinks.
+    pub fn version_count(&self) -> usize {
+        self.revs.len()
+    }
+}
+
+/// A write transaction: every change gets main revision `begin_rev + 1` and an increasing sub revision.
+/// The store revision advances at [`WriteTxn::end`] only if something changed.
+pub struct WriteTxn<'a> {
+    store: &'a mut Store,
+    begin_rev: i64,
+    changes: i64,
+}
+
+impl WriteTxn<'_> {
+    fn rev(&self) -> i64 {
+        self.begin_rev + 1
+    }
+
+    /// Reads inside the transaction see its own earlier writes.
+    pub fn range(&self, range: &KeyRange, limit: usize) -> RangeResult {
+        let cur = if self.changes > 0 { self.rev() } else { self.begin_rev };
+        let mut r = self
+            .store
+            .range_at(range, cur, 0, limit)
+            .expect("reading the current revision cannot fail");
+        r.rev = self.begin_rev;
+        r
+    }
+
+    /// Puts `key`; keeps the key's create revision and bumps its version if it is live.
+    pub fn put(&mut self, key: &[u8], value: &[u8], lease: i64) {
+        let rev = Revision::new(self.rev(), self.changes);
+        let ki = self.store.index.entry(key.to_vec()).or_default();
+        let (create_revision, version) = match ki.get(rev.main) {
+            Some(at) => (at.created.main, at.version + 1),
+            None => (rev.main, 1),
+        };
+        ki.put(rev);
+        let kv = KeyValue {
+            key: key.to_vec(),
+            create_revision,
+            mod_revision: rev.main,
+            version,
+            value: value.to_vec(),
+            lease,
+        };
+        self.store.revs.insert(rev, Stored { kv, tombstone: false });
+        self.changes += 1;
+    }
+
+    /// Deletes every live key in `range`; returns the deleted key-values (as they were).
+    pub fn delete_range(&mut self, range: &KeyRange) -> Vec<KeyValue> {
+        let deleted = self.range(range, 0).kvs;
+        for kv in &deleted {
+            let rev = Revision::new(self.rev(), self.changes);
+            let ki = self.store.index.get_mut(&kv.key).expect("a live key is indexed");
+            let live = ki.tombstone(rev);
+            assert!(live, "ranged key must be live");
+            let tomb = KeyValue { key: kv.key.clone(), mod_revision: rev.main, ..KeyValue::default() };
+            self.store.revs.insert(rev, Stored { kv: tomb, tombstone: true });
+            self.changes += 1;
+        }
+        deleted
+    }
+
+    /// Ends the transaction; returns the store revision after it.
+    pub fn end(self) -> i64 {
+        if self.changes > 0 {
+            self.store.current_rev = self.rev();
+        }
+        self.store.current_rev
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(s: &mut Store, k: &str, v: &str) -> i64 {
+        let mut tx = s.write();
+        tx.put(k.as_bytes(), v.as_bytes(), 0);
+        tx.end()
+    }
+
+    fn get(s: &Store, k: &str, rev: i64) -> Option<KeyValue> {
+        s.range(&KeyRange::Single(k.into()), rev, 0).unwrap().kvs.pop()
+    }
+
+    #[test]
+    fn revisions_versions_as_etcd() {
+        let mut s = Store::new();
+        assert_eq!(s.current_rev(), 1, "fresh cluster at revision 1");
+        assert_eq!(put(&mut s, "foo", "bar"), 2, "first put makes revision 2");
+        assert_eq!(put(&mut s, "foo", "baz"), 3);
+        let kv = get(&s, "foo", 0).unwrap();
+        assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (2, 3, 2));
+        assert_eq!(get(&s, "foo", 2).unwrap().value, b"bar");
+        let mut tx = s.write();
+        assert_eq!(tx.delete_range(&KeyRange::Single(b"foo".to_vec())).len(), 1);
+        assert_eq!(tx.end(), 4);
+        assert!(get(&s, "foo", 0).is_none());
+        put(&mut s, "foo", "again");
+        let kv = get(&s, "foo", 0).unwrap();
+        assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (5, 5, 1));
+    }
+
+    #[test]
+    fn empty_txn_keeps_revision() {
+        let mut s = Store::new();
+        let mut tx = s.write();
+        assert!(tx.delete_range(&KeyRange::Single(b"nope".to_vec())).is_empty());
+        assert_eq!(tx.end(), 1);
+    }
+
+    #[test]
+    fn one_revision_per_txn() {
+        let mut s = Store::new();
+        let mut tx = s.write();
+        tx.put(b"a", b"1", 0);
+        tx.put(b"a", b"2", 0);
+        tx.put(b"b", b"3", 0);
+        assert_eq!(tx.range(&KeyRange::Single(b"a".to_vec()), 0).kvs[0].version, 2);
+        assert_eq!(tx.end(), 2);
+        let a = get(&s, "a", 0).unwrap();
+        assert_eq!((a.value.as_slice(), a.mod_revision, a.version), (&b"2"[..], 2, 2));
+    }
+
+    #[test]
+    fn ranges_limits_and_errors() {
+        let mut s = Store::new();
+        for k in ["a", "b", "c", "foo", "foo/bar", "zoo"] {
+            put(&mut s, k, "v");
+        }
+        let all = s.range(&KeyRange::From(vec![0]), 0, 2).unwrap();
+        assert_eq!((all.kvs.len(), all.count), (2, 6));
+        let span = s.range(&KeyRange::Span(b"a".to_vec(), b"c".to_vec()), 0, 0).unwrap();
+        assert_eq!(span.count, 2);
+        let inverted = s.range(&KeyRange::Span(b"c".to_vec(), b"a".to_vec()), 0, 0).unwrap();
+        assert_eq!(inverted.count, 0);
+        assert_eq!(s.range(&KeyRange::From(vec![]), 100, 0), Err(MvccError::FutureRev));
+        s.compact(4).unwrap();
+        assert_eq!(s.range(&KeyRange::From(vec![]), 3, 0), Err(MvccError::Compacted));
+        assert_eq!(s.compact(4), Err(MvccError::Compacted));
+        assert_eq!(s.compact(100), Err(MvccError::FutureRev));
+        assert_eq!(s.range(&KeyRange::From(vec![]), 4, 0).unwrap().count, 3);
+    }
+
+    #[test]
+    fn compaction_drops_old_versions() {
+        let mut s = Store::new();
+        for v in ["1", "2", "3"] {
+            put(&mut s, "k", v);
+        }
+        let mut tx = s.write();
+        tx.delete_range(&KeyRange::Single(b"gone".to_vec()));
+        tx.end();
+        put(&mut s, "gone", "x");
+        let mut tx = s.write();
+        tx.delete_range(&KeyRange::Single(b"gone".to_vec()));
+        tx.end();
+        assert_eq!(s.version_count(), 5);
+        s.compact(s.current_rev()).unwrap();
+        assert_eq!(s.version_count(), 1, "only k's newest version survives");
+        assert_eq!(get(&s, "k", 0).unwrap().version, 3);
+    }
+}

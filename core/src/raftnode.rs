@@ -1,0 +1,298 @@
+//! One member's process: a raft-rs `RawNode` over the member's disk, and the Ready loop that persists,
+//! sends and applies, as etcd's `raftNode` does. Time and randomness come from the world: every tick is
+//! driven by the simulated clock, and each randomized election timeout is drawn from the world's RNG.
+
+use crate::server::api::{Proposal, Request};
+use crate::server::Server;
+use crate::sim::disk::Disk;
+use crate::sim::rng::SimRng;
+use crate::trace::Role;
+use raft::prelude::*;
+use raft::storage::MemStorage;
+use raft::{RawNode, StateRole};
+
+/// Simulated milliseconds per Raft tick: etcd's default `--heartbeat-interval` of 100 ms.
+pub const TICK_MS: u64 = 100;
+/// Ticks between heartbeats (100 ms).
+pub const HEARTBEAT_TICKS: usize = 1;
+/// Ticks before an election: etcd's default `--election-timeout` of 1000 ms.
+pub const ELECTION_TICKS: usize = 10;
+
+/// Raft messages a node wants sent, in order.
+pub type Outbox = Vec<Message>;
+
+/// A member process and its disk.
+pub struct Node {
+    pub id: u64,
+    pub name: String,
+    pub disk: Disk,
+    raw: Option<RawNode<MemStorage>>,
+    pub server: Server,
+    /// When the next tick is due (simulated ms).
+    pub next_tick_ms: u64,
+    /// Role and term last seen, to notice elections and re-draw the election timeout.
+    seen: (Role, u64, u64),
+}
+
+fn raft_config(id: u64) -> Config {
+    Config {
+        id,
+        election_tick: ELECTION_TICKS,
+        heartbeat_tick: HEARTBEAT_TICKS,
+        pre_vote: true,
+        check_quorum: true,
+        max_size_per_msg: 1024 * 1024,
+        max_inflight_msgs: 256,
+        applied: 0,
+        ..Default::default()
+    }
+}
+
+fn discard_logger() -> slog::Logger {
+    slog::Logger::root(slog::Discard, slog::o!())
+}
+
+impl Node {
+    /// Starts a member process over `disk`. The store starts empty and is rebuilt from the log.
+    pub fn start(id: u64, name: &str, disk: Disk, now_ms: u64, rng: &mut SimRng) -> Node {
+        let mut node = Node {
+            id,
+            name: name.to_string(),
+            disk,
+            raw: None,
+            server: Server::new(),
+            next_tick_ms: now_ms + TICK_MS,
+            seen: (Role::Down, 0, 0),
+        };
+        node.boot(now_ms, rng);
+        node
+    }
+
+    fn boot(&mut self, now_ms: u64, rng: &mut SimRng) {
+        let raw = RawNode::new(&raft_config(self.id), self.disk.storage.clone(), &discard_logger())
+            .expect("a disk written by this member is a valid raft state");
+        self.raw = Some(raw);
+        self.server = Server::new();
+        // Ticks start at a random phase, as real processes do not share a clock edge.
+        self.next_tick_ms = now_ms + rng.range(1, TICK_MS + 1);
+        self.seen = (Role::Down, 0, u64::MAX);
+        self.redraw_timeout_if_reset(rng);
+    }
+
+    /// Stops the process: memory is lost, the disk stays.
+    pub fn kill(&mut self) {
+        self.raw = None;
+        self.server = Server::new();
+    }
+
+    /// Restarts the process from its disk.
+    pub fn restart(&mut self, now_ms: u64, rng: &mut SimRng) {
+        if self.raw.is_none() {
+            self.boot(now_ms, rng);
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.raw.is_some()
+    }
+
+    pub fn role(&self) -> Role {
+        match self.raw.as_ref().map(|r| r.raft.state) {
+            None => Role::Down,
+            Some(StateRole::Leader) => Role::Leader,
+            Some(StateRole::Follower) => Role::Follower,
+            Some(StateRole::Candidate) => Role::Candidate,
+            Some(StateRole::PreCandidate) => Role::PreCandidate,
+        }
+    }
+
+    pub fn term(&self) -> u64 {
+        match &self.raw {
+            Some(r) => r.raft.term,
+            None => self.disk.storage.rl().hard_state().term,
+        }
+    }
+
+    pub fn leader_id(&self) -> u64 {
+        self.raw.as_ref().map_or(0, |r| r.raft.leader_id)
+    }
+
+    pub fn commit_index(&self) -> u64 {
+        match &self.raw {
+            Some(r) => r.raft.raft_log.committed,
+            None => self.disk.storage.rl().hard_state().commit,
+        }
+    }
+
+    /// The index of the last entry in this member's log.
+    pub fn last_index(&self) -> u64 {
+        match &self.raw {
+            Some(r) => r.raft.raft_log.last_index(),
+            None => raft::Storage::last_index(&self.disk.storage).unwrap_or(0),
+        }
+    }
+
+    /// raft-rs re-draws the election timeout with an unseedable RNG whenever it resets (on every role or
+    /// term change). Override that draw right away, before any tick can use it, so a seed replays.
+    fn redraw_timeout_if_reset(&mut self, rng: &mut SimRng) {
+        let Some(raw) = self.raw.as_mut() else { return };
+        let now = (role_of(raw.raft.state), raw.raft.term, raw.raft.leader_id);
+        if now != self.seen {
+            let timeout = rng.range(ELECTION_TICKS as u64, 2 * ELECTION_TICKS as u64) as usize;
+            raw.raft.set_randomized_election_timeout(timeout);
+            self.seen = now;
+        }
+    }
+
+    /// One Raft tick; also retries proposals and reads that found no leader.
+    pub fn tick(&mut self, now_ms: u64, rng: &mut SimRng) {
+        let Some(raw) = self.raw.as_mut() else { return };
+        raw.tick();
+        self.next_tick_ms = now_ms + TICK_MS;
+        for (id, data) in self.server.take_unproposed() {
+            self.propose(id, data);
+        }
+        for id in self.server.reads_to_retry(now_ms) {
+            if let Some(raw) = self.raw.as_mut() {
+                raw.read_index(id.to_be_bytes().to_vec());
+            }
+        }
+        self.redraw_timeout_if_reset(rng);
+    }
+
+    /// Delivers a message from a peer.
+    pub fn step(&mut self, msg: Message, rng: &mut SimRng) {
+        let Some(raw) = self.raw.as_mut() else { return };
+        // Errors here are stale or foreign messages, which Raft ignores by design.
+        let _ = raw.step(msg);
+        self.redraw_timeout_if_reset(rng);
+    }
+
+    /// Accepts a client request with a world-unique `id`. Serializable reads are answered at once;
+    /// linearizable reads ask for a read index; writes are proposed.
+    pub fn submit(&mut self, id: u64, request: Request, now_ms: u64) {
+        if !self.is_up() {
+            return;
+        }
+        match request {
+            Request::Range(r) if r.serializable => {
+                let result = crate::server::apply::range(&self.server.store, &r);
+                self.server.done.push((id, result));
+            }
+            Request::Range(r) => {
+                self.server.start_read(id, r, now_ms);
+                if let Some(raw) = self.raw.as_mut() {
+                    raw.read_index(id.to_be_bytes().to_vec());
+                }
+            }
+            request => {
+                let data = postcard::to_allocvec(&Proposal { id, request }).expect("requests serialize");
+                self.server.wait_for(id);
+                self.propose(id, data);
+            }
+        }
+    }
+
+    fn propose(&mut self, id: u64, data: Vec<u8>) {
+        let Some(raw) = self.raw.as_mut() else { return };
+        if raw.propose(vec![], data.clone()).is_err() {
+            // No leader known yet: raft-rs drops the proposal; etcd keeps the client waiting.
+            self.server.defer_proposal(id, data);
+        }
+    }
+
+    /// The Ready loop: persist entries and hard state to disk, hand out messages, apply committed
+    /// entries, note read indexes. Returns the messages to send.
+    pub fn handle_ready(&mut self) -> Outbox {
+        let mut out = Outbox::new();
+        let Some(raw) = self.raw.as_mut() else { return out };
+        if !raw.has_ready() {
+            return out;
+        }
+        let mut rd = raw.ready();
+        out.extend(rd.take_messages());
+        if !rd.snapshot().is_empty() {
+            let snap = rd.snapshot().clone();
+            self.disk.storage.wl().apply_snapshot(snap).expect("snapshot newer than the log");
+        }
+        let committed = rd.take_committed_entries();
+        let read_states = rd.take_read_states();
+        if !rd.entries().is_empty() {
+            self.disk.storage.wl().append(rd.entries()).expect("entries follow the log");
+        }
+        if let Some(hs) = rd.hs() {
+            self.disk.storage.wl().set_hardstate(hs.clone());
+        }
+        out.extend(rd.take_persisted_messages());
+        let mut light = raw.advance(rd);
+        if let Some(commit) = light.commit_index() {
+            self.disk.storage.wl().mut_hard_state().set_commit(commit);
+        }
+        out.extend(light.take_messages());
+        let later = light.take_committed_entries();
+        self.apply_entries(committed);
+        self.apply_entries(later);
+        for rs in read_states {
+            if let Ok(bytes) = <[u8; 8]>::try_from(rs.request_ctx.as_slice()) {
+                self.server.on_read_index(u64::from_be_bytes(bytes), rs.index);
+            }
+        }
+        if let Some(raw) = self.raw.as_mut() {
+            raw.advance_apply();
+        }
+        self.server.serve_ready_reads();
+        out
+    }
+
+    fn apply_entries(&mut self, entries: Vec<Entry>) {
+        for entry in entries {
+            match entry.get_entry_type() {
+                EntryType::EntryNormal if !entry.data.is_empty() => {
+                    if let Ok(p) = postcard::from_bytes::<Proposal>(&entry.data) {
+                        self.server.apply(entry.index, &p);
+                    }
+                }
+                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => self.apply_conf_change(&entry),
+                _ => {}
+            }
+            self.server.applied_index = entry.index;
+        }
+    }
+
+    fn apply_conf_change(&mut self, entry: &Entry) {
+        let Some(raw) = self.raw.as_mut() else { return };
+        let mut cc = ConfChangeV2::default();
+        let ok = if entry.get_entry_type() == EntryType::EntryConfChange {
+            let mut v1 = ConfChange::default();
+            protobuf::Message::merge_from_bytes(&mut v1, &entry.data).is_ok() && {
+                cc = raft_proto::ConfChangeI::into_v2(v1);
+                true
+            }
+        } else {
+            protobuf::Message::merge_from_bytes(&mut cc, &entry.data).is_ok()
+        };
+        if ok {
+            if let Ok(cs) = raw.apply_conf_change(&cc) {
+                self.disk.storage.wl().set_conf_state(cs);
+            }
+        }
+    }
+
+    /// Answers ready for clients since the last call.
+    pub fn take_done(&mut self) -> Vec<(u64, crate::server::api::ServerResult)> {
+        std::mem::take(&mut self.server.done)
+    }
+
+    pub fn cancel(&mut self, id: u64) {
+        self.server.cancel(id);
+    }
+}
+
+fn role_of(s: StateRole) -> Role {
+    match s {
+        StateRole::Leader => Role::Leader,
+        StateRole::Follower => Role::Follower,
+        StateRole::Candidate => Role::Candidate,
+        StateRole::PreCandidate => Role::PreCandidate,
+    }
+}

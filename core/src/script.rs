@@ -1,0 +1,140 @@
+//! Scenario scripts: etcdctl lines and `@` directives run against a world, printed like a terminal
+//! session. The same format drives the native `etcdplay script` command and the scenario tests.
+//!
+//! ```text
+//! # comment
+//! etcdctl put foo bar
+//! etcdctl put stdinkey <<EOF
+//! value from stdin
+//! EOF
+//! @kill etcd1 | @restart etcd1 | @partition etcd1 | etcd2 etcd3 | @heal | @advance 5s | @wait-leader
+//! ```
+
+use crate::action::Action;
+use crate::ctl::flags::parse_duration_ms;
+use crate::sim::World;
+use std::fmt::Write;
+
+/// How long `@wait-leader` waits before it reports failure.
+pub const WAIT_LEADER_LIMIT_MS: u64 = 30_000;
+
+/// A script that cannot run: the line number and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptError {
+    pub line: usize,
+    pub msg: String,
+}
+
+/// Runs `script` against `world`; returns the transcript, or the first malformed line.
+pub fn run(world: &mut World, script: &str) -> Result<String, ScriptError> {
+    let lines: Vec<&str> = script.lines().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let lineno = i + 1;
+        let line = lines[i].trim();
+        i += 1;
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let err = |msg: String| ScriptError { line: lineno, msg };
+        if let Some(rest) = line.strip_prefix("etcdctl") {
+            let (cmd, stdin) = match rest.split_once("<<") {
+                Some((cmd, tag)) => {
+                    let tag = tag.trim();
+                    let mut body = String::new();
+                    loop {
+                        let Some(l) = lines.get(i) else { return Err(err(format!("heredoc <<{tag} not closed"))) };
+                        i += 1;
+                        if l.trim() == tag {
+                            break;
+                        }
+                        body.push_str(l);
+                        body.push('\n');
+                    }
+                    (cmd.trim(), Some(body))
+                }
+                None => (rest.trim(), None),
+            };
+            let _ = writeln!(out, "$ {line}");
+            let o = world.apply(Action::Etcdctl { line: cmd.to_string(), stdin });
+            out.push_str(&o.stdout);
+            out.push_str(&o.stderr);
+            if o.exit_code != 0 {
+                let _ = writeln!(out, "[exit {}]", o.exit_code);
+            }
+        } else if let Some(d) = line.strip_prefix('@') {
+            let _ = writeln!(out, "$ {line}");
+            let text = directive(world, d).map_err(err)?;
+            out.push_str(&text);
+        } else {
+            return Err(err(format!("expected `etcdctl ...`, `@directive` or `# comment`, got {line:?}")));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs one `@` directive; returns what it prints.
+fn directive(world: &mut World, d: &str) -> Result<String, String> {
+    let words: Vec<&str> = d.split_whitespace().collect();
+    let one = |words: &[&str]| match words {
+        [_, name] => Ok(name.to_string()),
+        _ => Err(format!("@{} takes one member name", words[0])),
+    };
+    let outcome = match words.first().copied() {
+        Some("kill") => world.apply(Action::Kill { member: one(&words)? }),
+        Some("restart") => world.apply(Action::Restart { member: one(&words)? }),
+        Some("heal") => world.apply(Action::Heal),
+        Some("partition") => {
+            let groups: Vec<Vec<String>> = words[1..]
+                .split(|w| *w == "|")
+                .map(|g| g.iter().map(|s| s.to_string()).collect())
+                .collect();
+            if groups.len() < 2 || groups.iter().any(Vec::is_empty) {
+                return Err("@partition needs groups separated by |, e.g. @partition etcd1 | etcd2 etcd3".into());
+            }
+            world.apply(Action::Partition { groups })
+        }
+        Some("advance") => {
+            let [_, d] = words.as_slice() else { return Err("@advance takes a duration, e.g. 5s".into()) };
+            let ms = parse_duration_ms(d).ok_or_else(|| format!("bad duration {d:?}"))?;
+            world.advance(ms);
+            return Ok(String::new());
+        }
+        Some("wait-leader") => {
+            return match world.wait_for_leader(WAIT_LEADER_LIMIT_MS) {
+                Some(i) => Ok(format!("leader: {} (term {})\n", world.members()[i].name, world.node(i).term())),
+                None => Ok("no leader\n".to_string()),
+            };
+        }
+        _ => return Err(format!("unknown directive @{d}")),
+    };
+    if outcome.exit_code != 0 {
+        return Err(outcome.stderr.trim_end().to_string());
+    }
+    Ok(String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::WorldConfig;
+
+    #[test]
+    fn runs_commands_and_directives() {
+        let mut w = World::new(WorldConfig::demo(3, 1));
+        let script = "# a comment\n@wait-leader\netcdctl put foo bar\netcdctl put k <<EOF\nfrom stdin\nEOF\netcdctl get k\netcdctl frob\n";
+        let out = run(&mut w, script).unwrap();
+        assert!(out.contains("$ etcdctl put foo bar\nOK\n"), "{out}");
+        assert!(out.contains("$ etcdctl get k\nk\nfrom stdin\n\n"), "{out}");
+        assert!(out.contains("[exit 1]"), "{out}");
+    }
+
+    #[test]
+    fn reports_bad_lines() {
+        let mut w = World::new(WorldConfig::demo(3, 1));
+        assert_eq!(run(&mut w, "\n@frob").unwrap_err().line, 2);
+        assert!(run(&mut w, "ls -l").is_err());
+        assert!(run(&mut w, "@kill nobody").is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! The requests a member serves and their responses: the subset of etcd's `etcdserverpb` KV API that the
+//! console drives. Write requests travel through Raft as [`Proposal`]s; reads never enter the log.
+
+use crate::mvcc::KeyValue;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A client request as it reaches a member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    Range(RangeRequest),
+    Put(PutRequest),
+    DeleteRange(DeleteRangeRequest),
+}
+
+impl Request {
+    /// Reads are answered without a log entry (ReadIndex or local); everything else is proposed.
+    pub fn is_read(&self) -> bool {
+        matches!(self, Request::Range(_))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeRequest {
+    pub key: Vec<u8>,
+    pub range_end: Vec<u8>,
+    pub limit: i64,
+    pub revision: i64,
+    /// Served from the local store without consulting the leader (`--consistency=s`).
+    pub serializable: bool,
+    pub keys_only: bool,
+    pub count_only: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutRequest {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub lease: i64,
+    pub prev_kv: bool,
+    pub ignore_value: bool,
+    pub ignore_lease: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteRangeRequest {
+    pub key: Vec<u8>,
+    pub range_end: Vec<u8>,
+    pub prev_kv: bool,
+}
+
+/// What a Raft log entry carries: the request and the ID its origin member waits on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub id: u64,
+    pub request: Request,
+}
+
+/// etcd's `ResponseHeader`: who answered, at which store revision and Raft term.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResponseHeader {
+    pub cluster_id: u64,
+    pub member_id: u64,
+    pub revision: i64,
+    pub raft_term: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    Range(RangeResponse),
+    Put(PutResponse),
+    DeleteRange(DeleteRangeResponse),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RangeResponse {
+    pub header: ResponseHeader,
+    pub kvs: Vec<KeyValue>,
+    pub more: bool,
+    pub count: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PutResponse {
+    pub header: ResponseHeader,
+    pub prev_kv: Option<KeyValue>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeleteRangeResponse {
+    pub header: ResponseHeader,
+    pub deleted: i64,
+    pub prev_kvs: Vec<KeyValue>,
+}
+
+/// Server-side errors, displayed with etcd's texts (etcdctl prefixes them with `Error: `).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerError {
+    KeyNotProvided,
+    KeyNotFound,
+    Compacted,
+    FutureRev,
+    /// The client gave up waiting (etcdctl's `--command-timeout`).
+    DeadlineExceeded,
+    /// Nothing answers at the endpoint.
+    Unavailable,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerError::KeyNotProvided => "etcdserver: key is not provided",
+            ServerError::KeyNotFound => "etcdserver: key not found",
+            ServerError::Compacted => "etcdserver: mvcc: required revision has been compacted",
+            ServerError::FutureRev => "etcdserver: mvcc: required revision is a future revision",
+            ServerError::DeadlineExceeded => "context deadline exceeded",
+            ServerError::Unavailable => "context deadline exceeded",
+        })
+    }
+}
+
+impl From<crate::mvcc::MvccError> for ServerError {
+    fn from(e: crate::mvcc::MvccError) -> Self {
+        match e {
+            crate::mvcc::MvccError::Compacted => ServerError::Compacted,
+            crate::mvcc::MvccError::FutureRev => ServerError::FutureRev,
+        }
+    }
+}
+
+pub type ServerResult = Result<Response, ServerError>;

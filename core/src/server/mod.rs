@@ -1,0 +1,113 @@
+//! The etcd server of one member: applies committed entries to its MVCC store in log order, answers
+//! serializable reads locally and linearizable reads after a ReadIndex round, and tracks which client
+//! requests this member is waiting on. Knows nothing of Raft's internals: the [`crate::raftnode`] feeds it.
+
+pub mod api;
+pub mod apply;
+
+use crate::mvcc::Store;
+use api::*;
+use std::collections::BTreeMap;
+
+/// How long a linearizable read waits for a ReadIndex answer before asking again, as etcd's read loop
+/// retries when the leader does not answer.
+pub const READ_INDEX_RETRY_MS: u64 = 500;
+
+/// A linearizable read waiting for its read index, then for the store to apply up to it.
+#[derive(Clone, Debug)]
+struct PendingRead {
+    request: RangeRequest,
+    read_index: Option<u64>,
+    asked_at_ms: u64,
+}
+
+/// Per-member server state. Volatile: rebuilt from the disk's log after a restart.
+#[derive(Clone, Debug, Default)]
+pub struct Server {
+    pub store: Store,
+    pub applied_index: u64,
+    /// Write requests this member proposed and answers when they apply.
+    waiting: BTreeMap<u64, ()>,
+    /// Proposals raft-rs dropped (no leader yet): proposed again on the next tick.
+    unproposed: BTreeMap<u64, Vec<u8>>,
+    reads: BTreeMap<u64, PendingRead>,
+    /// Answers ready for clients: (request id, result).
+    pub done: Vec<(u64, ServerResult)>,
+}
+
+impl Server {
+    pub fn new() -> Server {
+        Server::default()
+    }
+
+    /// Registers a write this member will answer once the entry applies.
+    pub fn wait_for(&mut self, id: u64) {
+        self.waiting.insert(id, ());
+    }
+
+    /// Remembers a proposal that could not be handed to Raft yet.
+    pub fn defer_proposal(&mut self, id: u64, data: Vec<u8>) {
+        self.unproposed.insert(id, data);
+    }
+
+    /// Takes the proposals to hand to Raft again.
+    pub fn take_unproposed(&mut self) -> Vec<(u64, Vec<u8>)> {
+        std::mem::take(&mut self.unproposed).into_iter().collect()
+    }
+
+    /// Registers a linearizable read that waits for a read index.
+    pub fn start_read(&mut self, id: u64, request: RangeRequest, now_ms: u64) {
+        self.reads.insert(id, PendingRead { request, read_index: None, asked_at_ms: now_ms });
+    }
+
+    /// Reads whose ReadIndex request went unanswered for too long; the caller asks Raft again.
+    pub fn reads_to_retry(&mut self, now_ms: u64) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for (id, r) in self.reads.iter_mut() {
+            if r.read_index.is_none() && now_ms >= r.asked_at_ms + READ_INDEX_RETRY_MS {
+                r.asked_at_ms = now_ms;
+                ids.push(*id);
+            }
+        }
+        ids
+    }
+
+    /// Raft confirmed leadership for a read: it may be served once `index` is applied.
+    pub fn on_read_index(&mut self, id: u64, index: u64) {
+        if let Some(r) = self.reads.get_mut(&id) {
+            r.read_index.get_or_insert(index);
+        }
+    }
+
+    /// Forgets a request the client stopped waiting for.
+    pub fn cancel(&mut self, id: u64) {
+        self.waiting.remove(&id);
+        self.unproposed.remove(&id);
+        self.reads.remove(&id);
+    }
+
+    /// Applies one committed proposal at `index`, answering it if this member waits on it.
+    pub fn apply(&mut self, index: u64, proposal: &Proposal) {
+        let result = apply::apply_write(&mut self.store, &proposal.request);
+        self.applied_index = index;
+        if self.waiting.remove(&proposal.id).is_some() {
+            self.done.push((proposal.id, result));
+        }
+    }
+
+    /// Serves the reads whose read index has been applied.
+    pub fn serve_ready_reads(&mut self) {
+        let applied = self.applied_index;
+        let ready: Vec<u64> = self
+            .reads
+            .iter()
+            .filter(|(_, r)| r.read_index.is_some_and(|i| i <= applied))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ready {
+            let r = self.reads.remove(&id).expect("listed above");
+            let result = apply::range(&self.store, &r.request);
+            self.done.push((id, result));
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The deterministic world: a simulated clock, one seeded RNG, the network and every member's process and
+//! disk. Nothing here reads real time or real randomness, so (seed, actions) replays a run exactly,
+//! natively and in the browser. Events at the same millisecond run in a fixed order: message deliveries
+//! (in send order), then ticks (in member order), then each member's Ready.
+
+pub mod disk;
+pub mod network;
+pub mod rng;
+
+use crate::action::{Action, Outcome, TimedAction};
+use crate::cluster::{cluster_id, Member, MemberConfig};
+use crate::raftnode::Node;
+use crate::server::api::{Request, ResponseHeader, Response, ServerError, ServerResult};
+use crate::trace::{Event, Role, Trace};
+use disk::Disk;
+use network::Network;
+use rng::SimRng;
+use std::collections::BTreeMap;
+
+/// How a world is built: its seed and its initial cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorldConfig {
+    pub seed: u64,
+    /// `--initial-cluster-token`.
+    pub token: String,
+    pub members: Vec<MemberConfig>,
+}
+
+impl WorldConfig {
+    /// The playground cluster: `n` members `etcd1..etcdN` at `10.0.0.N`, token `etcd-cluster`.
+    pub fn demo(n: usize, seed: u64) -> WorldConfig {
+        let members = (1..=n)
+            .map(|i| MemberConfig {
+                name: format!("etcd{i}"),
+                peer_urls: vec![format!("http://10.0.0.{i}:2380")],
+                client_urls: vec![format!("http://10.0.0.{i}:2379")],
+            })
+            .collect();
+        WorldConfig { seed, token: "etcd-cluster".to_string(), members }
+    }
+}
+
+/// What the page shows of one member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeView {
+    pub name: String,
+    pub id: u64,
+    pub role: Role,
+    pub term: u64,
+    pub commit_index: u64,
+    pub applied_index: u64,
+    pub up: bool,
+    pub leader_id: u64,
+    pub revision: i64,
+}
+
+/// The whole simulated deployment.
+pub struct World {
+    config: WorldConfig,
+    now_ms: u64,
+    rng: SimRng,
+    pub network: Network,
+    nodes: Vec<Node>,
+    members: Vec<Member>,
+    cluster_id: u64,
+    trace: Trace,
+    actions: Vec<TimedAction>,
+    next_request_id: u64,
+    answers: BTreeMap<u64, (usize, ServerResult)>,
+}
+
+impl World {
+    /// Boots a fresh cluster (`--initial-cluster-state new`) at time 0.
+    pub fn new(config: WorldConfig) -> World {
+        let mut rng = SimRng::new(config.seed);
+        let members: Vec<Member> = config.members.iter().map(|m| Member::from_config(m, &config.token)).collect();
+        let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
+        let nodes = members.iter().map(|m| Node::start(m.id, &m.name, Disk::bootstrap(&ids), 0, &mut rng)).collect();
+        World {
+            cluster_id: cluster_id(&ids),
+            config,
+            now_ms: 0,
+            rng,
+            network: Network::default(),
+            nodes,
+            members,
+            trace: Trace::default(),
+            actions: Vec::new(),
+            next_request_id: 1,
+            answers: BTreeMap::new(),
+        }
+    }
+
+    /// Rebuilds a world from its seed and recorded actions: the same run, event for event.
+    pub fn replay(config: WorldConfig, actions: &[TimedAction]) -> World {
+        let mut world = World::new(config);
+        for a in actions {
+            world.advance_to(a.at_ms);
+            world.apply(a.action.clone());
+        }
+        world
+    }
+
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    pub fn cluster_id(&self) -> u64 {
+        self.cluster_id
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The actions applied so far, with their times: with the seed, all a replay needs.
+    pub fn actions(&self) -> &[TimedAction] {
+        &self.actions
+    }
+
+    /// Index of the member with this name.
+    pub fn member_index(&self, name: &str) -> Option<usize> {
+        self.members.iter().position(|m| m.name == name)
+    }
+
+    pub fn node(&self, i: usize) -> &Node {
+        &self.nodes[i]
+    }
+
+    pub fn nodes(&self) -> Vec<NodeView> {
+        self.nodes
+            .iter()
+            .map(|n| NodeView {
+                name: n.name.clone(),
+                id: n.id,
+                role: n.role(),
+                term: n.term(),
+                commit_index: n.commit_index(),
+                applied_index: n.server.applied_index,
+                up: n.is_up(),
+                leader_id: n.leader_id(),
+                revision: n.server.store.current_rev(),
+            })
+            .collect()
+    }
+
+    /// The member that currently leads with the highest term, if any.
+    pub fn leader(&self) -> Option<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].role() == Role::Leader)
+            .max_by_key(|&i| self.nodes[i].term())
+    }
+
+    /// Applies a user action at the current time and records it for replay.
+    pub fn apply(&mut self, action: Action) -> Outcome {
+        self.actions.push(TimedAction { at_ms: self.now_ms, action: action.clone() });
+        crate::action::perform(self, action)
+    }
+
+    /// Advances simulated time by `ms`, running every event due on the way.
+    pub fn advance(&mut self, ms: u64) {
+        self.advance_to(self.now_ms + ms);
+    }
+
+    /// Runs every event due up to `target_ms`; the clock ends at `target_ms`.
+    pub fn advance_to(&mut self, target_ms: u64) {
+        while let Some(t) = self.next_event_ms().filter(|&t| t <= target_ms) {
+            self.run_events_at(t);
+        }
+        self.now_ms = self.now_ms.max(target_ms);
+    }
+
+    fn next_event_ms(&self) -> Option<u64> {
+        let tick = self.nodes.iter().filter(|n| n.is_up()).map(|n| n.next_tick_ms).min();
+        match (tick, self.network.next_due_ms()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs everything due at `t`: deliveries, then ticks, then Ready handling.
+    fn run_events_at(&mut self, t: u64) {
+        self.now_ms = t;
+        while let Some(delivery) = self.network.pop_due(t) {
+            let Some(msg) = delivery else { continue };
+            if let Some(i) = self.nodes.iter().position(|n| n.id == msg.to) {
+                self.nodes[i].step(msg, &mut self.rng);
+            }
+        }
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].is_up() && self.nodes[i].next_tick_ms <= t {
+                self.nodes[i].tick(t, &mut self.rng);
+            }
+        }
+        self.process_ready();
+    }
+
+    /// Handles every member's Ready, sends its messages and collects client answers; records role changes.
+    fn process_ready(&mut self) {
+        for i in 0..self.nodes.len() {
+            let before = (self.nodes[i].role(), self.nodes[i].term(), self.nodes[i].server.applied_index);
+            let out = self.nodes[i].handle_ready();
+            for msg in out {
+                self.network.send(msg, self.now_ms, &mut self.rng);
+            }
+            self.collect_answers(i);
+            self.note_changes(i, before);
+        }
+    }
+
+    fn note_changes(&mut self, i: usize, before: (Role, u64, u64)) {
+        let n = &self.nodes[i];
+        let (role, term, applied) = (n.role(), n.term(), n.server.applied_index);
+        if (role, term) != (before.0, before.1) {
+            let ev = Event::RoleChanged { member: n.name.clone(), role, term };
+            self.trace.push(self.now_ms, ev);
+        }
+        if applied != before.2 {
+            let ev = Event::Applied { member: n.name.clone(), index: applied, revision: n.server.store.current_rev() };
+            self.trace.push(self.now_ms, ev);
+        }
+    }
+
+    fn collect_answers(&mut self, i: usize) {
+        for (id, result) in self.nodes[i].take_done() {
+            self.answers.insert(id, (i, result));
+        }
+    }
+
+    /// Sends a client request to member `i` and waits in simulated time for the answer, at most
+    /// `timeout_ms` (etcdctl's `--command-timeout`). The header names the answering member.
+    pub fn call(&mut self, i: usize, request: Request, timeout_ms: u64) -> ServerResult {
+        crate::server::apply::check(&request)?;
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        let deadline = self.now_ms + timeout_ms;
+        self.nodes[i].submit(id, request, self.now_ms);
+        self.process_ready();
+        loop {
+            if let Some((member, result)) = self.answers.remove(&id) {
+                let outcome = match &result {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                let ev = Event::Answered { request: id, member: self.nodes[member].name.clone(), outcome };
+                self.trace.push(self.now_ms, ev);
+                return result.map(|r| self.stamp(member, r));
+            }
+            match self.next_event_ms() {
+                Some(t) if t <= deadline => self.run_events_at(t),
+                _ => {
+                    self.advance_to(deadline);
+                    self.nodes[i].cancel(id);
+                    return Err(ServerError::DeadlineExceeded);
+                }
+            }
+        }
+    }
+
+    /// Fills in the header fields only the answering member knows.
+    fn stamp(&self, member: usize, mut r: Response) -> Response {
+        let header = match &mut r {
+            Response::Range(x) => &mut x.header,
+            Response::Put(x) => &mut x.header,
+            Response::DeleteRange(x) => &mut x.header,
+        };
+        *header = ResponseHeader {
+            cluster_id: self.cluster_id,
+            member_id: self.nodes[member].id,
+            raft_term: self.nodes[member].term(),
+            ..*header
+        };
+        r
+    }
+
+    /// A header as member `i` would send it now.
+    pub fn header(&self, i: usize) -> ResponseHeader {
+        let n = &self.nodes[i];
+        ResponseHeader {
+            cluster_id: self.cluster_id,
+            member_id: n.id,
+            revision: n.server.store.current_rev(),
+            raft_term: n.term(),
+        }
+    }
+
+    /// Stops member `i`'s process; its disk survives.
+    pub fn kill(&mut self, i: usize) {
+        if self.nodes[i].is_up() {
+            self.nodes[i].kill();
+            let ev = Event::Killed { member: self.nodes[i].name.clone() };
+            self.trace.push(self.now_ms, ev);
+        }
+    }
+
+    /// Restarts member `i` from its disk; it replays its log and catches up from the leader.
+    pub fn restart(&mut self, i: usize) {
+        if !self.nodes[i].is_up() {
+            self.nodes[i].restart(self.now_ms, &mut self.rng);
+            let ev = Event::Restarted { member: self.nodes[i].name.clone() };
+            self.trace.push(self.now_ms, ev);
+            self.process_ready();
+        }
+    }
+
+    /// Cuts the links between groups of members (by index).
+    pub fn partition(&mut self, groups: &[Vec<usize>]) {
+        let ids: Vec<Vec<u64>> = groups.iter().map(|g| g.iter().map(|&i| self.nodes[i].id).collect()).collect();
+        self.network.partition(&ids);
+        let names = groups.iter().map(|g| g.iter().map(|&i| self.nodes[i].name.clone()).collect()).collect();
+        self.trace.push(self.now_ms, Event::Partitioned { groups: names });
+    }
+
+    pub fn heal(&mut self) {
+        self.network.heal();
+        self.trace.push(self.now_ms, Event::Healed);
+    }
+
+    /// Records a finished console command in the trace.
+    pub fn note(&mut self, event: Event) {
+        self.trace.push(self.now_ms, event);
+    }
+
+    /// Advances until some member leads and every live member knows it, or `limit_ms` passes.
+    pub fn wait_for_leader(&mut self, limit_ms: u64) -> Option<usize> {
+        let deadline = self.now_ms + limit_ms;
+        loop {
+            if let Some(l) = self.leader() {
+                let lid = self.nodes[l].id;
+                let settled = self.nodes.iter().filter(|n| n.is_up()).all(|n| n.leader_id() == lid);
+                if settled {
+                    return Some(l);
+                }
+            }
+            if self.now_ms >= deadline {
+                return None;
+            }
+            self.advance((deadline - self.now_ms).min(10));
+        }
+    }
+}

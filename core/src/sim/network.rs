@@ -1,0 +1,124 @@
+//! The network between members: every Raft message is delayed by a latency drawn from the world's RNG
+//! and delivered in time order. Partitions cut links between groups; a message on a cut link, or to a
+//! member that is down on arrival, is lost, as a TCP stream between etcd peers would be.
+
+use super::rng::SimRng;
+use raft::prelude::Message;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+/// At most this many messages in flight; beyond it new messages are dropped (a full send buffer).
+pub const MAX_IN_FLIGHT: usize = 100_000;
+
+/// One-way latency of a link, uniform in `[min_ms, max_ms]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Latency {
+    pub min_ms: u64,
+    pub max_ms: u64,
+}
+
+impl Default for Latency {
+    /// A LAN: 1-3 ms one way.
+    fn default() -> Self {
+        Latency { min_ms: 1, max_ms: 3 }
+    }
+}
+
+/// A message on its way, ordered by delivery time then send order.
+#[derive(Clone, Debug)]
+pub struct InFlight {
+    pub deliver_at_ms: u64,
+    pub seq: u64,
+    pub msg: Message,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.deliver_at_ms, self.seq) == (other.deliver_at_ms, other.seq)
+    }
+}
+impl Eq for InFlight {}
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.deliver_at_ms, self.seq).cmp(&(other.deliver_at_ms, other.seq))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    pub latency: Latency,
+    queue: BinaryHeap<Reverse<InFlight>>,
+    next_seq: u64,
+    /// Cut links as (lower id, higher id).
+    cut: BTreeSet<(u64, u64)>,
+    pub sent: u64,
+    pub dropped: u64,
+}
+
+fn link(a: u64, b: u64) -> (u64, u64) {
+    (a.min(b), a.max(b))
+}
+
+impl Network {
+    /// Queues a message for delivery after a random latency.
+    pub fn send(&mut self, msg: Message, now_ms: u64, rng: &mut SimRng) {
+        self.sent += 1;
+        if self.is_cut(msg.from, msg.to) || self.queue.len() >= MAX_IN_FLIGHT {
+            self.dropped += 1;
+            return;
+        }
+        let delay = rng.range(self.latency.min_ms, self.latency.max_ms + 1);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(Reverse(InFlight { deliver_at_ms: now_ms + delay, seq, msg }));
+    }
+
+    /// When the next message arrives, if any is in flight.
+    pub fn next_due_ms(&self) -> Option<u64> {
+        self.queue.peek().map(|Reverse(m)| m.deliver_at_ms)
+    }
+
+    /// Takes the next message due at or before `now_ms`, unless its link was cut meanwhile.
+    pub fn pop_due(&mut self, now_ms: u64) -> Option<Option<Message>> {
+        if self.next_due_ms()? > now_ms {
+            return None;
+        }
+        let Reverse(m) = self.queue.pop()?;
+        if self.is_cut(m.msg.from, m.msg.to) {
+            self.dropped += 1;
+            return Some(None);
+        }
+        Some(Some(m.msg))
+    }
+
+    pub fn is_cut(&self, a: u64, b: u64) -> bool {
+        self.cut.contains(&link(a, b))
+    }
+
+    /// Cuts every link between members of different groups.
+    pub fn partition(&mut self, groups: &[Vec<u64>]) {
+        for (i, g) in groups.iter().enumerate() {
+            for other in &groups[i + 1..] {
+                for &a in g {
+                    for &b in other {
+                        self.cut.insert(link(a, b));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Restores every link.
+    pub fn heal(&mut self) {
+        self.cut.clear();
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.queue.len()
+    }
+}

@@ -1,0 +1,98 @@
+//! The world's trace: typed events, each stamped with simulated time, that the page narrates and that
+//! replay tests compare. Bounded: the oldest events fall off past [`TRACE_LIMIT`].
+
+use std::collections::VecDeque;
+use std::fmt;
+
+/// At most this many events are kept.
+pub const TRACE_LIMIT: usize = 10_000;
+
+/// Raft role of a member, or down when its process is stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Leader,
+    Follower,
+    Candidate,
+    PreCandidate,
+    Down,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::PreCandidate => "pre-candidate",
+            Role::Down => "down",
+        })
+    }
+}
+
+/// Something observable that happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    RoleChanged { member: String, role: Role, term: u64 },
+    Killed { member: String },
+    Restarted { member: String },
+    Partitioned { groups: Vec<Vec<String>> },
+    Healed,
+    /// A member applied entries up to `index`; `revision` is its store revision after them.
+    Applied { member: String, index: u64, revision: i64 },
+    /// A client request finished (ok or with an error text).
+    Answered { request: u64, member: String, outcome: String },
+    Etcdctl { line: String, exit_code: i32 },
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::RoleChanged { member, role, term } => write!(f, "{member} became {role} at term {term}"),
+            Event::Killed { member } => write!(f, "{member} was killed"),
+            Event::Restarted { member } => write!(f, "{member} restarted"),
+            Event::Partitioned { groups } => {
+                let g: Vec<String> = groups.iter().map(|g| g.join(" ")).collect();
+                write!(f, "network partitioned: {}", g.join(" | "))
+            }
+            Event::Healed => write!(f, "network healed"),
+            Event::Applied { member, index, revision } => {
+                write!(f, "{member} applied up to index {index} (revision {revision})")
+            }
+            Event::Answered { request, member, outcome } => write!(f, "request {request} answered by {member}: {outcome}"),
+            Event::Etcdctl { line, exit_code } => write!(f, "etcdctl {line} (exit {exit_code})"),
+        }
+    }
+}
+
+/// An event and when it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub at_ms: u64,
+    pub event: Event,
+}
+
+/// The bounded event log.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    records: VecDeque<Record>,
+    /// Total events ever recorded, so views can tell how many fell off.
+    total: u64,
+}
+
+impl Trace {
+    pub fn push(&mut self, at_ms: u64, event: Event) {
+        if self.records.len() == TRACE_LIMIT {
+            self.records.pop_front();
+        }
+        self.records.push_back(Record { at_ms, event });
+        self.total += 1;
+    }
+
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
