@@ -1,0 +1,242 @@
+// End-to-end test of the built page (dist/) in headless Chromium.
+//
+// It serves dist/ from a tiny static server on 127.0.0.1, drives the page only through what a user (or a
+// screen reader) sees, accessible roles and names, and fails on any console error, page error or failed
+// request. Run it after `trunk build --release --offline`; scripts/test.sh does both.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(HERE, '../../dist');
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** Upper bound on the whole run, so a hung browser cannot hang CI. */
+const TOTAL_TIMEOUT_MS = 120_000;
+/** How long to wait for an election: a few election timeouts of simulated (= real) time. */
+const ELECTION_TIMEOUT_MS = 10_000;
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+/** Serves dist/ read-only; never a file outside it. */
+function serve(root) {
+  const server = http.createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    const rel = urlPath === '/' ? 'index.html' : urlPath.replace(/^\/+/, '');
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Polls `probe` until it returns a truthy value, or fails with `what` after `timeoutMs`. */
+async function waitFor(what, probe, timeoutMs = ELECTION_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+function check(message) {
+  console.log(`  ok  ${message}`);
+}
+
+/** Accessible names of every cluster member card, e.g. "etcd1, leader, term 3". */
+async function memberNames(page) {
+  const groups = page.getByRole('group', { name: /^etcd\S*, [a-z-]+, term \d+$/ });
+  const names = [];
+  for (const g of await groups.all()) names.push(await g.getAttribute('aria-label'));
+  return names;
+}
+
+function parseMember(label) {
+  const m = /^(\S+), ([a-z-]+), term (\d+)$/.exec(label ?? '');
+  return m && { name: m[1], role: m[2], term: Number(m[3]) };
+}
+
+/** The console log's lines, as rendered text. */
+async function logLines(page) {
+  const text = await page.getByRole('log').innerText();
+  return text.split('\n').map((l) => l.trimEnd());
+}
+
+/** Lines printed after the last echo of `command`, up to the next command echo. */
+function outputOf(lines, command) {
+  const start = lines.lastIndexOf(`$ etcdctl ${command}`);
+  if (start < 0) return null;
+  const out = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith('$ etcdctl ')) break;
+    out.push(line);
+  }
+  return out;
+}
+
+/** Types a command into the console, presses Enter, and waits for its output to match `expected`. */
+async function runCommand(page, command, expected) {
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill(command);
+  await input.press('Enter');
+  const out = await waitFor(`output of "${command}" to be ${JSON.stringify(expected)}`, async () => {
+    const o = outputOf(await logLines(page), command);
+    return o && JSON.stringify(o) === JSON.stringify(expected) && o;
+  }, 5_000).catch(async (e) => {
+    const o = outputOf(await logLines(page), command);
+    throw new Error(`${e.message}; got ${JSON.stringify(o)}`);
+  });
+  check(`"etcdctl ${command}" printed ${JSON.stringify(out)}`);
+}
+
+async function run(page, url) {
+  await page.goto(url);
+  check(`loaded ${url}`);
+
+  // 1. One leader is elected.
+  const leader = await waitFor('exactly one leader', async () => {
+    const leaders = (await memberNames(page)).map(parseMember).filter((m) => m?.role === 'leader');
+    return leaders.length === 1 && leaders[0];
+  });
+  const all = await memberNames(page);
+  if (all.length !== 3) throw new Error(`expected 3 member cards, found ${JSON.stringify(all)}`);
+  check(`exactly one leader among ${all.length} members: "${leader.name}, leader, term ${leader.term}"`);
+
+  // 2. Kill it; a different member wins a later term.
+  await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).click();
+  check(`clicked "Kill ${leader.name}"`);
+  await waitFor(`${leader.name} to be shown down`, async () =>
+    (await memberNames(page)).some((l) => l.startsWith(`${leader.name}, down, `)));
+  check(`${leader.name} is shown down`);
+  const next = await waitFor('a new leader with a higher term', async () => {
+    const leaders = (await memberNames(page)).map(parseMember).filter((m) => m?.role === 'leader');
+    return leaders.length === 1 && leaders[0].name !== leader.name && leaders[0].term > leader.term && leaders[0];
+  });
+  check(`new leader "${next.name}, leader, term ${next.term}" (was ${leader.name} at term ${leader.term})`);
+
+  // 3. The console writes and reads through the surviving majority.
+  await runCommand(page, 'put foo bar', ['OK']);
+  await runCommand(page, 'get foo', ['foo', 'bar']);
+
+  // 4. Keys and values are shown as text, never interpreted as HTML.
+  await runCommand(page, 'put markup <i>not-html</i>', ['OK']);
+  await runCommand(page, 'get markup', ['markup', '<i>not-html</i>']);
+  const injected = await page.getByRole('log').locator('i').count();
+  if (injected !== 0) throw new Error(`a value was rendered as HTML (${injected} <i> elements in the log)`);
+  check('values are rendered as text, not HTML');
+
+  // 5. Arrow up recalls the previous command.
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.press('ArrowUp');
+  const recalled = await input.inputValue();
+  if (recalled !== 'get markup') throw new Error(`ArrowUp recalled ${JSON.stringify(recalled)}, expected "get markup"`);
+  await input.press('ArrowDown');
+  check('ArrowUp recalls the last command');
+
+  // 6. The old leader restarts and rejoins as a follower.
+  await page.getByRole('button', { name: `Restart ${leader.name}`, exact: true }).click();
+  check(`clicked "Restart ${leader.name}"`);
+  const back = await waitFor(`${leader.name} to rejoin as a follower`, async () => {
+    const m = (await memberNames(page)).map(parseMember).find((m) => m?.name === leader.name);
+    return m?.role === 'follower' && m;
+  });
+  check(`"${back.name}, follower, term ${back.term}"`);
+  await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).waitFor();
+  check(`its button reads "Kill ${leader.name}" again`);
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/index.html is missing: run \`trunk build --release --offline\` first`);
+  }
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const server = await serve(DIST);
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcdplay-chromium-'));
+  const problems = [];
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
+    page.on('response', (res) => {
+      if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+    });
+
+    let completed = false;
+    try {
+      await run(page, url);
+      completed = true;
+    } finally {
+      const passed = completed && problems.length === 0;
+      const shot = path.join(ARTIFACTS, passed ? 'skeleton.png' : 'failure.png');
+      await page.screenshot({ path: shot }).catch(() => {});
+      console.log(`  screenshot: ${path.relative(process.cwd(), shot)}`);
+    }
+    if (problems.length) throw new Error(`the page reported problems:\n    ${problems.join('\n    ')}`);
+    check('no console errors, page errors or failed requests');
+  } finally {
+    await context?.close().catch(() => {});
+    server.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+const timer = setTimeout(() => {
+  console.error(`browser test FAILED: no result after ${TOTAL_TIMEOUT_MS} ms`);
+  process.exit(1);
+}, TOTAL_TIMEOUT_MS);
+
+console.log('browser test (headless Chromium):');
+main().then(
+  () => {
+    clearTimeout(timer);
+    console.log('browser test passed');
+  },
+  (err) => {
+    clearTimeout(timer);
+    console.error(`browser test FAILED: ${err.message}`);
+    process.exit(1);
+  },
+);
