@@ -7,13 +7,22 @@ use crate::trace::Event;
 /// One user action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    Kill { member: String },
-    Restart { member: String },
+    Kill {
+        member: String,
+    },
+    Restart {
+        member: String,
+    },
     /// Cut links between the named groups.
-    Partition { groups: Vec<Vec<String>> },
+    Partition {
+        groups: Vec<Vec<String>>,
+    },
     Heal,
     /// Run an etcdctl command line (with or without the leading `etcdctl`), optionally with stdin.
-    Etcdctl { line: String, stdin: Option<String> },
+    Etcdctl {
+        line: String,
+        stdin: Option<String>,
+    },
 }
 
 /// An action and the simulated time it was applied at.

@@ -44,7 +44,8 @@ pub fn replay(cluster_json: &str, cases_jsonl: &str, seed: u64) -> Result<Vec<St
     let mut outputs: BTreeMap<u64, Outcome> = BTreeMap::new();
     let mut lines = Vec::new();
     for (i, line) in cases_jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let case: Value = serde_json::from_str(line).map_err(|e| GoldenError(format!("cases.jsonl line {}: {e}", i + 1)))?;
+        let case: Value =
+            serde_json::from_str(line).map_err(|e| GoldenError(format!("cases.jsonl line {}: {e}", i + 1)))?;
         let n = case["n"].as_u64().ok_or_else(|| GoldenError(format!("case on line {} has no n", i + 1)))?;
         for ev in case["before"].as_array().into_iter().flatten() {
             phase_event(&mut world, ev, &initial);
@@ -109,9 +110,12 @@ fn run_case(world: &mut World, case: &Value, args: Vec<String>) -> Outcome {
 /// Replaces IDs that an earlier case produced on the real cluster with the ones our run produced,
 /// found at the same word position in that case's output.
 fn substitute_refs(case: &Value, outputs: &BTreeMap<u64, Outcome>) -> Vec<String> {
-    let mut args: Vec<String> = case["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
+    let mut args: Vec<String> =
+        case["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
     for r in case["refs"].as_array().into_iter().flatten() {
-        let (Some(idx), Some(value), Some(seen)) = (r["arg"].as_u64(), r["value"].as_str(), r["first_seen_in_case"].as_u64()) else {
+        let (Some(idx), Some(value), Some(seen)) =
+            (r["arg"].as_u64(), r["value"].as_str(), r["first_seen_in_case"].as_u64())
+        else {
             continue;
         };
         let Some(ours) = outputs.get(&seen) else { continue };
@@ -143,9 +147,12 @@ pub fn replay_help(help_jsonl: &str, seed: u64) -> Result<Vec<String>, GoldenErr
     let mut lines = Vec::new();
     for line in help_jsonl.lines().filter(|l| !l.trim().is_empty()) {
         let entry: Value = serde_json::from_str(line).map_err(|e| GoldenError(format!("help.jsonl: {e}")))?;
-        let args: Vec<String> = entry["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
+        let args: Vec<String> =
+            entry["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
         let o = crate::ctl::run(&mut world, &args, None);
-        lines.push(json!({"help": entry["name"], "stdout": o.stdout, "stderr": o.stderr, "rc": o.exit_code}).to_string());
+        lines.push(
+            json!({"help": entry["name"], "stdout": o.stdout, "stderr": o.stderr, "rc": o.exit_code}).to_string(),
+        );
     }
     Ok(lines)
 }

@@ -86,10 +86,8 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
         Some("restart") => world.apply(Action::Restart { member: one(&words)? }),
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
-            let groups: Vec<Vec<String>> = words[1..]
-                .split(|w| *w == "|")
-                .map(|g| g.iter().map(|s| s.to_string()).collect())
-                .collect();
+            let groups: Vec<Vec<String>> =
+                words[1..].split(|w| *w == "|").map(|g| g.iter().map(|s| s.to_string()).collect()).collect();
             if groups.len() < 2 || groups.iter().any(Vec::is_empty) {
                 return Err("@partition needs groups separated by |, e.g. @partition etcd1 | etcd2 etcd3".into());
             }

@@ -32,16 +32,37 @@ impl fmt::Display for Role {
 /// Something observable that happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    RoleChanged { member: String, role: Role, term: u64 },
-    Killed { member: String },
-    Restarted { member: String },
-    Partitioned { groups: Vec<Vec<String>> },
+    RoleChanged {
+        member: String,
+        role: Role,
+        term: u64,
+    },
+    Killed {
+        member: String,
+    },
+    Restarted {
+        member: String,
+    },
+    Partitioned {
+        groups: Vec<Vec<String>>,
+    },
     Healed,
     /// A member applied entries up to `index`; `revision` is its store revision after them.
-    Applied { member: String, index: u64, revision: i64 },
+    Applied {
+        member: String,
+        index: u64,
+        revision: i64,
+    },
     /// A client request finished (ok or with an error text).
-    Answered { request: u64, member: String, outcome: String },
-    Etcdctl { line: String, exit_code: i32 },
+    Answered {
+        request: u64,
+        member: String,
+        outcome: String,
+    },
+    Etcdctl {
+        line: String,
+        exit_code: i32,
+    },
 }
 
 impl fmt::Display for Event {
@@ -58,7 +79,9 @@ impl fmt::Display for Event {
             Event::Applied { member, index, revision } => {
                 write!(f, "{member} applied up to index {index} (revision {revision})")
             }
-            Event::Answered { request, member, outcome } => write!(f, "request {request} answered by {member}: {outcome}"),
+            Event::Answered { request, member, outcome } => {
+                write!(f, "request {request} answered by {member}: {outcome}")
+            }
             Event::Etcdctl { line, exit_code } => write!(f, "etcdctl {line} (exit {exit_code})"),
         }
     }

@@ -16,8 +16,11 @@ fn score(line: &str) -> Option<(u32, u32, u32)> {
 #[test]
 fn golden_cases_score_at_least_the_threshold() {
     let dir = etcdplay_tests::shared_dir().join("etcdctl-golden");
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
-    let lines = etcdplay_core::golden::replay(&read("cluster.json"), &read("cases.jsonl"), 1).expect("reference parses");
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+    };
+    let lines =
+        etcdplay_core::golden::replay(&read("cluster.json"), &read("cases.jsonl"), 1).expect("reference parses");
     let help = etcdplay_core::golden::replay_help(&read("help.jsonl"), 1).expect("help parses");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let results = out.join("golden-results.jsonl");

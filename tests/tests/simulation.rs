@@ -100,7 +100,12 @@ fn random_actions(seed: u64) -> Vec<(u64, Action)> {
                 0 => Action::Kill { member },
                 1 => Action::Restart { member },
                 2 => Action::Etcdctl { line: format!("get k{} --prefix --endpoints={member}", i % 3), stdin: None },
-                3 => Action::Partition { groups: vec![vec![member.clone()], names.iter().filter(|n| **n != member).map(|n| n.to_string()).collect()] },
+                3 => Action::Partition {
+                    groups: vec![
+                        vec![member.clone()],
+                        names.iter().filter(|n| **n != member).map(|n| n.to_string()).collect(),
+                    ],
+                },
                 4 => Action::Heal,
                 _ => Action::Etcdctl { line: format!("put k{} v{i}", i % 5), stdin: None },
             };
@@ -152,5 +157,8 @@ fn member_ids_match_etcd_for_the_demo_cluster_urls() {
     let w = World::new(WorldConfig::demo(5, 1));
     let ids: std::collections::BTreeSet<u64> = w.members().iter().map(|m| m.id).collect();
     assert_eq!(ids.len(), 5);
-    assert_eq!(w.members()[0].id, etcdplay_core::cluster::member_id(&["http://10.0.0.1:2380".to_string()], "etcd-cluster"));
+    assert_eq!(
+        w.members()[0].id,
+        etcdplay_core::cluster::member_id(&["http://10.0.0.1:2380".to_string()], "etcd-cluster")
+    );
 }

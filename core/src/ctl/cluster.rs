@@ -10,7 +10,8 @@ use crate::cluster::Member;
 use crate::server::api::ResponseHeader;
 use crate::trace::Role;
 
-pub const MEMBER_LIST_LONG: &str = "When --write-out is set to simple, this command prints out comma-separated member lists for each endpoint.
+pub const MEMBER_LIST_LONG: &str =
+    "When --write-out is set to simple, this command prints out comma-separated member lists for each endpoint.
 The items in the lists are ID, Status, Name, Peer Addrs, Client Addrs, Is Learner.
 ";
 
@@ -164,8 +165,16 @@ pub fn endpoint_status(ctx: &mut Ctx) -> Result<(), CtlError> {
         Format::Table => {
             let rows: Vec<Vec<String>> = statuses.iter().map(status_row).collect();
             let headers = [
-                "ENDPOINT", "ID", "VERSION", "DB SIZE", "IS LEADER", "IS LEARNER", "RAFT TERM", "RAFT INDEX",
-                "RAFT APPLIED INDEX", "ERRORS",
+                "ENDPOINT",
+                "ID",
+                "VERSION",
+                "DB SIZE",
+                "IS LEADER",
+                "IS LEARNER",
+                "RAFT TERM",
+                "RAFT INDEX",
+                "RAFT APPLIED INDEX",
+                "ERRORS",
             ];
             ctx.out.stdout.push_str(&table::render(&headers, &rows));
         }

@@ -38,7 +38,13 @@ pub struct Command {
 }
 
 impl Command {
-    const fn leaf(name: &'static str, usage: &'static str, short: &'static str, flags: &'static [Flag], run: RunFn) -> Command {
+    const fn leaf(
+        name: &'static str,
+        usage: &'static str,
+        short: &'static str,
+        flags: &'static [Flag],
+        run: RunFn,
+    ) -> Command {
         Command { name, usage, short, long: "", flags, persistent_flags: &[], run: Some(run), subcommands: &[] }
     }
 
@@ -55,7 +61,8 @@ pub const GLOBAL_FLAGS: &[Flag] = &[
     Flag::new("command-timeout", Kind::Duration, "5s", "timeout for short running command (excluding dial timeout)"),
     Flag::new("debug", Kind::Bool, "false", "enable client-side debug logging"),
     Flag::new("dial-timeout", Kind::Duration, "2s", "dial timeout for client connections"),
-    Flag::new("discovery-srv", Kind::Str, "", "domain name to query for SRV records describing cluster endpoints").short('d'),
+    Flag::new("discovery-srv", Kind::Str, "", "domain name to query for SRV records describing cluster endpoints")
+        .short('d'),
     Flag::new("discovery-srv-name", Kind::Str, "", "service name to query when using DNS discovery"),
     Flag::new("endpoints", Kind::StrSlice, "[127.0.0.1:2379]", "gRPC endpoints"),
     Flag::new("hex", Kind::Bool, "false", "print byte strings as hex encoded strings"),
@@ -77,7 +84,8 @@ pub const GLOBAL_FLAGS: &[Flag] = &[
         "password for authentication (if this option is used, --user option shouldn't include password)",
     ),
     Flag::new("user", Kind::Str, "", "username[:password] for authentication (prompt if password is not supplied)"),
-    Flag::new("write-out", Kind::Str, "simple", "set the output format (fields, json, protobuf, simple, table)").short('w'),
+    Flag::new("write-out", Kind::Str, "simple", "set the output format (fields, json, protobuf, simple, table)")
+        .short('w'),
 ];
 
 /// The root command.
@@ -90,14 +98,25 @@ pub static ROOT: Command = Command {
     persistent_flags: GLOBAL_FLAGS,
     run: None,
     subcommands: &[
-        Command::leaf("del", "del [options] <key> [range_end]", "Removes the specified key or range of keys [key, range_end)", kv::DEL_FLAGS, kv::del),
+        Command::leaf(
+            "del",
+            "del [options] <key> [range_end]",
+            "Removes the specified key or range of keys [key, range_end)",
+            kv::DEL_FLAGS,
+            kv::del,
+        ),
         Command {
             name: "endpoint",
             usage: "endpoint <subcommand>",
             short: "Endpoint related commands",
             long: "",
             flags: &[],
-            persistent_flags: &[Flag::new("cluster", Kind::Bool, "false", "use all endpoints from the cluster member list")],
+            persistent_flags: &[Flag::new(
+                "cluster",
+                Kind::Bool,
+                "false",
+                "use all endpoints from the cluster member list",
+            )],
             run: None,
             subcommands: &[Command::leaf(
                 "status",
@@ -108,7 +127,13 @@ pub static ROOT: Command = Command {
             )
             .long(cluster::ENDPOINT_STATUS_LONG)],
         },
-        Command::leaf("get", "get [options] <key> [range_end]", "Gets the key or a range of keys", kv::GET_FLAGS, kv::get),
+        Command::leaf(
+            "get",
+            "get [options] <key> [range_end]",
+            "Gets the key or a range of keys",
+            kv::GET_FLAGS,
+            kv::get,
+        ),
         Command {
             name: "member",
             usage: "member <subcommand>",
@@ -117,8 +142,14 @@ pub static ROOT: Command = Command {
             flags: &[],
             persistent_flags: &[],
             run: None,
-            subcommands: &[Command::leaf("list", "list", "Lists all members in the cluster", &[], cluster::member_list)
-                .long(cluster::MEMBER_LIST_LONG)],
+            subcommands: &[Command::leaf(
+                "list",
+                "list",
+                "Lists all members in the cluster",
+                &[],
+                cluster::member_list,
+            )
+            .long(cluster::MEMBER_LIST_LONG)],
         },
         Command::leaf(
             "put",

@@ -78,7 +78,8 @@ pub fn parse(argv: &[String], flags: &[Flag]) -> Result<Parsed, FlagError> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (body, None),
             };
-            let flag = *flags.iter().find(|f| f.long == name).ok_or_else(|| FlagError(format!("unknown flag: --{name}")))?;
+            let flag =
+                *flags.iter().find(|f| f.long == name).ok_or_else(|| FlagError(format!("unknown flag: --{name}")))?;
             let value = take_value(&flag, inline, argv, &mut i, || format!("flag needs an argument: --{name}"))?;
             p.set(&flag, value)?;
         } else if a.len() > 1 && a.starts_with('-') {
@@ -93,7 +94,8 @@ pub fn parse(argv: &[String], flags: &[Flag]) -> Result<Parsed, FlagError> {
                 "" => None,
                 r => Some(r.strip_prefix('=').unwrap_or(r).to_string()),
             };
-            let value = take_value(&flag, inline, argv, &mut i, || format!("flag needs an argument: '{c}' in -{body}"))?;
+            let value =
+                take_value(&flag, inline, argv, &mut i, || format!("flag needs an argument: '{c}' in -{body}"))?;
             p.set(&flag, value)?;
         } else {
             p.args.push(a.clone());
@@ -122,16 +124,22 @@ fn take_value(
 
 impl Parsed {
     fn set(&mut self, flag: &Flag, value: String) -> Result<(), FlagError> {
-        let bad = |err: &str| FlagError(format!("invalid argument {value:?} for {:?} flag: {err}", flag.display_name()));
+        let bad =
+            |err: &str| FlagError(format!("invalid argument {value:?} for {:?} flag: {err}", flag.display_name()));
         match flag.kind {
             Kind::Bool => {
-                parse_bool(&value).ok_or_else(|| bad(&format!("strconv.ParseBool: parsing {value:?}: invalid syntax")))?;
+                parse_bool(&value)
+                    .ok_or_else(|| bad(&format!("strconv.ParseBool: parsing {value:?}: invalid syntax")))?;
             }
             Kind::Int => {
-                value.parse::<i64>().map_err(|_| bad(&format!("strconv.ParseInt: parsing {value:?}: invalid syntax")))?;
+                value
+                    .parse::<i64>()
+                    .map_err(|_| bad(&format!("strconv.ParseInt: parsing {value:?}: invalid syntax")))?;
             }
             Kind::Uint => {
-                value.parse::<u64>().map_err(|_| bad(&format!("strconv.ParseUint: parsing {value:?}: invalid syntax")))?;
+                value
+                    .parse::<u64>()
+                    .map_err(|_| bad(&format!("strconv.ParseUint: parsing {value:?}: invalid syntax")))?;
             }
             Kind::Duration => {
                 parse_duration_ms(&value).ok_or_else(|| bad(&format!("time: invalid duration {value:?}")))?;

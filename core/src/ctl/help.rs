@@ -9,8 +9,23 @@ use super::tabwriter;
 /// etcdctl 3.4 root commands this playground does not implement yet; known so that they get a clear
 /// message instead of "unknown command".
 pub const OTHER_COMMANDS: &[&str] = &[
-    "alarm", "auth", "check", "compaction", "completion", "defrag", "elect", "lease", "lock", "make-mirror",
-    "migrate", "move-leader", "role", "snapshot", "txn", "user", "watch",
+    "alarm",
+    "auth",
+    "check",
+    "compaction",
+    "completion",
+    "defrag",
+    "elect",
+    "lease",
+    "lock",
+    "make-mirror",
+    "migrate",
+    "move-leader",
+    "role",
+    "snapshot",
+    "txn",
+    "user",
+    "watch",
 ];
 
 /// One flag as etcdctl's `etcdFlagUsages` prints it: `  -w, --write-out="simple"\tusage`.
@@ -95,7 +110,8 @@ pub fn usage(path: &[&'static Command]) -> String {
     s.push_str("\nOPTIONS:\n");
     s.push_str(&local_text);
     if !is_root {
-        let inherited: Vec<Flag> = path[..path.len() - 1].iter().flat_map(|c| c.persistent_flags.iter().copied()).collect();
+        let inherited: Vec<Flag> =
+            path[..path.len() - 1].iter().flat_map(|c| c.persistent_flags.iter().copied()).collect();
         debug_assert!(inherited.len() >= GLOBAL_FLAGS.len());
         s.push_str("\nGLOBAL OPTIONS:\n");
         s.push_str(&flag_block(inherited));

@@ -37,7 +37,12 @@ will store the content of the file to <key>.
 
 pub const GET_FLAGS: &[Flag] = &[
     Flag::new("consistency", Kind::Str, "l", "Linearizable(l) or Serializable(s)"),
-    Flag::new("from-key", Kind::Bool, "false", "Get keys that are greater than or equal to the given key using byte compare"),
+    Flag::new(
+        "from-key",
+        Kind::Bool,
+        "false",
+        "Get keys that are greater than or equal to the given key using byte compare",
+    ),
     Flag::new("keys-only", Kind::Bool, "false", "Get only the keys"),
     Flag::new("limit", Kind::Int, "0", "Maximum number of results"),
     Flag::new("order", Kind::Str, "", "Order of results; ASCEND or DESCEND (ASCEND by default)"),
@@ -48,7 +53,12 @@ pub const GET_FLAGS: &[Flag] = &[
 ];
 
 pub const DEL_FLAGS: &[Flag] = &[
-    Flag::new("from-key", Kind::Bool, "false", "delete keys that are greater than or equal to the given key using byte compare"),
+    Flag::new(
+        "from-key",
+        Kind::Bool,
+        "false",
+        "delete keys that are greater than or equal to the given key using byte compare",
+    ),
     Flag::new("prefix", Kind::Bool, "false", "delete keys with matching prefix"),
     Flag::new("prev-kv", Kind::Bool, "false", "return deleted key-value pairs"),
 ];
@@ -158,11 +168,17 @@ pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let args = ctx.args().to_vec();
     let Some(key) = args.first() else {
-        return Err(CtlError::new(exit::BAD_ARGS, "get command needs one argument as key and an optional argument as range_end"));
+        return Err(CtlError::new(
+            exit::BAD_ARGS,
+            "get command needs one argument as key and an optional argument as range_end",
+        ));
     };
     let (prefix, from_key) = (ctx.flags.bool("prefix"), ctx.flags.bool("from-key"));
     if prefix && from_key {
-        return Err(CtlError::new(exit::BAD_ARGS, "`--prefix` and `--from-key` cannot be set at the same time, choose one"));
+        return Err(CtlError::new(
+            exit::BAD_ARGS,
+            "`--prefix` and `--from-key` cannot be set at the same time, choose one",
+        ));
     }
     let serializable = match ctx.flags.str("consistency").as_str() {
         "l" => false,
@@ -213,11 +229,17 @@ pub fn del(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let args = ctx.args().to_vec();
     let Some(key) = args.first() else {
-        return Err(CtlError::new(exit::BAD_ARGS, "del command needs one argument as key and an optional argument as range_end"));
+        return Err(CtlError::new(
+            exit::BAD_ARGS,
+            "del command needs one argument as key and an optional argument as range_end",
+        ));
     };
     let (prefix, from_key) = (ctx.flags.bool("prefix"), ctx.flags.bool("from-key"));
     if prefix && from_key {
-        return Err(CtlError::new(exit::BAD_ARGS, "`--prefix` and `--from-key` cannot be set at the same time, choose one"));
+        return Err(CtlError::new(
+            exit::BAD_ARGS,
+            "`--prefix` and `--from-key` cannot be set at the same time, choose one",
+        ));
     }
     let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);
     let request = Request::DeleteRange(DeleteRangeRequest { key, range_end, prev_kv: ctx.flags.bool("prev-kv") });

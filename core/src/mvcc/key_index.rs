@@ -89,11 +89,7 @@ impl KeyIndex {
     pub fn get(&self, at_rev: i64) -> Option<KeyAt> {
         let g = self.find_generation(at_rev)?;
         let n = g.newest_at_or_before(at_rev)?;
-        Some(KeyAt {
-            modified: g.revs[n],
-            created: g.created,
-            version: g.ver - (g.revs.len() - n - 1) as i64,
-        })
+        Some(KeyAt { modified: g.revs[n], created: g.created, version: g.ver - (g.revs.len() - n - 1) as i64 })
     }
 
     /// The generation that was live at `at_rev`, if the key existed then.

@@ -189,10 +189,7 @@ impl WriteTxn<'_> {
     /// Reads inside the transaction see its own earlier writes.
     pub fn range(&self, range: &KeyRange, limit: usize) -> RangeResult {
         let cur = if self.changes > 0 { self.rev() } else { self.begin_rev };
-        let mut r = self
-            .store
-            .range_at(range, cur, 0, limit)
-            .expect("reading the current revision cannot fail");
+        let mut r = self.store.range_at(range, cur, 0, limit).expect("reading the current revision cannot fail");
         r.rev = self.begin_rev;
         r
     }

@@ -31,10 +31,9 @@ fn apply_put(store: &mut Store, p: &PutRequest) -> ServerResult {
     let prev = tx.range(&KeyRange::Single(p.key.clone()), 0).kvs.pop();
     let (value, lease) = match (&prev, p.ignore_value, p.ignore_lease) {
         (None, true, _) | (None, _, true) => return Err(ServerError::KeyNotFound),
-        (Some(kv), iv, il) => (
-            if iv { kv.value.clone() } else { p.value.clone() },
-            if il { kv.lease } else { p.lease },
-        ),
+        (Some(kv), iv, il) => {
+            (if iv { kv.value.clone() } else { p.value.clone() }, if il { kv.lease } else { p.lease })
+        }
         (None, false, false) => (p.value.clone(), p.lease),
     };
     tx.put(&p.key, &value, lease);

@@ -98,12 +98,8 @@ impl Server {
     /// Serves the reads whose read index has been applied.
     pub fn serve_ready_reads(&mut self) {
         let applied = self.applied_index;
-        let ready: Vec<u64> = self
-            .reads
-            .iter()
-            .filter(|(_, r)| r.read_index.is_some_and(|i| i <= applied))
-            .map(|(id, _)| *id)
-            .collect();
+        let ready: Vec<u64> =
+            self.reads.iter().filter(|(_, r)| r.read_index.is_some_and(|i| i <= applied)).map(|(id, _)| *id).collect();
         for id in ready {
             let r = self.reads.remove(&id).expect("listed above");
             let result = apply::range(&self.store, &r.request);

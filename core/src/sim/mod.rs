@@ -10,7 +10,7 @@ pub mod rng;
 use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
 use crate::raftnode::Node;
-use crate::server::api::{Request, ResponseHeader, Response, ServerError, ServerResult};
+use crate::server::api::{Request, Response, ResponseHeader, ServerError, ServerResult};
 use crate::trace::{Event, Role, Trace};
 use disk::Disk;
 use network::Network;
@@ -154,9 +154,7 @@ impl World {
 
     /// The member that currently leads with the highest term, if any.
     pub fn leader(&self) -> Option<usize> {
-        (0..self.nodes.len())
-            .filter(|&i| self.nodes[i].role() == Role::Leader)
-            .max_by_key(|&i| self.nodes[i].term())
+        (0..self.nodes.len()).filter(|&i| self.nodes[i].role() == Role::Leader).max_by_key(|&i| self.nodes[i].term())
     }
 
     /// Applies a user action at the current time and records it for replay.

@@ -45,7 +45,9 @@ fn main() -> ExitCode {
         None => repl(&opts),
         Some("script") => run_script(&opts),
         Some("golden") => run_golden(&opts),
-        Some(other) => Err(format!("unknown command {other:?}; usage: etcdplay [script FILE | golden DIR] [--seed N] [--members N]")),
+        Some(other) => Err(format!(
+            "unknown command {other:?}; usage: etcdplay [script FILE | golden DIR] [--seed N] [--members N]"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,7 +63,10 @@ fn fail(msg: &str) -> ExitCode {
 fn repl(opts: &Opts) -> Result<(), String> {
     let mut world = World::new(WorldConfig::demo(opts.members, opts.seed));
     world.wait_for_leader(script::WAIT_LEADER_LIMIT_MS);
-    println!("etcdplay: {} members, seed {}. Type etcdctl commands (put foo bar, get foo, member list),", opts.members, opts.seed);
+    println!(
+        "etcdplay: {} members, seed {}. Type etcdctl commands (put foo bar, get foo, member list),",
+        opts.members, opts.seed
+    );
     println!("or @kill NAME, @restart NAME, @partition A | B C, @heal, @advance 5s, @wait-leader. Ctrl-D quits.");
     let stdin = std::io::stdin();
     loop {
