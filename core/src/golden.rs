@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 /// How long the harness waits for the cluster to elect a leader after starting members.
 const START_WAIT_MS: u64 = 10_000;
+/// How long the harness lets a started cluster settle before the first case.
+const SETTLE_MS: u64 = 1_000;
 
 /// A reference file that cannot be read.
 #[derive(Debug)]
@@ -67,6 +69,8 @@ fn phase_event(world: &mut World, ev: &Value, initial: &WorldConfig) {
         "start-all" => {
             *world = World::new(initial.clone());
             world.wait_for_leader(START_WAIT_MS);
+            // The harness waited for the cluster to be healthy, which takes a committed entry.
+            world.advance(SETTLE_MS);
         }
         "wait" => world.advance((ev["seconds"].as_f64().unwrap_or(0.0) * 1000.0) as u64),
         "stop" => {

@@ -185,8 +185,11 @@ pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
         "s" => true,
         other => return Err(CtlError::new(exit::BAD_ARGS, format!("unknown consistency flag {other:?}"))),
     };
+    let (sort_order, sort_target) = sort_options(&ctx.flags.str("order"), &ctx.flags.str("sort-by"))?;
     let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);
     let request = Request::Range(RangeRequest {
+        sort_order,
+        sort_target,
         key,
         range_end,
         limit: ctx.flags.int("limit"),
@@ -223,6 +226,27 @@ pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
         Format::Table | Format::Protobuf => return Err(unsupported(format)),
     }
     Ok(())
+}
+
+/// `--order` and `--sort-by` as clientv3's `WithSort` sends them: sorting by key ascending is the
+/// server's natural order, so it is sent as no sort at all.
+fn sort_options(order: &str, target: &str) -> Result<(SortOrder, SortTarget), CtlError> {
+    let order = match order.to_uppercase().as_str() {
+        "ASCEND" => SortOrder::Ascend,
+        "DESCEND" => SortOrder::Descend,
+        "" => SortOrder::None,
+        _ => return Err(CtlError::new(exit::BAD_FEATURE, format!("bad sort order {order}"))),
+    };
+    let target = match target.to_uppercase().as_str() {
+        "CREATE" => SortTarget::Create,
+        "KEY" | "" => SortTarget::Key,
+        "MODIFY" => SortTarget::Mod,
+        "VALUE" => SortTarget::Value,
+        "VERSION" => SortTarget::Version,
+        _ => return Err(CtlError::new(exit::BAD_FEATURE, format!("bad sort target {target}"))),
+    };
+    let order = if target == SortTarget::Key && order == SortOrder::Ascend { SortOrder::None } else { order };
+    Ok((order, target))
 }
 
 pub fn del(ctx: &mut Ctx) -> Result<(), CtlError> {

@@ -30,6 +30,28 @@ pub struct RangeRequest {
     pub serializable: bool,
     pub keys_only: bool,
     pub count_only: bool,
+    pub sort_order: SortOrder,
+    pub sort_target: SortTarget,
+}
+
+/// `RangeRequest.SortOrder`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortOrder {
+    #[default]
+    None,
+    Ascend,
+    Descend,
+}
+
+/// `RangeRequest.SortTarget`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortTarget {
+    #[default]
+    Key,
+    Version,
+    Create,
+    Mod,
+    Value,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -53,12 +53,29 @@ fn apply_delete(store: &mut Store, d: &DeleteRangeRequest) -> Response {
     })
 }
 
-/// Serves a read from the local store.
+/// Serves a read from the local store. Sorting needs every key in range, so a sorted read fetches all,
+/// sorts, then applies the limit, as etcd does.
 pub fn range(store: &Store, r: &RangeRequest) -> ServerResult {
     let limit = usize::try_from(r.limit).unwrap_or(0);
-    let res = store.range(&KeyRange::new(&r.key, &r.range_end), r.revision, limit)?;
-    let more = (res.kvs.len() as i64) < res.count;
-    let mut kvs = if r.count_only { Vec::new() } else { res.kvs };
+    let order = match (r.sort_order, r.sort_target) {
+        (SortOrder::None, SortTarget::Key) => SortOrder::None,
+        // etcd sorts ascending by default for any target but the key (already in key order).
+        (SortOrder::None, _) => SortOrder::Ascend,
+        (o, _) => o,
+    };
+    let fetch = if order == SortOrder::None { limit } else { 0 };
+    let res = store.range(&KeyRange::new(&r.key, &r.range_end), r.revision, fetch)?;
+    let mut kvs = res.kvs;
+    if order != SortOrder::None {
+        sort_kvs(&mut kvs, r.sort_target, order);
+        if limit > 0 {
+            kvs.truncate(limit);
+        }
+    }
+    let more = (kvs.len() as i64) < res.count;
+    if r.count_only {
+        kvs.clear();
+    }
     if r.keys_only {
         kvs.iter_mut().for_each(|kv| kv.value.clear());
     }
@@ -68,6 +85,23 @@ pub fn range(store: &Store, r: &RangeRequest) -> ServerResult {
         more,
         count: res.count,
     }))
+}
+
+fn sort_kvs(kvs: &mut [crate::mvcc::KeyValue], target: SortTarget, order: SortOrder) {
+    kvs.sort_by(|a, b| {
+        let ord = match target {
+            SortTarget::Key => a.key.cmp(&b.key),
+            SortTarget::Version => a.version.cmp(&b.version),
+            SortTarget::Create => a.create_revision.cmp(&b.create_revision),
+            SortTarget::Mod => a.mod_revision.cmp(&b.mod_revision),
+            SortTarget::Value => a.value.cmp(&b.value),
+        };
+        if order == SortOrder::Descend {
+            ord.reverse()
+        } else {
+            ord
+        }
+    });
 }
 
 #[cfg(test)]
