@@ -202,7 +202,7 @@ mod tests {
         let mut keep = BTreeSet::new();
         ki.compact(4, &mut keep);
         assert!(keep.is_empty(), "a generation ended by a tombstone <= 4 is gone");
-        assert_eq!(ki.generations.len(), 1, "only the live generation {5, 6} remains");
+        assert_eq!(ki.generations.len(), 1, "only the live generation (5, 6) remains");
         assert_eq!(ki.get(6).map(|k| k.version), Some(2));
 
         let mut keep = BTreeSet::new();
