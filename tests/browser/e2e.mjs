@@ -137,6 +137,7 @@ async function run(page, url) {
     return leaders.length === 1 && leaders[0].name !== leader.name && leaders[0].term > leader.term && leaders[0];
   });
   check(`new leader "${next.name}, leader, term ${next.term}" (was ${leader.name} at term ${leader.term})`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'leader-down.png') });
 
   // 3. The console writes and reads through the surviving majority.
   await runCommand(page, 'put foo bar', ['OK']);
@@ -160,11 +161,11 @@ async function run(page, url) {
   // 6. The old leader restarts and rejoins as a follower.
   await page.getByRole('button', { name: `Restart ${leader.name}`, exact: true }).click();
   check(`clicked "Restart ${leader.name}"`);
-  const back = await waitFor(`${leader.name} to rejoin as a follower`, async () => {
+  const back = await waitFor(`${leader.name} to rejoin as a follower of term ${next.term} or later`, async () => {
     const m = (await memberNames(page)).map(parseMember).find((m) => m?.name === leader.name);
-    return m?.role === 'follower' && m;
+    return m?.role === 'follower' && m.term >= next.term && m;
   });
-  check(`"${back.name}, follower, term ${back.term}"`);
+  check(`"${back.name}, follower, term ${back.term}": rejoined the new leader's term`);
   await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).waitFor();
   check(`its button reads "Kill ${leader.name}" again`);
 }
