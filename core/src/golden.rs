@@ -43,19 +43,23 @@ pub fn replay(cluster_json: &str, cases_jsonl: &str, seed: u64) -> Result<Vec<St
     let cluster: Value = serde_json::from_str(cluster_json).map_err(|e| GoldenError(format!("cluster.json: {e}")))?;
     let initial = cluster_config(&cluster["initial"], seed)?;
     let mut world = World::new(initial.clone());
-    let mut outputs: BTreeMap<u64, Outcome> = BTreeMap::new();
-    let mut lines = Vec::new();
+    let mut cases = Vec::new();
     for (i, line) in cases_jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let case: Value =
             serde_json::from_str(line).map_err(|e| GoldenError(format!("cases.jsonl line {}: {e}", i + 1)))?;
-        let n = case["n"].as_u64().ok_or_else(|| GoldenError(format!("case on line {} has no n", i + 1)))?;
+        cases.push(case);
+    }
+    let mut ids = IdMap::from_cases(&cases);
+    let mut lines = Vec::new();
+    for case in &cases {
+        let n = case["n"].as_u64().ok_or_else(|| GoldenError("a case has no n".into()))?;
         for ev in case["before"].as_array().into_iter().flatten() {
             phase_event(&mut world, ev, &initial);
         }
-        let args = substitute_refs(&case, &outputs);
-        let outcome = run_case(&mut world, &case, args);
+        let args = substitute_refs(case, &ids);
+        let outcome = run_case(&mut world, case, args.clone());
+        ids.learn(&args, &outcome);
         lines.push(result_line(n, &outcome));
-        outputs.insert(n, outcome);
     }
     Ok(lines)
 }
@@ -111,38 +115,93 @@ fn run_case(world: &mut World, case: &Value, args: Vec<String>) -> Outcome {
     outcome
 }
 
-/// Replaces IDs that an earlier case produced on the real cluster with the ones our run produced,
-/// found at the same word position in that case's output.
-fn substitute_refs(case: &Value, outputs: &BTreeMap<u64, Outcome>) -> Vec<String> {
+/// Maps IDs the real cluster generated (lease IDs, added member IDs) to the ones our run generated: the
+/// k-th distinct real ID, in order of the case that first produced it, is our k-th ID of that kind.
+#[derive(Default)]
+struct IdMap {
+    /// Per kind: real IDs in order of first appearance.
+    real: BTreeMap<String, Vec<u64>>,
+    /// Per kind: our IDs in order of creation.
+    ours: BTreeMap<String, Vec<u64>>,
+}
+
+impl IdMap {
+    /// Learns the real IDs from every case's `refs`.
+    fn from_cases(cases: &[Value]) -> IdMap {
+        let mut seen: Vec<(u64, String, u64)> = Vec::new();
+        for r in cases.iter().flat_map(|c| c["refs"].as_array().into_iter().flatten()) {
+            let (Some(kind), Some(value), Some(first)) =
+                (r["kind"].as_str(), r["value"].as_str(), r["first_seen_in_case"].as_u64())
+            else {
+                continue;
+            };
+            if let Some(id) = parse_id(value, r["form"].as_str() == Some("hex")) {
+                if !seen.iter().any(|(_, k, v)| k == kind && *v == id) {
+                    seen.push((first, kind.to_string(), id));
+                }
+            }
+        }
+        seen.sort();
+        let mut map = IdMap::default();
+        for (_, kind, id) in seen {
+            map.real.entry(kind).or_default().push(id);
+        }
+        map
+    }
+
+    /// Records the IDs our run produced in a case's output.
+    fn learn(&mut self, args: &[String], out: &Outcome) {
+        let kind = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["lease", "grant", ..] => "lease-id",
+            ["member", "add", ..] => "new-member-id",
+            _ => return,
+        };
+        if out.exit_code != 0 {
+            return;
+        }
+        let words: Vec<&str> = out.stdout.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+        let id = match kind {
+            "lease-id" if out.stdout.starts_with('{') => {
+                let after_id = words.iter().skip_while(|w| **w != "ID");
+                after_id.filter(|w| !w.is_empty()).nth(1).and_then(|w| w.parse().ok())
+            }
+            _ => words.get(1).and_then(|w| u64::from_str_radix(w, 16).ok()),
+        };
+        if let Some(id) = id {
+            self.ours.entry(kind.to_string()).or_default().push(id);
+        }
+    }
+
+    fn translate(&self, kind: &str, real: u64) -> Option<u64> {
+        let k = self.real.get(kind)?.iter().position(|&v| v == real)?;
+        self.ours.get(kind)?.get(k).copied()
+    }
+}
+
+fn parse_id(value: &str, hex: bool) -> Option<u64> {
+    if hex {
+        u64::from_str_radix(value, 16).ok()
+    } else {
+        value.parse().ok()
+    }
+}
+
+/// The case's arguments with real IDs replaced by ours (in the same form).
+fn substitute_refs(case: &Value, ids: &IdMap) -> Vec<String> {
     let mut args: Vec<String> =
         case["args"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect();
     for r in case["refs"].as_array().into_iter().flatten() {
-        let (Some(idx), Some(value), Some(seen)) =
-            (r["arg"].as_u64(), r["value"].as_str(), r["first_seen_in_case"].as_u64())
-        else {
+        let (Some(idx), Some(value), Some(kind)) = (r["arg"].as_u64(), r["value"].as_str(), r["kind"].as_str()) else {
             continue;
         };
-        let Some(ours) = outputs.get(&seen) else { continue };
-        if let Some(replacement) = ours_for(value, seen, ours, case) {
-            if let Some(a) = args.get_mut(idx as usize) {
-                *a = a.replace(value, &replacement);
-            }
+        let hex = r["form"].as_str() == Some("hex");
+        let Some(ours) = parse_id(value, hex).and_then(|v| ids.translate(kind, v)) else { continue };
+        let replacement = if hex { format!("{ours:016x}") } else { ours.to_string() };
+        if let Some(a) = args.get_mut(idx as usize) {
+            *a = a.replace(value, &replacement);
         }
     }
     args
-}
-
-/// Our counterpart of `value` (hex or decimal) in our output of case `seen`: the first word that looks
-/// like an ID of the same form.
-fn ours_for(value: &str, _seen: u64, ours: &Outcome, _case: &Value) -> Option<String> {
-    let is_hex = value.chars().all(|c| c.is_ascii_hexdigit()) && value.chars().any(|c| c.is_ascii_alphabetic());
-    ours.stdout
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|w| {
-            w.len() >= 12
-                && if is_hex { w.chars().all(|c| c.is_ascii_hexdigit()) } else { w.chars().all(|c| c.is_ascii_digit()) }
-        })
-        .map(String::from)
 }
 
 /// Runs every help entry of `help_jsonl`; returns compare.py's help result lines.

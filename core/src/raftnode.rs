@@ -2,7 +2,9 @@
 //! sends and applies, as etcd's `raftNode` does. Time and randomness come from the world: every tick is
 //! driven by the simulated clock, and each randomized election timeout is drawn from the world's RNG.
 
-use crate::server::api::{Proposal, Request};
+use crate::server::api::{Proposal, Request, Route, ServerResult};
+use crate::server::idgen::IdGen;
+use crate::server::lease::EXPIRY_CHECK_MS;
 use crate::server::Server;
 use crate::sim::disk::Disk;
 use crate::sim::rng::SimRng;
@@ -32,6 +34,9 @@ pub struct Node {
     pub next_tick_ms: u64,
     /// Role and term last seen, to notice elections and re-draw the election timeout.
     seen: (Role, u64, u64),
+    /// etcd's request ID generator; lease IDs come from it.
+    ids: IdGen,
+    next_expiry_check_ms: u64,
 }
 
 fn raft_config(id: u64) -> Config {
@@ -63,6 +68,8 @@ impl Node {
             server: Server::new(),
             next_tick_ms: now_ms + TICK_MS,
             seen: (Role::Down, 0, 0),
+            ids: IdGen::default(),
+            next_expiry_check_ms: 0,
         };
         node.boot(now_ms, rng);
         node
@@ -73,6 +80,7 @@ impl Node {
             .expect("a disk written by this member is a valid raft state");
         self.raw = Some(raw);
         self.server = Server::new();
+        self.ids = IdGen::new(self.id, now_ms);
         // Ticks start at a random phase, as real processes do not share a clock edge.
         self.next_tick_ms = now_ms + rng.range(1, TICK_MS + 1);
         self.seen = (Role::Down, 0, u64::MAX);
@@ -97,13 +105,7 @@ impl Node {
     }
 
     pub fn role(&self) -> Role {
-        match self.raw.as_ref().map(|r| r.raft.state) {
-            None => Role::Down,
-            Some(StateRole::Leader) => Role::Leader,
-            Some(StateRole::Follower) => Role::Follower,
-            Some(StateRole::Candidate) => Role::Candidate,
-            Some(StateRole::PreCandidate) => Role::PreCandidate,
-        }
+        self.raw.as_ref().map_or(Role::Down, |r| role_of(r.raft.state))
     }
 
     pub fn term(&self) -> u64 {
@@ -144,11 +146,37 @@ impl Node {
         }
     }
 
-    /// One Raft tick; also retries proposals and reads that found no leader.
+    /// Keeps the lessor's primary role in step with leadership: a new leader refreshes every lease.
+    fn sync_lessor(&mut self, now_ms: u64) {
+        let leader = self.role() == Role::Leader;
+        if leader && !self.server.lessor.is_primary() {
+            self.server.lessor.promote(now_ms);
+        } else if !leader && self.server.lessor.is_primary() {
+            self.server.lessor.demote();
+        }
+    }
+
+    /// The leader proposes revokes for expired leases, as etcd's lessor loop does.
+    fn revoke_expired(&mut self, now_ms: u64) {
+        if now_ms < self.next_expiry_check_ms {
+            return;
+        }
+        self.next_expiry_check_ms = now_ms + EXPIRY_CHECK_MS;
+        for id in self.server.lessor.expired(now_ms) {
+            let request_id = self.ids.next_id();
+            let data = postcard::to_allocvec(&Proposal { id: request_id, request: Request::LeaseRevoke { id } })
+                .expect("requests serialize");
+            self.propose(request_id, data);
+        }
+    }
+
+    /// One Raft tick; also retries proposals and reads that found no leader, and expires leases.
     pub fn tick(&mut self, now_ms: u64, rng: &mut SimRng) {
         let Some(raw) = self.raw.as_mut() else { return };
         raw.tick();
         self.next_tick_ms = now_ms + TICK_MS;
+        self.sync_lessor(now_ms);
+        self.revoke_expired(now_ms);
         for (id, data) in self.server.take_unproposed() {
             self.propose(id, data);
         }
@@ -161,11 +189,12 @@ impl Node {
     }
 
     /// Delivers a message from a peer.
-    pub fn step(&mut self, msg: Message, rng: &mut SimRng) {
+    pub fn step(&mut self, msg: Message, now_ms: u64, rng: &mut SimRng) {
         let Some(raw) = self.raw.as_mut() else { return };
         // Errors here are stale or foreign messages, which Raft ignores by design.
         let _ = raw.step(msg);
         self.redraw_timeout_if_reset(rng);
+        self.sync_lessor(now_ms);
     }
 
     /// Accepts a client request with a world-unique `id`. Serializable reads are answered at once;
@@ -174,18 +203,23 @@ impl Node {
         if !self.is_up() {
             return;
         }
-        match request {
-            Request::Range(r) if r.serializable => {
-                let result = crate::server::apply::range(&self.server.store, &r);
+        self.ids.next_id();
+        match (request.route(), request) {
+            (Route::Local, request) => {
+                let result =
+                    crate::server::apply::serve_local(&self.server.store, &self.server.lessor, &request, now_ms);
                 self.server.done.push((id, result));
             }
-            Request::Range(r) => {
+            (Route::Linearizable, Request::Range(r)) => {
                 self.server.start_read(id, r, now_ms);
                 if let Some(raw) = self.raw.as_mut() {
                     raw.read_index(id.to_be_bytes().to_vec());
                 }
             }
-            request => {
+            (_, mut request) => {
+                if let Request::LeaseGrant { id: lease_id @ 0, .. } = &mut request {
+                    *lease_id = (self.ids.next_id() & (i64::MAX as u64)) as i64;
+                }
                 let data = postcard::to_allocvec(&Proposal { id, request }).expect("requests serialize");
                 self.server.wait_for(id);
                 self.propose(id, data);
@@ -203,7 +237,7 @@ impl Node {
 
     /// The Ready loop: persist entries and hard state to disk, hand out messages, apply committed
     /// entries, note read indexes. Returns the messages to send.
-    pub fn handle_ready(&mut self) -> Outbox {
+    pub fn handle_ready(&mut self, now_ms: u64) -> Outbox {
         let mut out = Outbox::new();
         let Some(raw) = self.raw.as_mut() else { return out };
         if !raw.has_ready() {
@@ -230,8 +264,8 @@ impl Node {
         }
         out.extend(light.take_messages());
         let later = light.take_committed_entries();
-        self.apply_entries(committed);
-        self.apply_entries(later);
+        self.apply_entries(committed, now_ms);
+        self.apply_entries(later, now_ms);
         for rs in read_states {
             if let Ok(bytes) = <[u8; 8]>::try_from(rs.request_ctx.as_slice()) {
                 self.server.on_read_index(u64::from_be_bytes(bytes), rs.index);
@@ -244,12 +278,12 @@ impl Node {
         out
     }
 
-    fn apply_entries(&mut self, entries: Vec<Entry>) {
+    fn apply_entries(&mut self, entries: Vec<Entry>, now_ms: u64) {
         for entry in entries {
             match entry.get_entry_type() {
                 EntryType::EntryNormal if !entry.data.is_empty() => {
                     if let Ok(p) = postcard::from_bytes::<Proposal>(&entry.data) {
-                        self.server.apply(entry.index, &p);
+                        self.server.apply(entry.index, &p, now_ms);
                     }
                 }
                 EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => self.apply_conf_change(&entry),
@@ -281,6 +315,16 @@ impl Node {
     /// Answers ready for clients since the last call.
     pub fn take_done(&mut self) -> Vec<(u64, crate::server::api::ServerResult)> {
         std::mem::take(&mut self.server.done)
+    }
+
+    /// Serves a request that etcd forwards to the leader (lease keep-alive, time-to-live); only
+    /// meaningful on the leader.
+    pub fn serve_as_leader(&mut self, request: &Request, now_ms: u64) -> ServerResult {
+        let s = &mut self.server;
+        match request {
+            Request::LeaseKeepAlive { id } => crate::server::apply::keep_alive(&s.store, &mut s.lessor, *id, now_ms),
+            other => crate::server::apply::serve_local(&s.store, &s.lessor, other, now_ms),
+        }
     }
 
     pub fn cancel(&mut self, id: u64) {

@@ -162,3 +162,27 @@ fn member_ids_match_etcd_for_the_demo_cluster_urls() {
         etcdplay_core::cluster::member_id(&["http://10.0.0.1:2380".to_string()], "etcd-cluster")
     );
 }
+
+#[test]
+fn an_expired_lease_is_revoked_by_the_leader_with_its_keys() {
+    let mut w = World::new(WorldConfig::demo(3, 5));
+    w.wait_for_leader(10_000).expect("leader");
+    let granted = etcdctl(&mut w, "lease grant 2").stdout;
+    let id = granted.split_whitespace().nth(1).expect("lease <id> granted").to_string();
+    assert_eq!(granted, format!("lease {id} granted with TTL(2s)\n"));
+    assert_eq!(etcdctl(&mut w, &format!("put ephemeral gone-soon --lease={id}")).stdout, "OK\n");
+    let ttl = etcdctl(&mut w, &format!("lease timetolive {id} --keys")).stdout;
+    assert_eq!(ttl, format!("lease {id} granted with TTL(2s), remaining(2s), attached keys([ephemeral])\n"));
+    assert_eq!(etcdctl(&mut w, "get ephemeral").stdout, "ephemeral\ngone-soon\n");
+    w.advance(3_000);
+    assert_eq!(etcdctl(&mut w, "get ephemeral").stdout, "", "the key went with its lease");
+    assert_eq!(etcdctl(&mut w, &format!("lease timetolive {id}")).stdout, format!("lease {id} already expired\n"));
+    let kept = etcdctl(&mut w, "lease grant 60").stdout;
+    let kept = kept.split_whitespace().nth(1).expect("id").to_string();
+    let before_kill = w.leader().expect("leader");
+    let leader_name = w.members()[before_kill].name.clone();
+    w.apply(Action::Kill { member: leader_name });
+    w.wait_for_leader(10_000).expect("new leader");
+    let o = etcdctl(&mut w, &format!("lease keep-alive --once {kept}"));
+    assert_eq!(o.stdout, format!("lease {kept} keepalived with TTL(60)\n"), "the new leader knows the lease");
+}

@@ -4,7 +4,7 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
-use super::{cluster, exit, help, kv};
+use super::{cluster, exit, help, kv, lease};
 use crate::action::Outcome;
 use crate::sim::World;
 
@@ -134,6 +134,37 @@ pub static ROOT: Command = Command {
             kv::GET_FLAGS,
             kv::get,
         ),
+        Command {
+            name: "lease",
+            usage: "lease <subcommand>",
+            short: "Lease related commands",
+            long: "",
+            flags: &[],
+            persistent_flags: &[],
+            run: None,
+            subcommands: &[
+                Command::leaf("grant", "grant <ttl>", "Creates leases", &[], lease::grant).long(lease::GRANT_LONG),
+                Command::leaf(
+                    "keep-alive",
+                    "keep-alive [options] <leaseID>",
+                    "Keeps leases alive (renew)",
+                    lease::KEEP_ALIVE_FLAGS,
+                    lease::keep_alive,
+                )
+                .long(lease::KEEP_ALIVE_LONG),
+                Command::leaf("list", "list", "List all active leases", &[], lease::list).long(lease::LIST_LONG),
+                Command::leaf("revoke", "revoke <leaseID>", "Revokes leases", &[], lease::revoke)
+                    .long(lease::REVOKE_LONG),
+                Command::leaf(
+                    "timetolive",
+                    "timetolive <leaseID> [options]",
+                    "Get lease information",
+                    lease::TIMETOLIVE_FLAGS,
+                    lease::timetolive,
+                )
+                .long(lease::TIMETOLIVE_LONG),
+            ],
+        },
         Command {
             name: "member",
             usage: "member <subcommand>",

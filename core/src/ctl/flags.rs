@@ -277,3 +277,40 @@ mod tests {
         assert_eq!(parse_duration_ms("abc"), None);
     }
 }
+
+/// Go's `strconv.ParseInt(s, base, 64)`, with its error text (`strconv.ParseInt: parsing "x": invalid
+/// syntax` or `...: value out of range`), since etcdctl prints that text inside its own errors.
+pub fn go_parse_int(s: &str, base: u32) -> Result<i64, String> {
+    let err = |why: &str| format!("strconv.ParseInt: parsing {s:?}: {why}");
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(base)) {
+        return Err(err("invalid syntax"));
+    }
+    let magnitude = u128::from_str_radix(digits, base).map_err(|_| err("value out of range"))?;
+    let limit = if neg { 1u128 << 63 } else { (1u128 << 63) - 1 };
+    if magnitude > limit {
+        return Err(err("value out of range"));
+    }
+    Ok(if neg { (magnitude as i128).wrapping_neg() as i64 } else { magnitude as i64 })
+}
+
+#[cfg(test)]
+mod go_parse_tests {
+    use super::go_parse_int;
+
+    #[test]
+    fn parses_and_fails_like_go() {
+        assert_eq!(go_parse_int("1234abcd", 16), Ok(0x1234abcd));
+        assert_eq!(go_parse_int("-10", 10), Ok(-10));
+        assert_eq!(go_parse_int("zzz", 16).unwrap_err(), r#"strconv.ParseInt: parsing "zzz": invalid syntax"#);
+        assert_eq!(
+            go_parse_int("1658910201271379507", 16).unwrap_err(),
+            r#"strconv.ParseInt: parsing "1658910201271379507": value out of range"#
+        );
+        assert!(go_parse_int("", 10).is_err());
+    }
+}

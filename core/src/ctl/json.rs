@@ -73,7 +73,7 @@ impl Obj {
         if v.is_empty() {
             self
         } else {
-            let s = format!("\"{}\"", base64::engine::general_purpose::STANDARD.encode(v));
+            let s = base64_str(v);
             self.raw(k, &s)
         }
     }
@@ -115,6 +115,11 @@ pub fn quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Bytes as a JSON string of their base64, as encoding/json writes `[]byte`.
+pub fn base64_str(v: &[u8]) -> String {
+    format!("\"{}\"", base64::engine::general_purpose::STANDARD.encode(v))
 }
 
 pub fn header(h: &ResponseHeader) -> String {

@@ -109,10 +109,8 @@ pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
         (false, None, Some(s)) => s.to_string(),
         (false, None, None) => return Err(needs()),
     };
-    let lease_text = ctx.flags.str("lease");
-    let lease = i64::from_str_radix(&lease_text, 16).map_err(|_| {
-        CtlError::new(exit::BAD_ARGS, format!("bad lease ID ({}), expecting ID in Hex", parse_int_error(&lease_text)))
-    })?;
+    let lease = super::flags::go_parse_int(&ctx.flags.str("lease"), 16)
+        .map_err(|e| CtlError::new(exit::BAD_ARGS, format!("bad lease ID ({e}), expecting ID in Hex")))?;
     let request = Request::Put(PutRequest {
         key: key.into_bytes(),
         value: value.into_bytes(),
@@ -148,12 +146,7 @@ pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
     Ok(())
 }
 
-/// Go's strconv error text for an unparsable integer.
-fn parse_int_error(s: &str) -> String {
-    format!("strconv.ParseInt: parsing {s:?}: invalid syntax")
-}
-
-fn unsupported(format: Format) -> CtlError {
+pub fn unsupported(format: Format) -> CtlError {
     let name = match format {
         Format::Table => "table",
         Format::Protobuf => "protobuf",

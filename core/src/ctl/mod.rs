@@ -9,6 +9,7 @@ pub mod flags;
 pub mod help;
 pub mod json;
 mod kv;
+mod lease;
 pub mod shell;
 pub mod table;
 pub mod tabwriter;

@@ -11,12 +11,46 @@ pub enum Request {
     Range(RangeRequest),
     Put(PutRequest),
     DeleteRange(DeleteRangeRequest),
+    /// `id` 0 lets the receiving member pick one with its ID generator.
+    LeaseGrant {
+        id: i64,
+        ttl_s: i64,
+    },
+    LeaseRevoke {
+        id: i64,
+    },
+    LeaseKeepAlive {
+        id: i64,
+    },
+    LeaseTimeToLive {
+        id: i64,
+        keys: bool,
+    },
+    LeaseLeases,
+}
+
+/// How a member serves a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Through the Raft log, answered when applied.
+    Proposed,
+    /// After a ReadIndex round, from the local store.
+    Linearizable,
+    /// From the member's own state at once.
+    Local,
+    /// By the leader (etcd forwards these to it): lease renewals and time-to-live.
+    Leader,
 }
 
 impl Request {
-    /// Reads are answered without a log entry (ReadIndex or local); everything else is proposed.
-    pub fn is_read(&self) -> bool {
-        matches!(self, Request::Range(_))
+    pub fn route(&self) -> Route {
+        match self {
+            Request::Range(r) if r.serializable => Route::Local,
+            Request::Range(_) => Route::Linearizable,
+            Request::LeaseLeases => Route::Local,
+            Request::LeaseKeepAlive { .. } | Request::LeaseTimeToLive { .. } => Route::Leader,
+            _ => Route::Proposed,
+        }
     }
 }
 
@@ -92,6 +126,46 @@ pub enum Response {
     Range(RangeResponse),
     Put(PutResponse),
     DeleteRange(DeleteRangeResponse),
+    LeaseGrant {
+        header: ResponseHeader,
+        id: i64,
+        ttl_s: i64,
+    },
+    LeaseRevoke {
+        header: ResponseHeader,
+    },
+    LeaseKeepAlive {
+        header: ResponseHeader,
+        id: i64,
+        ttl_s: i64,
+    },
+    /// `ttl_s` is -1 for a lease that does not exist (expired or revoked).
+    LeaseTimeToLive {
+        header: ResponseHeader,
+        id: i64,
+        ttl_s: i64,
+        granted_ttl_s: i64,
+        keys: Vec<Vec<u8>>,
+    },
+    LeaseLeases {
+        header: ResponseHeader,
+        leases: Vec<i64>,
+    },
+}
+
+impl Response {
+    pub fn header_mut(&mut self) -> &mut ResponseHeader {
+        match self {
+            Response::Range(x) => &mut x.header,
+            Response::Put(x) => &mut x.header,
+            Response::DeleteRange(x) => &mut x.header,
+            Response::LeaseGrant { header, .. }
+            | Response::LeaseRevoke { header }
+            | Response::LeaseKeepAlive { header, .. }
+            | Response::LeaseTimeToLive { header, .. }
+            | Response::LeaseLeases { header, .. } => header,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,6 +196,9 @@ pub enum ServerError {
     KeyNotFound,
     Compacted,
     FutureRev,
+    LeaseNotFound,
+    LeaseExist,
+    LeaseTtlTooLarge,
     /// The client gave up waiting (etcdctl's `--command-timeout`).
     DeadlineExceeded,
     /// Nothing answers at the endpoint.
@@ -135,6 +212,9 @@ impl fmt::Display for ServerError {
             ServerError::KeyNotFound => "etcdserver: key not found",
             ServerError::Compacted => "etcdserver: mvcc: required revision has been compacted",
             ServerError::FutureRev => "etcdserver: mvcc: required revision is a future revision",
+            ServerError::LeaseNotFound => "etcdserver: requested lease not found",
+            ServerError::LeaseExist => "etcdserver: lease already exists",
+            ServerError::LeaseTtlTooLarge => "etcdserver: too large lease TTL",
             ServerError::DeadlineExceeded => "context deadline exceeded",
             ServerError::Unavailable => "context deadline exceeded",
         })

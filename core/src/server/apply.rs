@@ -2,7 +2,8 @@
 //! and how reads are answered. Mirrors etcd's `applierV3`.
 
 use super::api::*;
-use crate::mvcc::{KeyRange, Store};
+use super::lease::Lessor;
+use crate::mvcc::{KeyRange, KeyValue, Store};
 
 /// Validates a request before it is proposed, as etcd's gRPC layer does (so bad input never enters the log).
 pub fn check(req: &Request) -> Result<(), ServerError> {
@@ -10,6 +11,10 @@ pub fn check(req: &Request) -> Result<(), ServerError> {
         Request::Range(r) => &r.key,
         Request::Put(p) => &p.key,
         Request::DeleteRange(d) => &d.key,
+        Request::LeaseGrant { ttl_s, .. } if *ttl_s > super::lease::MAX_LEASE_TTL_S => {
+            return Err(ServerError::LeaseTtlTooLarge)
+        }
+        _ => return Ok(()),
     };
     if key.is_empty() {
         return Err(ServerError::KeyNotProvided);
@@ -17,16 +22,76 @@ pub fn check(req: &Request) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Applies a write to `store`; the header's member and term are filled in by the caller.
-pub fn apply_write(store: &mut Store, req: &Request) -> ServerResult {
+/// Applies a write to `store` and `lessor`; the header's member and term are filled in by the caller.
+pub fn apply_write(store: &mut Store, lessor: &mut Lessor, req: &Request, now_ms: u64) -> ServerResult {
     match req {
-        Request::Put(p) => apply_put(store, p),
-        Request::DeleteRange(d) => Ok(apply_delete(store, d)),
-        Request::Range(r) => range(store, r),
+        Request::Put(p) => apply_put(store, lessor, p),
+        Request::DeleteRange(d) => Ok(apply_delete(store, lessor, d)),
+        Request::LeaseGrant { id, ttl_s } => {
+            if *ttl_s > super::lease::MAX_LEASE_TTL_S {
+                return Err(ServerError::LeaseTtlTooLarge);
+            }
+            if lessor.get(*id).is_some() {
+                return Err(ServerError::LeaseExist);
+            }
+            let lease = lessor.grant(*id, *ttl_s, now_ms);
+            let header = ResponseHeader { revision: store.current_rev(), ..Default::default() };
+            Ok(Response::LeaseGrant { header, id: lease.id, ttl_s: lease.ttl_s })
+        }
+        Request::LeaseRevoke { id } => {
+            let keys = lessor.revoke(*id).ok_or(ServerError::LeaseNotFound)?;
+            let mut tx = store.write();
+            for key in &keys {
+                tx.delete_range(&KeyRange::Single(key.clone()));
+            }
+            let revision = tx.end();
+            Ok(Response::LeaseRevoke { header: ResponseHeader { revision, ..Default::default() } })
+        }
+        other => serve_local(store, lessor, other, now_ms),
     }
 }
 
-fn apply_put(store: &mut Store, p: &PutRequest) -> ServerResult {
+/// Answers requests that read a member's own state (reads, lease queries).
+pub fn serve_local(store: &Store, lessor: &Lessor, req: &Request, now_ms: u64) -> ServerResult {
+    let header = ResponseHeader { revision: store.current_rev(), ..Default::default() };
+    match req {
+        Request::Range(r) => range(store, r),
+        Request::LeaseLeases => Ok(Response::LeaseLeases { header, leases: lessor.leases().map(|l| l.id).collect() }),
+        Request::LeaseTimeToLive { id, keys } => Ok(match lessor.get(*id) {
+            Some(l) => Response::LeaseTimeToLive {
+                header,
+                id: *id,
+                ttl_s: l.remaining_s(now_ms).unwrap_or(l.ttl_s),
+                granted_ttl_s: l.ttl_s,
+                keys: if *keys { l.keys.iter().cloned().collect() } else { Vec::new() },
+            },
+            None => Response::LeaseTimeToLive { header, id: *id, ttl_s: -1, granted_ttl_s: 0, keys: Vec::new() },
+        }),
+        _ => Err(ServerError::Unavailable),
+    }
+}
+
+/// Keeps a lease alive on the leader.
+pub fn keep_alive(store: &Store, lessor: &mut Lessor, id: i64, now_ms: u64) -> ServerResult {
+    let ttl_s = lessor.renew(id, now_ms).ok_or(ServerError::LeaseNotFound)?;
+    let header = ResponseHeader { revision: store.current_rev(), ..Default::default() };
+    Ok(Response::LeaseKeepAlive { header, id, ttl_s })
+}
+
+/// Moves `key` from the lease it had (if any) to `lease`.
+fn reattach(lessor: &mut Lessor, key: &[u8], old: Option<&KeyValue>, lease: i64) {
+    if let Some(prev) = old.filter(|kv| kv.lease != 0 && kv.lease != lease) {
+        lessor.detach(prev.lease, key);
+    }
+    if lease != 0 {
+        lessor.attach(lease, key);
+    }
+}
+
+fn apply_put(store: &mut Store, lessor: &mut Lessor, p: &PutRequest) -> ServerResult {
+    if p.lease != 0 && !p.ignore_lease && lessor.get(p.lease).is_none() {
+        return Err(ServerError::LeaseNotFound);
+    }
     let mut tx = store.write();
     let prev = tx.range(&KeyRange::Single(p.key.clone()), 0).kvs.pop();
     let (value, lease) = match (&prev, p.ignore_value, p.ignore_lease) {
@@ -38,14 +103,18 @@ fn apply_put(store: &mut Store, p: &PutRequest) -> ServerResult {
     };
     tx.put(&p.key, &value, lease);
     let revision = tx.end();
+    reattach(lessor, &p.key, prev.as_ref(), lease);
     let header = ResponseHeader { revision, ..Default::default() };
     Ok(Response::Put(PutResponse { header, prev_kv: if p.prev_kv { prev } else { None } }))
 }
 
-fn apply_delete(store: &mut Store, d: &DeleteRangeRequest) -> Response {
+fn apply_delete(store: &mut Store, lessor: &mut Lessor, d: &DeleteRangeRequest) -> Response {
     let mut tx = store.write();
     let deleted = tx.delete_range(&KeyRange::new(&d.key, &d.range_end));
     let revision = tx.end();
+    for kv in deleted.iter().filter(|kv| kv.lease != 0) {
+        lessor.detach(kv.lease, &kv.key);
+    }
     Response::DeleteRange(DeleteRangeResponse {
         header: ResponseHeader { revision, ..Default::default() },
         deleted: deleted.len() as i64,
@@ -114,19 +183,37 @@ mod tests {
 
     #[test]
     fn put_returns_prev_kv_and_revision() {
-        let mut s = Store::new();
-        let Ok(Response::Put(r)) = apply_write(&mut s, &put("foo", "bar")) else { panic!() };
+        let (mut s, mut l) = (Store::new(), Lessor::default());
+        let Ok(Response::Put(r)) = apply_write(&mut s, &mut l, &put("foo", "bar"), 0) else { panic!() };
         assert_eq!((r.header.revision, r.prev_kv), (2, None));
-        let Ok(Response::Put(r)) = apply_write(&mut s, &put("foo", "baz")) else { panic!() };
+        let Ok(Response::Put(r)) = apply_write(&mut s, &mut l, &put("foo", "baz"), 0) else { panic!() };
         assert_eq!(r.prev_kv.map(|kv| kv.value), Some(b"bar".to_vec()));
     }
 
     #[test]
     fn ignore_value_needs_a_live_key() {
-        let mut s = Store::new();
+        let (mut s, mut l) = (Store::new(), Lessor::default());
         let req = Request::Put(PutRequest { key: b"k".to_vec(), ignore_value: true, ..Default::default() });
-        assert_eq!(apply_write(&mut s, &req), Err(ServerError::KeyNotFound));
+        assert_eq!(apply_write(&mut s, &mut l, &req, 0), Err(ServerError::KeyNotFound));
         assert_eq!(s.current_rev(), 1);
+    }
+
+    #[test]
+    fn revoking_a_lease_deletes_its_keys_in_one_revision() {
+        let (mut s, mut l) = (Store::new(), Lessor::default());
+        apply_write(&mut s, &mut l, &Request::LeaseGrant { id: 5, ttl_s: 60 }, 0).unwrap();
+        let leased =
+            |k: &str| Request::Put(PutRequest { key: k.into(), value: b"v".to_vec(), lease: 5, ..Default::default() });
+        apply_write(&mut s, &mut l, &leased("a"), 0).unwrap();
+        apply_write(&mut s, &mut l, &leased("b"), 0).unwrap();
+        apply_write(&mut s, &mut l, &put("c", "plain"), 0).unwrap();
+        let missing = Request::Put(PutRequest { key: b"d".to_vec(), lease: 6, ..Default::default() });
+        assert_eq!(apply_write(&mut s, &mut l, &missing, 0), Err(ServerError::LeaseNotFound));
+        let before = s.current_rev();
+        apply_write(&mut s, &mut l, &Request::LeaseRevoke { id: 5 }, 0).unwrap();
+        assert_eq!(s.current_rev(), before + 1, "all attached keys go in one revision");
+        assert_eq!(s.key_count(), 1);
+        assert_eq!(apply_write(&mut s, &mut l, &Request::LeaseRevoke { id: 5 }, 0), Err(ServerError::LeaseNotFound));
     }
 
     #[test]

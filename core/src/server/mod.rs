@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod apply;
+pub mod idgen;
+pub mod lease;
 
 use crate::mvcc::Store;
 use api::*;
@@ -25,6 +27,7 @@ struct PendingRead {
 #[derive(Clone, Debug, Default)]
 pub struct Server {
     pub store: Store,
+    pub lessor: lease::Lessor,
     pub applied_index: u64,
     /// Write requests this member proposed and answers when they apply.
     waiting: BTreeMap<u64, ()>,
@@ -87,8 +90,8 @@ impl Server {
     }
 
     /// Applies one committed proposal at `index`, answering it if this member waits on it.
-    pub fn apply(&mut self, index: u64, proposal: &Proposal) {
-        let result = apply::apply_write(&mut self.store, &proposal.request);
+    pub fn apply(&mut self, index: u64, proposal: &Proposal, now_ms: u64) {
+        let result = apply::apply_write(&mut self.store, &mut self.lessor, &proposal.request, now_ms);
         self.applied_index = index;
         if self.waiting.remove(&proposal.id).is_some() {
             self.done.push((proposal.id, result));

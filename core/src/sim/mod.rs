@@ -10,7 +10,7 @@ pub mod rng;
 use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
 use crate::raftnode::Node;
-use crate::server::api::{Request, Response, ResponseHeader, ServerError, ServerResult};
+use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
 use crate::trace::{Event, Role, Trace};
 use disk::Disk;
 use network::Network;
@@ -190,7 +190,7 @@ impl World {
         while let Some(delivery) = self.network.pop_due(t) {
             let Some(msg) = delivery else { continue };
             if let Some(i) = self.nodes.iter().position(|n| n.id == msg.to) {
-                self.nodes[i].step(msg, &mut self.rng);
+                self.nodes[i].step(msg, t, &mut self.rng);
             }
         }
         for i in 0..self.nodes.len() {
@@ -205,7 +205,7 @@ impl World {
     fn process_ready(&mut self) {
         for i in 0..self.nodes.len() {
             let before = (self.nodes[i].role(), self.nodes[i].term(), self.nodes[i].server.applied_index);
-            let out = self.nodes[i].handle_ready();
+            let out = self.nodes[i].handle_ready(self.now_ms);
             for msg in out {
                 self.network.send(msg, self.now_ms, &mut self.rng);
             }
@@ -240,6 +240,9 @@ impl World {
         let id = self.next_request_id;
         self.next_request_id += 1;
         let deadline = self.now_ms + timeout_ms;
+        if request.route() == Route::Leader {
+            return self.call_leader(i, &request, deadline);
+        }
         self.nodes[i].submit(id, request, self.now_ms);
         self.process_ready();
         loop {
@@ -263,13 +266,29 @@ impl World {
         }
     }
 
+    /// Serves a request the member forwards to its leader; waits (up to the deadline) while the member
+    /// knows no leader it can reach.
+    fn call_leader(&mut self, i: usize, request: &Request, deadline: u64) -> ServerResult {
+        loop {
+            let lid = self.nodes[i].leader_id();
+            let leader = self.nodes.iter().position(|n| n.id == lid && n.is_up() && n.role() == Role::Leader);
+            if let Some(l) = leader.filter(|&l| l == i || !self.network.is_cut(self.nodes[i].id, lid)) {
+                let now = self.now_ms;
+                return self.nodes[l].serve_as_leader(request, now).map(|r| self.stamp(l, r));
+            }
+            match self.next_event_ms() {
+                Some(t) if t <= deadline => self.run_events_at(t),
+                _ => {
+                    self.advance_to(deadline);
+                    return Err(ServerError::DeadlineExceeded);
+                }
+            }
+        }
+    }
+
     /// Fills in the header fields only the answering member knows.
     fn stamp(&self, member: usize, mut r: Response) -> Response {
-        let header = match &mut r {
-            Response::Range(x) => &mut x.header,
-            Response::Put(x) => &mut x.header,
-            Response::DeleteRange(x) => &mut x.header,
-        };
+        let header = r.header_mut();
         *header = ResponseHeader {
             cluster_id: self.cluster_id,
             member_id: self.nodes[member].id,
