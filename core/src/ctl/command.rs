@@ -35,6 +35,8 @@ pub struct Command {
     pub persistent_flags: &'static [Flag],
     pub run: Option<RunFn>,
     pub subcommands: &'static [Command],
+    /// Other names cobra accepts for the command (`compact` for `compaction`).
+    pub aliases: &'static [&'static str],
 }
 
 impl Command {
@@ -45,12 +47,32 @@ impl Command {
         flags: &'static [Flag],
         run: RunFn,
     ) -> Command {
-        Command { name, usage, short, long: "", flags, persistent_flags: &[], run: Some(run), subcommands: &[] }
+        Command {
+            name,
+            usage,
+            short,
+            long: "",
+            flags,
+            persistent_flags: &[],
+            run: Some(run),
+            subcommands: &[],
+            aliases: &[],
+        }
     }
 
     const fn long(mut self, long: &'static str) -> Command {
         self.long = long;
         self
+    }
+
+    const fn aliases(mut self, aliases: &'static [&'static str]) -> Command {
+        self.aliases = aliases;
+        self
+    }
+
+    /// True if `word` names this command.
+    fn is_named(&self, word: &str) -> bool {
+        self.name == word || self.aliases.contains(&word)
     }
 }
 
@@ -97,6 +119,7 @@ pub static ROOT: Command = Command {
     flags: &[],
     persistent_flags: GLOBAL_FLAGS,
     run: None,
+    aliases: &[],
     subcommands: &[
         Command::leaf(
             "del",
@@ -118,6 +141,7 @@ pub static ROOT: Command = Command {
                 "use all endpoints from the cluster member list",
             )],
             run: None,
+            aliases: &[],
             subcommands: &[Command::leaf(
                 "status",
                 "status",
@@ -127,6 +151,15 @@ pub static ROOT: Command = Command {
             )
             .long(cluster::ENDPOINT_STATUS_LONG)],
         },
+        Command::leaf(
+            "compaction",
+            "compaction [options] <revision>",
+            "Compacts the event history in etcd",
+            kv::COMPACTION_FLAGS,
+            kv::compaction,
+        )
+        .long(kv::COMPACTION_LONG)
+        .aliases(&["compact"]),
         Command::leaf(
             "get",
             "get [options] <key> [range_end]",
@@ -142,6 +175,7 @@ pub static ROOT: Command = Command {
             flags: &[],
             persistent_flags: &[],
             run: None,
+            aliases: &[],
             subcommands: &[
                 Command::leaf("grant", "grant <ttl>", "Creates leases", &[], lease::grant).long(lease::GRANT_LONG),
                 Command::leaf(
@@ -173,6 +207,7 @@ pub static ROOT: Command = Command {
             flags: &[],
             persistent_flags: &[],
             run: None,
+            aliases: &[],
             subcommands: &[Command::leaf(
                 "list",
                 "list",
@@ -245,7 +280,7 @@ fn find(argv: &[String]) -> Result<(Vec<&'static Command>, Vec<String>), FindErr
         }
         let cur = *path.last().expect("root");
         if descending && !cur.subcommands.is_empty() {
-            if let Some(sub) = cur.subcommands.iter().find(|c| c.name == a) {
+            if let Some(sub) = cur.subcommands.iter().find(|c| c.is_named(a)) {
                 path.push(sub);
                 continue;
             }

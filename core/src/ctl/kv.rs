@@ -347,6 +347,24 @@ pub fn go_quote(b: &[u8]) -> String {
     out
 }
 
+pub const COMPACTION_FLAGS: &[Flag] = &[Flag::new(
+    "physical",
+    Kind::Bool,
+    "false",
+    "'true' to wait for compaction to physically remove all old revisions",
+)];
+
+pub const COMPACTION_LONG: &str = "Compacts the event history in etcd.";
+
+pub fn compaction(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let [arg] = ctx.args() else { return Err(CtlError::new(exit::BAD_ARGS, "compaction command needs 1 argument")) };
+    let revision = super::flags::go_parse_int(arg, 10).map_err(|e| CtlError::new(exit::ERROR, e))?;
+    let physical = ctx.flags.bool("physical");
+    ctx.call(Request::Compaction { revision, physical })?;
+    ctx.println(&format!("compacted revision {revision}"));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

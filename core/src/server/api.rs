@@ -27,6 +27,11 @@ pub enum Request {
         keys: bool,
     },
     LeaseLeases,
+    /// Drop history older than `revision`; `physical` waits until it is gone from the backend.
+    Compaction {
+        revision: i64,
+        physical: bool,
+    },
 }
 
 /// How a member serves a request.
@@ -151,6 +156,9 @@ pub enum Response {
         header: ResponseHeader,
         leases: Vec<i64>,
     },
+    Compaction {
+        header: ResponseHeader,
+    },
 }
 
 impl Response {
@@ -163,7 +171,8 @@ impl Response {
             | Response::LeaseRevoke { header }
             | Response::LeaseKeepAlive { header, .. }
             | Response::LeaseTimeToLive { header, .. }
-            | Response::LeaseLeases { header, .. } => header,
+            | Response::LeaseLeases { header, .. }
+            | Response::Compaction { header } => header,
         }
     }
 }

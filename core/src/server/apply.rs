@@ -47,6 +47,10 @@ pub fn apply_write(store: &mut Store, lessor: &mut Lessor, req: &Request, now_ms
             let revision = tx.end();
             Ok(Response::LeaseRevoke { header: ResponseHeader { revision, ..Default::default() } })
         }
+        Request::Compaction { revision, .. } => {
+            store.compact(*revision)?;
+            Ok(Response::Compaction { header: ResponseHeader { revision: store.current_rev(), ..Default::default() } })
+        }
         other => serve_local(store, lessor, other, now_ms),
     }
 }
