@@ -17,6 +17,9 @@ const HISTORY_LIMIT: usize = 200;
 /// Commands worth trying first, shown under the prompt.
 const HINTS: [&str; 5] = ["put foo bar", "get foo", "del foo", "member list", "endpoint status"];
 
+/// First line of the log, so an empty console says what it is for.
+const GREETING: &str = "etcdctl talks to the simulated cluster: type a command below, or pick one.";
+
 /// Which stream a log line came from; decides how it is styled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stream {
@@ -24,6 +27,8 @@ enum Stream {
     Command,
     Stdout,
     Stderr,
+    /// The console's own remarks, such as the greeting.
+    Note,
 }
 
 /// One line of console output; `seq` keys it so that appending never re-renders earlier lines.
@@ -109,6 +114,7 @@ impl History {
 pub fn Console() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let scrollback = RwSignal::new(Scrollback::default());
+    scrollback.update(|s| s.push(Stream::Note, GREETING));
     let history = StoredValue::new(History::default());
     let (line, set_line) = signal(String::new());
     let log_ref = NodeRef::<Div>::new();
@@ -174,6 +180,7 @@ pub fn Console() -> impl IntoView {
                             Stream::Command => "line cmd",
                             Stream::Stdout => "line out",
                             Stream::Stderr => "line err",
+                            Stream::Note => "line note",
                         };
                         view! { <div class=class>{l.text}</div> }
                     }
