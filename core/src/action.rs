@@ -4,6 +4,9 @@
 use crate::sim::World;
 use crate::trace::Event;
 
+/// The exit status a shell reports for a command ended by Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED_EXIT: i32 = 130;
+
 /// One user action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -23,6 +26,10 @@ pub enum Action {
         line: String,
         stdin: Option<String>,
     },
+    /// Ctrl-C on a running command (watch, keep-alive): it stops and exits with 130 like a shell reports.
+    Interrupt {
+        stream: u64,
+    },
 }
 
 /// An action and the simulated time it was applied at.
@@ -38,11 +45,13 @@ pub struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i32,
+    /// Set when the command keeps running (watch, keep-alive): its ID in [`World::streams`].
+    pub stream: Option<u64>,
 }
 
 impl Outcome {
     pub fn error(msg: impl Into<String>, exit_code: i32) -> Outcome {
-        Outcome { stdout: String::new(), stderr: format!("Error: {}\n", msg.into()), exit_code }
+        Outcome { stdout: String::new(), stderr: format!("Error: {}\n", msg.into()), exit_code, stream: None }
     }
 }
 
@@ -70,6 +79,7 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             world.heal();
             Outcome::default()
         }
+        Action::Interrupt { stream } => world.stop_stream(stream, INTERRUPTED_EXIT).unwrap_or_default(),
         Action::Etcdctl { line, stdin } => {
             let out = crate::ctl::run_line(world, &line, stdin.as_deref());
             world.note(Event::Etcdctl { line, exit_code: out.exit_code });

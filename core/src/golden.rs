@@ -8,6 +8,8 @@ use crate::sim::{World, WorldConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+/// The exit status of a command killed by coreutils `timeout`.
+const TIMEOUT_EXIT: i32 = 124;
 /// How long the harness waits for the cluster to elect a leader after starting members.
 const START_WAIT_MS: u64 = 10_000;
 /// How long the harness lets a started cluster settle before the first case.
@@ -98,18 +100,32 @@ fn phase_event(world: &mut World, ev: &Value, initial: &WorldConfig) {
     }
 }
 
-/// Runs a case's command (and, for background cases, its actions afterwards).
+/// Runs a case's command. A background case's command keeps running (a stream) while its actions run
+/// at their times; it is then stopped as the harness's `timeout` would, with exit status 124.
 fn run_case(world: &mut World, case: &Value, args: Vec<String>) -> Outcome {
     let endpoints: Vec<&str> = case["endpoints"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    let mut argv = vec![format!("--endpoints={}", endpoints.join(","))];
+    let endpoint_flag = format!("--endpoints={}", endpoints.join(","));
+    let mut argv = vec![endpoint_flag.clone()];
     argv.extend(args);
     let stdin = case["stdin"].as_str();
-    let outcome = crate::ctl::run(world, &argv, stdin);
-    if let Some(bg) = case["background"].as_object() {
-        for action in bg.get("actions").and_then(Value::as_array).into_iter().flatten() {
-            let mut a = vec![format!("--endpoints={}", endpoints.join(","))];
-            a.extend(action["args"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from)));
-            crate::ctl::run(world, &a, None);
+    let start_ms = world.now_ms();
+    let mut outcome = crate::ctl::run(world, &argv, stdin);
+    let Some(bg) = case["background"].as_object() else { return outcome };
+    let secs = |key: &str, default: f64| bg.get(key).and_then(Value::as_f64).unwrap_or(default);
+    let mut at_ms = start_ms + (secs("actions_start_after_s", 1.0) * 1000.0) as u64;
+    for action in bg.get("actions").and_then(Value::as_array).into_iter().flatten() {
+        world.advance_to(at_ms.max(world.now_ms()));
+        let mut a = vec![endpoint_flag.clone()];
+        a.extend(action["args"].as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from)));
+        crate::ctl::run(world, &a, None);
+        at_ms += (secs("action_spacing_s", 0.2) * 1000.0) as u64;
+    }
+    world.advance_to((start_ms + (secs("timeout_s", 4.0) * 1000.0) as u64).max(world.now_ms()));
+    if let Some(id) = outcome.stream.take() {
+        if let Some(rest) = world.stop_stream(id, TIMEOUT_EXIT) {
+            outcome.stdout.push_str(&rest.stdout);
+            outcome.stderr.push_str(&rest.stderr);
+            outcome.exit_code = rest.exit_code;
         }
     }
     outcome

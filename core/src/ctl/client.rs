@@ -24,11 +24,19 @@ pub struct Ctx<'a> {
     pub flags: Parsed,
     pub stdin: Option<&'a str>,
     pub out: Outcome,
+    /// A long-running command started by this one (watch, keep-alive), handed to the world.
+    pub stream: Option<super::stream::Stream>,
+    argv: &'a [String],
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(world: &'a mut World, flags: Parsed, stdin: Option<&'a str>) -> Ctx<'a> {
-        Ctx { world, flags, stdin, out: Outcome::default() }
+    pub fn new(world: &'a mut World, flags: Parsed, stdin: Option<&'a str>, argv: &'a [String]) -> Ctx<'a> {
+        Ctx { world, flags, stdin, out: Outcome::default(), stream: None, argv }
+    }
+
+    /// The command line, for naming a stream.
+    pub fn line(&self) -> String {
+        self.argv.join(" ")
     }
 
     /// Positional arguments after the command path.

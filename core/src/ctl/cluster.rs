@@ -54,7 +54,7 @@ pub fn member_list(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            super::kv::fields_header(ctx, &header);
+            super::kv::fields_header(&mut ctx.out.stdout, &header);
             for m in &members {
                 ctx.println(&format!("\"ID\" : {}", m.id));
                 ctx.println(&format!("\"Name\" : {}", json::quote(&m.name)));
@@ -184,7 +184,7 @@ pub fn endpoint_status(ctx: &mut Ctx) -> Result<(), CtlError> {
         }
         Format::Fields => {
             for s in &statuses {
-                super::kv::fields_header(ctx, &s.header);
+                super::kv::fields_header(&mut ctx.out.stdout, &s.header);
                 ctx.println(&format!("\"Version\" : {}", json::quote(super::VERSION)));
                 ctx.println(&format!("\"DBSize\" : {}", s.db_size));
                 ctx.println(&format!("\"Leader\" : {}", s.leader));

@@ -4,7 +4,7 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
-use super::{cluster, exit, help, kv, lease};
+use super::{cluster, exit, help, kv, lease, watch};
 use crate::action::Outcome;
 use crate::sim::World;
 
@@ -226,6 +226,14 @@ pub static ROOT: Command = Command {
         )
         .long(kv::PUT_LONG),
         Command::leaf("version", "version", "Prints the version of etcdctl", &[], version),
+        Command::leaf(
+            "watch",
+            "watch [options] [key or prefix] [range_end] [--] [exec-command arg1 arg2 ...]",
+            "Watches events stream on keys or prefixes",
+            watch::WATCH_FLAGS,
+            watch::watch,
+        )
+        .long(watch::WATCH_LONG),
     ],
 };
 
@@ -361,6 +369,7 @@ pub fn execute(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outco
         }
         Err(FindError::Unknown(msg)) => {
             return Outcome {
+                stream: None,
                 stdout: String::new(),
                 stderr: format!("Error: {msg}\nRun 'etcdctl --help' for usage.\nError: {msg}\n"),
                 exit_code: exit::ERROR,
@@ -372,6 +381,7 @@ pub fn execute(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outco
         Ok(p) => p,
         Err(e) => {
             return Outcome {
+                stream: None,
                 stdout: help::usage(&path),
                 stderr: format!("Error: {e}\n\nError: {e}\n"),
                 exit_code: exit::ERROR,
@@ -381,12 +391,23 @@ pub fn execute(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outco
     let Some(run) = leaf.run.filter(|_| !parsed.bool("help")) else {
         return Outcome { stdout: help::usage(&path), ..Outcome::default() };
     };
-    let mut ctx = Ctx::new(world, parsed, stdin);
+    let mut ctx = Ctx::new(world, parsed, stdin, argv);
     if let Err(e) = run(&mut ctx) {
         ctx.out.stderr.push_str(&format!("Error: {}\n", e.msg));
         ctx.out.exit_code = e.code;
     }
-    ctx.out
+    let mut out = ctx.out;
+    if let Some(mut stream) = ctx.stream {
+        let first = stream.take_output();
+        out.stdout.push_str(&first.stdout);
+        out.stderr.push_str(&first.stderr);
+        if stream.finished {
+            out.exit_code = first.exit_code;
+        } else {
+            out.stream = Some(ctx.world.start_stream(stream));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -60,6 +60,8 @@ pub struct Parsed {
     values: BTreeMap<&'static str, String>,
     specs: BTreeMap<&'static str, Flag>,
     pub args: Vec<String>,
+    /// How many positional arguments came before `--`, if it was given (cobra's `ArgsLenAtDash`).
+    pub args_before_dash: Option<usize>,
 }
 
 /// Parses `argv` against the accepted flags.
@@ -70,6 +72,7 @@ pub fn parse(argv: &[String], flags: &[Flag]) -> Result<Parsed, FlagError> {
         let a = &argv[i];
         i += 1;
         if a == "--" {
+            p.args_before_dash = Some(p.args.len());
             p.args.extend(argv[i..].iter().cloned());
             break;
         }

@@ -76,7 +76,7 @@ pub fn prefix_end(key: &[u8]) -> Vec<u8> {
 }
 
 /// Key and range end from `<key> [range_end]` and `--prefix`/`--from-key`, as clientv3's options set them.
-fn key_range(key: &str, end: Option<&str>, prefix: bool, from_key: bool) -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn key_range(key: &str, end: Option<&str>, prefix: bool, from_key: bool) -> (Vec<u8>, Vec<u8>) {
     let mut k = key.as_bytes().to_vec();
     if prefix {
         if k.is_empty() {
@@ -136,9 +136,9 @@ pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            fields_header(ctx, &resp.header);
+            fields_header(&mut ctx.out.stdout, &resp.header);
             if let Some(kv) = &resp.prev_kv {
-                fields_kv(ctx, "Prev", kv);
+                fields_kv(&mut ctx.out.stdout, "Prev", kv);
             }
         }
         Format::Table | Format::Protobuf => return Err(unsupported(format)),
@@ -209,9 +209,9 @@ pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            fields_header(ctx, &resp.header);
+            fields_header(&mut ctx.out.stdout, &resp.header);
             for kv in &resp.kvs {
-                fields_kv(ctx, "", kv);
+                fields_kv(&mut ctx.out.stdout, "", kv);
             }
             ctx.println(&format!("\"More\" : {}", resp.more));
             ctx.println(&format!("\"Count\" : {}", resp.count));
@@ -277,10 +277,10 @@ pub fn del(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            fields_header(ctx, &resp.header);
+            fields_header(&mut ctx.out.stdout, &resp.header);
             ctx.println(&format!("\"Deleted\" : {}", resp.deleted));
             for kv in &resp.prev_kvs {
-                fields_kv(ctx, "Prev", kv);
+                fields_kv(&mut ctx.out.stdout, "Prev", kv);
             }
         }
         Format::Table | Format::Protobuf => return Err(unsupported(format)),
@@ -295,29 +295,36 @@ pub fn hex_escape(b: &[u8]) -> String {
 
 /// etcdctl's simple `printKV`: the key line (unless value-only), then the value line.
 fn print_kv(ctx: &mut Ctx, hex: bool, value_only: bool, kv: &KeyValue) {
+    print_kv_to(&mut ctx.out.stdout, hex, value_only, kv);
+}
+
+/// [`print_kv`] into any text.
+pub fn print_kv_to(out: &mut String, hex: bool, value_only: bool, kv: &KeyValue) {
     let show = |b: &[u8]| if hex { hex_escape(b) } else { String::from_utf8_lossy(b).into_owned() };
     if !value_only {
-        let k = show(&kv.key);
-        ctx.println(&k);
+        out.push_str(&show(&kv.key));
+        out.push('\n');
     }
-    let v = show(&kv.value);
-    ctx.println(&v);
+    out.push_str(&show(&kv.value));
+    out.push('\n');
 }
 
-pub fn fields_header(ctx: &mut Ctx, h: &ResponseHeader) {
-    ctx.println(&format!("\"ClusterID\" : {}", h.cluster_id));
-    ctx.println(&format!("\"MemberID\" : {}", h.member_id));
-    ctx.println(&format!("\"Revision\" : {}", h.revision));
-    ctx.println(&format!("\"RaftTerm\" : {}", h.raft_term));
+/// The fields printer's header lines.
+pub fn fields_header(out: &mut String, h: &ResponseHeader) {
+    out.push_str(&format!("\"ClusterID\" : {}\n", h.cluster_id));
+    out.push_str(&format!("\"MemberID\" : {}\n", h.member_id));
+    out.push_str(&format!("\"Revision\" : {}\n", h.revision));
+    out.push_str(&format!("\"RaftTerm\" : {}\n", h.raft_term));
 }
 
-fn fields_kv(ctx: &mut Ctx, pfx: &str, kv: &KeyValue) {
-    ctx.println(&format!("\"{pfx}Key\" : {}", go_quote(&kv.key)));
-    ctx.println(&format!("\"{pfx}CreateRevision\" : {}", kv.create_revision));
-    ctx.println(&format!("\"{pfx}ModRevision\" : {}", kv.mod_revision));
-    ctx.println(&format!("\"{pfx}Version\" : {}", kv.version));
-    ctx.println(&format!("\"{pfx}Value\" : {}", go_quote(&kv.value)));
-    ctx.println(&format!("\"{pfx}Lease\" : {}", kv.lease));
+/// The fields printer's key-value lines, prefixed (`Prev`) for previous key-values.
+pub fn fields_kv(out: &mut String, pfx: &str, kv: &KeyValue) {
+    out.push_str(&format!("\"{pfx}Key\" : {}\n", go_quote(&kv.key)));
+    out.push_str(&format!("\"{pfx}CreateRevision\" : {}\n", kv.create_revision));
+    out.push_str(&format!("\"{pfx}ModRevision\" : {}\n", kv.mod_revision));
+    out.push_str(&format!("\"{pfx}Version\" : {}\n", kv.version));
+    out.push_str(&format!("\"{pfx}Value\" : {}\n", go_quote(&kv.value)));
+    out.push_str(&format!("\"{pfx}Lease\" : {}\n", kv.lease));
 }
 
 /// Go's `%q` of a byte string: printable runes as is, the rest escaped.

@@ -54,7 +54,7 @@ pub fn grant(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            super::kv::fields_header(ctx, &header);
+            super::kv::fields_header(&mut ctx.out.stdout, &header);
             ctx.println(&format!("\"ID\" : {id}"));
             ctx.println(&format!("\"TTL\" : {ttl_s}"));
         }
@@ -76,7 +76,7 @@ pub fn revoke(ctx: &mut Ctx) -> Result<(), CtlError> {
     no_table(format)?;
     match format {
         Format::Json => ctx.println(&Obj::new().raw("header", &json::header(&header)).build()),
-        Format::Fields => super::kv::fields_header(ctx, &header),
+        Format::Fields => super::kv::fields_header(&mut ctx.out.stdout, &header),
         _ => ctx.println(&format!("lease {id:016x} revoked")),
     }
     Ok(())
@@ -110,7 +110,7 @@ pub fn timetolive(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            super::kv::fields_header(ctx, &header);
+            super::kv::fields_header(&mut ctx.out.stdout, &header);
             ctx.println(&format!("\"ID\" : {id}"));
             ctx.println(&format!("\"TTL\" : {ttl_s}"));
             ctx.println(&format!("\"GrantedTTL\" : {granted_ttl_s}"));
@@ -143,7 +143,7 @@ pub fn list(ctx: &mut Ctx) -> Result<(), CtlError> {
             ctx.println(&o.build());
         }
         Format::Fields => {
-            super::kv::fields_header(ctx, &header);
+            super::kv::fields_header(&mut ctx.out.stdout, &header);
             for id in &leases {
                 ctx.println(&format!("\"ID\" : {id}"));
             }
@@ -164,23 +164,30 @@ pub fn keep_alive(ctx: &mut Ctx) -> Result<(), CtlError> {
         return Err(CtlError::new(exit::BAD_ARGS, "lease keep-alive command needs lease ID as argument"));
     };
     let id = lease_arg(arg)?;
+    no_table(format)?;
     if !ctx.flags.bool("once") {
-        return Err(CtlError::new(
-            exit::ERROR,
-            "etcdplay: a streaming keep-alive is not available in this console yet; use --once",
-        ));
+        let endpoints: Vec<usize> = ctx.endpoints().iter().filter_map(|e| ctx.resolve(e)).collect();
+        let mut stream = super::stream::Stream::keep_alive(ctx.line(), endpoints, format, id);
+        stream.poll(ctx.world);
+        ctx.stream = Some(stream);
+        return Ok(());
     }
     let resp = ctx.call(Request::LeaseKeepAlive { id }).map_err(|e| CtlError::new(exit::BAD_CONNECTION, e.msg))?;
     let Response::LeaseKeepAlive { header, id, ttl_s } = resp else { unreachable!("keep-alive answers a keep-alive") };
-    no_table(format)?;
-    match format {
-        Format::Json => ctx.println(&header_fields(&header).num_always("ID", id).num_always("TTL", ttl_s).build()),
-        Format::Fields => {
-            super::kv::fields_header(ctx, &header);
-            ctx.println(&format!("\"ID\" : {id}"));
-            ctx.println(&format!("\"TTL\" : {ttl_s}"));
-        }
-        _ => ctx.println(&format!("lease {id:016x} keepalived with TTL({ttl_s})")),
-    }
+    let text = keep_alive_text(format, &header, id, ttl_s);
+    ctx.out.stdout.push_str(&text);
     Ok(())
+}
+
+/// One keep-alive response as etcdctl prints it.
+pub fn keep_alive_text(format: Format, header: &ResponseHeader, id: i64, ttl_s: i64) -> String {
+    match format {
+        Format::Json => header_fields(header).num_always("ID", id).num_always("TTL", ttl_s).build() + "\n",
+        Format::Fields => {
+            let mut s = String::new();
+            super::kv::fields_header(&mut s, header);
+            s + &format!("\"ID\" : {id}\n\"TTL\" : {ttl_s}\n")
+        }
+        _ => format!("lease {id:016x} keepalived with TTL({ttl_s})\n"),
+    }
 }

@@ -11,8 +11,10 @@ pub mod json;
 mod kv;
 mod lease;
 pub mod shell;
+pub mod stream;
 pub mod table;
 pub mod tabwriter;
+mod watch;
 
 use crate::action::Outcome;
 use crate::sim::World;

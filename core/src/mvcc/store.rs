@@ -171,6 +171,19 @@ impl Store {
     pub fn version_count(&self) -> usize {
         self.revs.len()
     }
+
+    /// Every change with main revision in `[from, to]` to a key in `range`, in revision order: what a
+    /// watcher replays. A change is the key-value written, or a tombstone (`true`) for a delete.
+    pub fn changes(&self, range: &KeyRange, from: i64, to: i64) -> Vec<(KeyValue, bool)> {
+        if from > to {
+            return Vec::new();
+        }
+        self.revs
+            .range(Revision::new(from, 0)..Revision::new(to + 1, 0))
+            .filter(|(_, s)| range.contains(&s.kv.key))
+            .map(|(_, s)| (s.kv.clone(), s.tombstone))
+            .collect()
+    }
 }
 
 /// A write transaction: every change gets main revision `begin_rev + 1` and an increasing sub revision.

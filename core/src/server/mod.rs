@@ -6,6 +6,7 @@ pub mod api;
 pub mod apply;
 pub mod idgen;
 pub mod lease;
+pub mod watch;
 
 use crate::mvcc::Store;
 use api::*;

@@ -9,6 +9,7 @@ pub mod rng;
 
 use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
+use crate::ctl::stream::Stream;
 use crate::raftnode::Node;
 use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
 use crate::trace::{Event, Role, Trace};
@@ -67,6 +68,9 @@ pub struct World {
     actions: Vec<TimedAction>,
     next_request_id: u64,
     answers: BTreeMap<u64, (usize, ServerResult)>,
+    /// Running long commands (watch, keep-alive), by ID.
+    streams: BTreeMap<u64, Stream>,
+    next_stream_id: u64,
 }
 
 impl World {
@@ -88,6 +92,8 @@ impl World {
             actions: Vec::new(),
             next_request_id: 1,
             answers: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            next_stream_id: 1,
         }
     }
 
@@ -177,11 +183,9 @@ impl World {
     }
 
     fn next_event_ms(&self) -> Option<u64> {
-        let tick = self.nodes.iter().filter(|n| n.is_up()).map(|n| n.next_tick_ms).min();
-        match (tick, self.network.next_due_ms()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let ticks = self.nodes.iter().filter(|n| n.is_up()).map(|n| n.next_tick_ms);
+        let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(self.now_ms));
+        ticks.chain(wakes).chain(self.network.next_due_ms()).min()
     }
 
     /// Runs everything due at `t`: deliveries, then ticks, then Ready handling.
@@ -199,6 +203,52 @@ impl World {
             }
         }
         self.process_ready();
+        self.poll_streams();
+    }
+
+    /// Lets every running stream print what happened.
+    fn poll_streams(&mut self) {
+        if self.streams.is_empty() {
+            return;
+        }
+        let mut streams = std::mem::take(&mut self.streams);
+        for s in streams.values_mut() {
+            s.poll(self);
+        }
+        self.streams = streams;
+    }
+
+    /// Registers a running command; returns its ID.
+    pub fn start_stream(&mut self, stream: Stream) -> u64 {
+        let id = self.next_stream_id;
+        self.next_stream_id += 1;
+        self.streams.insert(id, stream);
+        id
+    }
+
+    /// Running (and finished but unread) streams.
+    pub fn streams(&self) -> &BTreeMap<u64, Stream> {
+        &self.streams
+    }
+
+    /// Takes what stream `id` printed since the last call; a finished stream is removed once read.
+    pub fn take_stream_output(&mut self, id: u64) -> Option<(Outcome, bool)> {
+        let s = self.streams.get_mut(&id)?;
+        let out = s.take_output();
+        let finished = s.finished;
+        if finished {
+            self.streams.remove(&id);
+        }
+        Some((out, finished))
+    }
+
+    /// Stops stream `id` (Ctrl-C, or a harness timeout) with `exit_code`; returns its unread output.
+    pub fn stop_stream(&mut self, id: u64, exit_code: i32) -> Option<Outcome> {
+        let mut s = self.streams.remove(&id)?;
+        s.finish(exit_code);
+        let mut out = s.take_output();
+        out.exit_code = s.out.exit_code;
+        Some(out)
     }
 
     /// Handles every member's Ready, sends its messages and collects client answers; records role changes.
@@ -266,15 +316,22 @@ impl World {
         }
     }
 
+    /// Serves now, by the leader member `i` knows, a request etcd forwards to the leader; None when member
+    /// `i` knows no leader it can reach.
+    pub fn serve_by_leader(&mut self, i: usize, request: &Request) -> Option<ServerResult> {
+        let lid = self.nodes[i].leader_id();
+        let leader = self.nodes.iter().position(|n| n.id == lid && n.is_up() && n.role() == Role::Leader);
+        let l = leader.filter(|&l| l == i || !self.network.is_cut(self.nodes[i].id, lid))?;
+        let now = self.now_ms;
+        Some(self.nodes[l].serve_as_leader(request, now).map(|r| self.stamp(l, r)))
+    }
+
     /// Serves a request the member forwards to its leader; waits (up to the deadline) while the member
     /// knows no leader it can reach.
     fn call_leader(&mut self, i: usize, request: &Request, deadline: u64) -> ServerResult {
         loop {
-            let lid = self.nodes[i].leader_id();
-            let leader = self.nodes.iter().position(|n| n.id == lid && n.is_up() && n.role() == Role::Leader);
-            if let Some(l) = leader.filter(|&l| l == i || !self.network.is_cut(self.nodes[i].id, lid)) {
-                let now = self.now_ms;
-                return self.nodes[l].serve_as_leader(request, now).map(|r| self.stamp(l, r));
+            if let Some(result) = self.serve_by_leader(i, request) {
+                return result;
             }
             match self.next_event_ms() {
                 Some(t) if t <= deadline => self.run_events_at(t),
