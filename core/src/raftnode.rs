@@ -327,6 +327,13 @@ impl Node {
         }
     }
 
+    /// Asks Raft to hand leadership to `target` (etcd's `MoveLeader`); only a leader can.
+    pub fn transfer_leader(&mut self, target: u64) {
+        if let Some(raw) = self.raw.as_mut() {
+            raw.transfer_leader(target);
+        }
+    }
+
     pub fn cancel(&mut self, id: u64) {
         self.server.cancel(id);
     }

@@ -21,7 +21,7 @@ The items in the lists are endpoint, ID, version, db size, is leader, is learner
 ";
 
 /// Members sorted by ID, as etcd's cluster store returns them.
-fn sorted_members(ctx: &Ctx) -> Vec<Member> {
+pub(crate) fn sorted_members(ctx: &Ctx) -> Vec<Member> {
     let mut m = ctx.world.members().to_vec();
     m.sort_by_key(|m| m.id);
     m
@@ -111,7 +111,7 @@ struct Status {
 }
 
 /// The endpoints `endpoint` commands address: `--endpoints`, or with `--cluster` every member's client URLs.
-fn target_endpoints(ctx: &Ctx) -> Vec<String> {
+pub(crate) fn target_endpoints(ctx: &Ctx) -> Vec<String> {
     if ctx.flags.bool("cluster") {
         sorted_members(ctx).iter().flat_map(|m| m.client_urls.clone()).collect()
     } else {
@@ -123,14 +123,11 @@ fn status_of(ctx: &mut Ctx, endpoint: &str) -> Option<Status> {
     let i = ctx.resolve(endpoint).filter(|&i| ctx.world.node(i).is_up())?;
     let node = ctx.world.node(i);
     let leader = node.leader_id();
-    let versions = node.server.store.version_count() as u64;
-    // A bbolt file grows in 4 KiB pages; a fresh etcd data file is 20 KiB.
-    let db_size = 20_480 + versions.div_ceil(16) * 4096;
     Some(Status {
         endpoint: endpoint.to_string(),
         header: ctx.world.header(i),
-        db_size,
-        db_size_in_use: db_size,
+        db_size: node.server.db_size(),
+        db_size_in_use: node.server.db_size_in_use(),
         leader,
         raft_index: node.commit_index(),
         raft_term: node.term(),

@@ -4,7 +4,7 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
-use super::{cluster, exit, help, kv, lease, watch};
+use super::{cluster, exit, help, kv, lease, maintenance, watch};
 use crate::action::Outcome;
 use crate::sim::World;
 
@@ -121,6 +121,20 @@ pub static ROOT: Command = Command {
     run: None,
     aliases: &[],
     subcommands: &[
+        Command {
+            name: "alarm",
+            usage: "alarm <subcommand>",
+            short: "Alarm related commands",
+            long: "",
+            flags: &[],
+            persistent_flags: &[],
+            run: None,
+            aliases: &[],
+            subcommands: &[
+                Command::leaf("disarm", "disarm", "Disarms all alarms", &[], maintenance::alarm_list),
+                Command::leaf("list", "list", "Lists all alarms", &[], maintenance::alarm_list),
+            ],
+        },
         Command::leaf(
             "del",
             "del [options] <key> [range_end]",
@@ -142,14 +156,31 @@ pub static ROOT: Command = Command {
             )],
             run: None,
             aliases: &[],
-            subcommands: &[Command::leaf(
-                "status",
-                "status",
-                "Prints out the status of endpoints specified in `--endpoints` flag",
-                &[],
-                cluster::endpoint_status,
-            )
-            .long(cluster::ENDPOINT_STATUS_LONG)],
+            subcommands: &[
+                Command::leaf(
+                    "hashkv",
+                    "hashkv",
+                    "Prints the KV history hash for each endpoint in --endpoints",
+                    &[Flag::new("rev", Kind::Int, "0", "maximum revision to hash (default: all revisions)")],
+                    maintenance::endpoint_hashkv,
+                )
+                .long(maintenance::HASHKV_LONG),
+                Command::leaf(
+                    "health",
+                    "health",
+                    "Checks the healthiness of endpoints specified in `--endpoints` flag",
+                    &[],
+                    maintenance::endpoint_health,
+                ),
+                Command::leaf(
+                    "status",
+                    "status",
+                    "Prints out the status of endpoints specified in `--endpoints` flag",
+                    &[],
+                    cluster::endpoint_status,
+                )
+                .long(cluster::ENDPOINT_STATUS_LONG),
+            ],
         },
         Command::leaf(
             "compaction",
@@ -160,6 +191,13 @@ pub static ROOT: Command = Command {
         )
         .long(kv::COMPACTION_LONG)
         .aliases(&["compact"]),
+        Command::leaf(
+            "defrag",
+            "defrag",
+            "Defragments the storage of the etcd members with given endpoints",
+            maintenance::DEFRAG_FLAGS,
+            maintenance::defrag,
+        ),
         Command::leaf(
             "get",
             "get [options] <key> [range_end]",
@@ -217,6 +255,13 @@ pub static ROOT: Command = Command {
             )
             .long(cluster::MEMBER_LIST_LONG)],
         },
+        Command::leaf(
+            "move-leader",
+            "move-leader <transferee-member-id>",
+            "Transfers leadership to another etcd cluster member.",
+            &[],
+            maintenance::move_leader,
+        ),
         Command::leaf(
             "put",
             "put [options] <key> <value> (<value> can also be given from stdin)",

@@ -301,6 +301,15 @@ pub fn go_parse_int(s: &str, base: u32) -> Result<i64, String> {
     Ok(if neg { (magnitude as i128).wrapping_neg() as i64 } else { magnitude as i64 })
 }
 
+/// Go's `strconv.ParseUint(s, base, 64)`, with its error text.
+pub fn go_parse_uint(s: &str, base: u32) -> Result<u64, String> {
+    let err = |why: &str| format!("strconv.ParseUint: parsing {s:?}: {why}");
+    if s.is_empty() || !s.chars().all(|c| c.is_digit(base)) {
+        return Err(err("invalid syntax"));
+    }
+    u64::from_str_radix(s, base).map_err(|_| err("value out of range"))
+}
+
 #[cfg(test)]
 mod go_parse_tests {
     use super::go_parse_int;

@@ -8,25 +8,8 @@ use super::tabwriter;
 
 /// etcdctl 3.4 root commands this playground does not implement yet; known so that they get a clear
 /// message instead of "unknown command".
-pub const OTHER_COMMANDS: &[&str] = &[
-    "alarm",
-    "auth",
-    "check",
-    "compaction",
-    "completion",
-    "defrag",
-    "elect",
-    "lease",
-    "lock",
-    "make-mirror",
-    "migrate",
-    "move-leader",
-    "role",
-    "snapshot",
-    "txn",
-    "user",
-    "watch",
-];
+pub const OTHER_COMMANDS: &[&str] =
+    &["auth", "check", "completion", "elect", "lock", "make-mirror", "migrate", "role", "snapshot", "txn", "user"];
 
 /// One flag as etcdctl's `etcdFlagUsages` prints it: `  -w, --write-out="simple"\tusage`.
 fn flag_line(f: &Flag) -> String {
@@ -90,6 +73,7 @@ pub fn usage(path: &[&'static Command]) -> String {
             listed.sort();
         } else {
             listed = cmd.subcommands.iter().map(|c| (c.name.to_string(), c.short)).collect();
+            listed.sort();
         }
         for (n, short) in listed {
             s.push_str(&format!("\t{n}\t{short}\n"));

@@ -10,6 +10,7 @@ pub mod help;
 pub mod json;
 mod kv;
 mod lease;
+mod maintenance;
 pub mod shell;
 pub mod stream;
 pub mod table;

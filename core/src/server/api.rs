@@ -208,6 +208,8 @@ pub enum ServerError {
     LeaseNotFound,
     LeaseExist,
     LeaseTtlTooLarge,
+    BadLeaderTransferee,
+    LeaderTransferTimeout,
     /// The client gave up waiting (etcdctl's `--command-timeout`).
     DeadlineExceeded,
     /// Nothing answers at the endpoint.
@@ -224,6 +226,8 @@ impl fmt::Display for ServerError {
             ServerError::LeaseNotFound => "etcdserver: requested lease not found",
             ServerError::LeaseExist => "etcdserver: lease already exists",
             ServerError::LeaseTtlTooLarge => "etcdserver: too large lease TTL",
+            ServerError::BadLeaderTransferee => "etcdserver: bad leader transferee",
+            ServerError::LeaderTransferTimeout => "etcdserver: request timed out, leader transfer took too long",
             ServerError::DeadlineExceeded => "context deadline exceeded",
             ServerError::Unavailable => "context deadline exceeded",
         })

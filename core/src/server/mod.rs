@@ -37,11 +37,32 @@ pub struct Server {
     reads: BTreeMap<u64, PendingRead>,
     /// Answers ready for clients: (request id, result).
     pub done: Vec<(u64, ServerResult)>,
+    /// The backend file's size: it grows with the data and shrinks only on defrag, like bbolt's.
+    db_size_high_water: u64,
 }
+
+/// A fresh etcd backend file is 20 KiB; it grows in 4 KiB pages.
+const DB_BASE_BYTES: u64 = 20_480;
+const DB_PAGE_BYTES: u64 = 4_096;
 
 impl Server {
     pub fn new() -> Server {
         Server::default()
+    }
+
+    /// Backend bytes holding live data (etcd's `dbSizeInUse`).
+    pub fn db_size_in_use(&self) -> u64 {
+        DB_BASE_BYTES + self.store.bytes_in_use().div_ceil(DB_PAGE_BYTES) * DB_PAGE_BYTES
+    }
+
+    /// Backend file size (etcd's `dbSize`): never below what is in use, reclaimed only by defrag.
+    pub fn db_size(&self) -> u64 {
+        self.db_size_high_water.max(self.db_size_in_use())
+    }
+
+    /// Rewrites the backend without its free pages, as `etcdctl defrag` does.
+    pub fn defragment(&mut self) {
+        self.db_size_high_water = self.db_size_in_use();
     }
 
     /// Registers a write this member will answer once the entry applies.
@@ -93,6 +114,7 @@ impl Server {
     /// Applies one committed proposal at `index`, answering it if this member waits on it.
     pub fn apply(&mut self, index: u64, proposal: &Proposal, now_ms: u64) {
         let result = apply::apply_write(&mut self.store, &mut self.lessor, &proposal.request, now_ms);
+        self.db_size_high_water = self.db_size();
         self.applied_index = index;
         if self.waiting.remove(&proposal.id).is_some() {
             self.done.push((proposal.id, result));

@@ -366,6 +366,34 @@ impl World {
         }
     }
 
+    /// Transfers leadership from leader `i` to member `target` and waits until `target` leads, as etcd's
+    /// `MoveLeader` does.
+    pub fn move_leader(&mut self, i: usize, target: u64, timeout_ms: u64) -> Result<(), ServerError> {
+        let Some(t) = self.nodes.iter().position(|n| n.id == target) else {
+            return Err(ServerError::BadLeaderTransferee);
+        };
+        let deadline = self.now_ms + timeout_ms;
+        self.nodes[i].transfer_leader(target);
+        self.process_ready();
+        loop {
+            if self.nodes[t].role() == Role::Leader {
+                return Ok(());
+            }
+            match self.next_event_ms() {
+                Some(at) if at <= deadline => self.run_events_at(at),
+                _ => {
+                    self.advance_to(deadline);
+                    return Err(ServerError::LeaderTransferTimeout);
+                }
+            }
+        }
+    }
+
+    /// Defragments member `i`'s backend.
+    pub fn defragment(&mut self, i: usize) {
+        self.nodes[i].server.defragment();
+    }
+
     /// Stops member `i`'s process; its disk survives.
     pub fn kill(&mut self, i: usize) {
         if self.nodes[i].is_up() {
