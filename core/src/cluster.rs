@@ -13,8 +13,9 @@ pub struct MemberConfig {
     pub client_urls: Vec<String>,
 }
 
-/// A member of the running cluster, with its etcd ID.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A member of the running cluster, with its etcd ID. A member added by `member add` has no name
+/// until its process starts and publishes it ("unstarted").
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     pub id: u64,
     pub name: String,

@@ -9,6 +9,7 @@ pub mod mvcc;
 pub mod raftnode;
 pub mod server;
 pub mod sim;
+pub mod snapshot;
 pub mod trace;
 
 pub use action::{Action, Outcome, TimedAction};

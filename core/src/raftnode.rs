@@ -2,9 +2,10 @@
 //! sends and applies, as etcd's `raftNode` does. Time and randomness come from the world: every tick is
 //! driven by the simulated clock, and each randomized election timeout is drawn from the world's RNG.
 
-use crate::server::api::{Proposal, Request, Route, ServerResult};
+use crate::server::api::{Proposal, Request, Response, ResponseHeader, Route, ServerResult};
 use crate::server::idgen::IdGen;
 use crate::server::lease::EXPIRY_CHECK_MS;
+use crate::server::membership::{ConfProposal, MemberChange};
 use crate::server::Server;
 use crate::sim::disk::Disk;
 use crate::sim::rng::SimRng;
@@ -30,6 +31,8 @@ pub struct Node {
     pub disk: Disk,
     raw: Option<RawNode<MemStorage>>,
     pub server: Server,
+    /// Membership changes Raft could not take yet (no leader, or another change pending).
+    unproposed_conf: Vec<ConfProposal>,
     /// When the next tick is due (simulated ms).
     pub next_tick_ms: u64,
     /// Role and term last seen, to notice elections and re-draw the election timeout.
@@ -66,6 +69,7 @@ impl Node {
             disk,
             raw: None,
             server: Server::new(),
+            unproposed_conf: Vec::new(),
             next_tick_ms: now_ms + TICK_MS,
             seen: (Role::Down, 0, 0),
             ids: IdGen::default(),
@@ -79,7 +83,7 @@ impl Node {
         let raw = RawNode::new(&raft_config(self.id), self.disk.storage.clone(), &discard_logger())
             .expect("a disk written by this member is a valid raft state");
         self.raw = Some(raw);
-        self.server = Server::new();
+        self.server = Server::with_members(&self.disk.bootstrap);
         self.ids = IdGen::new(self.id, now_ms);
         // Ticks start at a random phase, as real processes do not share a clock edge.
         self.next_tick_ms = now_ms + rng.range(1, TICK_MS + 1);
@@ -90,7 +94,8 @@ impl Node {
     /// Stops the process: memory is lost, the disk stays.
     pub fn kill(&mut self) {
         self.raw = None;
-        self.server = Server::new();
+        self.server = Server::with_members(&self.disk.bootstrap);
+        self.unproposed_conf.clear();
     }
 
     /// Restarts the process from its disk.
@@ -180,6 +185,9 @@ impl Node {
         for (id, data) in self.server.take_unproposed() {
             self.propose(id, data);
         }
+        for p in std::mem::take(&mut self.unproposed_conf) {
+            self.propose_conf(p);
+        }
         for id in self.server.reads_to_retry(now_ms) {
             if let Some(raw) = self.raw.as_mut() {
                 raw.read_index(id.to_be_bytes().to_vec());
@@ -205,11 +213,23 @@ impl Node {
         }
         self.ids.next_id();
         match (request.route(), request) {
+            (Route::Local, Request::MemberList) => {
+                let header = ResponseHeader { revision: 0, ..Default::default() };
+                let members = self.server.membership.list();
+                self.server.done.push((id, Ok(Response::Members { header, member: None, members })));
+            }
             (Route::Local, request) => {
                 let result =
                     crate::server::apply::serve_local(&self.server.store, &self.server.lessor, &request, now_ms);
                 self.server.done.push((id, result));
             }
+            (Route::ConfChange, Request::Member(change)) => match self.server.membership.validate(&change) {
+                Err(e) => self.server.done.push((id, Err(e))),
+                Ok(()) => {
+                    self.server.wait_for(id);
+                    self.propose_conf(ConfProposal { id, change });
+                }
+            },
             (Route::Linearizable, Request::Range(r)) => {
                 self.server.start_read(id, r, now_ms);
                 if let Some(raw) = self.raw.as_mut() {
@@ -225,6 +245,36 @@ impl Node {
                 self.propose(id, data);
             }
         }
+    }
+
+    /// Proposes a membership change as a Raft conf change; the entry's context carries the change.
+    fn propose_conf(&mut self, p: ConfProposal) {
+        let Some(raw) = self.raw.as_mut() else { return };
+        let change_type = match &p.change {
+            MemberChange::Add(m) if m.is_learner => ConfChangeType::AddLearnerNode,
+            MemberChange::Remove(_) => ConfChangeType::RemoveNode,
+            MemberChange::Update { id, .. } if self.server.membership.get(*id).is_some_and(|m| m.is_learner) => {
+                ConfChangeType::AddLearnerNode
+            }
+            _ => ConfChangeType::AddNode,
+        };
+        let mut cc = ConfChange::default();
+        cc.set_change_type(change_type);
+        cc.node_id = p.change.member_id();
+        let context = postcard::to_allocvec(&p).expect("conf proposals serialize");
+        if raw.propose_conf_change(context, cc).is_err() {
+            self.unproposed_conf.push(p);
+        }
+    }
+
+    /// On the leader: whether learner `id` has caught up enough to be promoted (etcd wants its match
+    /// index at 90% of the leader's). None when this member does not lead.
+    pub fn learner_ready(&self, id: u64) -> Option<bool> {
+        let raw = self.raw.as_ref().filter(|r| r.raft.state == StateRole::Leader)?;
+        let prs = raw.raft.prs();
+        let leader_match = prs.get(self.id).map_or(0, |p| p.matched);
+        let learner_match = prs.get(id).map_or(0, |p| p.matched);
+        Some(learner_match as f64 >= leader_match as f64 * 0.9)
     }
 
     fn propose(&mut self, id: u64, data: Vec<u8>) {
@@ -294,6 +344,20 @@ impl Node {
     }
 
     fn apply_conf_change(&mut self, entry: &Entry) {
+        if let Ok(p) = postcard::from_bytes::<ConfProposal>(&entry.context) {
+            // A change etcd's membership rejects is answered with the error and not applied to Raft.
+            if let Err(e) = self.server.membership.validate(&p.change) {
+                self.server.apply_member_change(entry.index, &p, Err(e));
+                return;
+            }
+            self.apply_raft_conf_change(entry);
+            self.server.apply_member_change(entry.index, &p, Ok(()));
+        } else {
+            self.apply_raft_conf_change(entry);
+        }
+    }
+
+    fn apply_raft_conf_change(&mut self, entry: &Entry) {
         let Some(raw) = self.raw.as_mut() else { return };
         let mut cc = ConfChangeV2::default();
         let ok = if entry.get_entry_type() == EntryType::EntryConfChange {

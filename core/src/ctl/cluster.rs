@@ -4,10 +4,13 @@
 use super::client::{Ctx, Format};
 use super::command::CtlError;
 use super::exit;
+use super::flags::{go_parse_uint, Flag, Kind};
 use super::json::{self, Obj};
 use super::table;
 use crate::cluster::Member;
 use crate::server::api::ResponseHeader;
+use crate::server::api::{Request, Response};
+use crate::server::membership::MemberChange;
 use crate::trace::Role;
 
 pub const MEMBER_LIST_LONG: &str =
@@ -20,22 +23,143 @@ When --write-out is set to simple, this command prints out comma-separated statu
 The items in the lists are endpoint, ID, version, db size, is leader, is learner, raft term, raft index, raft applied index, errors.
 ";
 
-/// Members sorted by ID, as etcd's cluster store returns them.
+/// Members sorted by ID, as the member clientv3 talks to knows them (every configured member when
+/// nothing answers).
 pub(crate) fn sorted_members(ctx: &Ctx) -> Vec<Member> {
-    let mut m = ctx.world.members().to_vec();
-    m.sort_by_key(|m| m.id);
-    m
+    match ctx.pick_member() {
+        Some(i) => ctx.world.node(i).server.membership.list(),
+        None => {
+            let mut m = ctx.world.members().to_vec();
+            m.sort_by_key(|m| m.id);
+            m
+        }
+    }
+}
+
+pub const MEMBER_ADD_FLAGS: &[Flag] = &[
+    Flag::new("learner", Kind::Bool, "false", "indicates if the new member is raft learner"),
+    Flag::new("peer-urls", Kind::Str, "", "comma separated peer URLs for the new member."),
+];
+pub const MEMBER_UPDATE_FLAGS: &[Flag] =
+    &[Flag::new("peer-urls", Kind::Str, "", "comma separated peer URLs for the updated member.")];
+
+pub const MEMBER_PROMOTE_LONG: &str = "Promotes a non-voting learner member to a voting one in the cluster.";
+
+/// Sends a membership change; returns the member concerned, all members after it, and the header.
+fn change_members(ctx: &mut Ctx, change: MemberChange) -> Result<(ResponseHeader, Member, Vec<Member>), CtlError> {
+    let id = change.member_id();
+    match ctx.call(Request::Member(change))? {
+        Response::Members { header, member, members } => {
+            let member = member.unwrap_or(Member { id, ..Member::default() });
+            Ok((header, member, members))
+        }
+        _ => unreachable!("membership changes answer with members"),
+    }
+}
+
+fn member_id_arg(ctx: &Ctx) -> Result<u64, CtlError> {
+    let [arg] = ctx.args() else { return Err(CtlError::new(exit::BAD_ARGS, "member ID is not provided")) };
+    go_parse_uint(arg, 16)
+        .map_err(|e| CtlError::new(exit::BAD_ARGS, format!("bad member ID arg ({e}), expecting ID in Hex")))
+}
+
+fn peer_urls(ctx: &Ctx) -> Result<Vec<String>, CtlError> {
+    let urls = ctx.flags.str("peer-urls");
+    if urls.is_empty() {
+        return Err(CtlError::new(exit::BAD_ARGS, "member peer urls not provided"));
+    }
+    Ok(urls.split(',').map(String::from).collect())
+}
+
+pub fn member_add(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let args = ctx.args().to_vec();
+    let Some(name) = args.first().cloned() else {
+        return Err(CtlError::new(exit::BAD_ARGS, "member name not provided"));
+    };
+    if args.len() > 1 {
+        let mut msg = "too many arguments".to_string();
+        for a in args.iter().filter(|a| a.to_lowercase().starts_with("http")) {
+            msg.push_str(&format!(", did you mean --peer-urls={a}"));
+        }
+        return Err(CtlError::new(exit::BAD_ARGS, msg));
+    }
+    let urls = peer_urls(ctx)?;
+    let is_learner = ctx.flags.bool("learner");
+    let new = Member { id: 0, name: String::new(), peer_urls: urls.clone(), client_urls: vec![], is_learner };
+    let (header, member, members) = change_members(ctx, MemberChange::Add(new))?;
+    print_change(ctx, format, "added to", &header, &member, &members)?;
+    if format == Format::Simple {
+        let conf: Vec<String> = members
+            .iter()
+            .flat_map(|m| {
+                let n = if m.id == member.id { name.clone() } else { m.name.clone() };
+                m.peer_urls.iter().map(move |u| format!("{n}={u}"))
+            })
+            .collect();
+        ctx.println("");
+        ctx.println(&format!("ETCD_NAME={}", json::quote(&name)));
+        ctx.println(&format!("ETCD_INITIAL_CLUSTER={}", json::quote(&conf.join(","))));
+        ctx.println(&format!("ETCD_INITIAL_ADVERTISE_PEER_URLS={}", json::quote(&urls.join(","))));
+        ctx.println("ETCD_INITIAL_CLUSTER_STATE=\"existing\"");
+    }
+    Ok(())
+}
+
+pub fn member_remove(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let id = member_id_arg(ctx)?;
+    let (header, member, members) = change_members(ctx, MemberChange::Remove(id))?;
+    print_change(ctx, format, "removed from", &header, &member, &members)
+}
+
+pub fn member_promote(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let id = member_id_arg(ctx)?;
+    let (header, member, members) = change_members(ctx, MemberChange::Promote(id))?;
+    print_change(ctx, format, "promoted in", &header, &member, &members)
+}
+
+pub fn member_update(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let id = member_id_arg(ctx)?;
+    let peer_urls = peer_urls(ctx)?;
+    let (header, member, members) = change_members(ctx, MemberChange::Update { id, peer_urls })?;
+    print_change(ctx, format, "updated in", &header, &member, &members)
+}
+
+/// `Member <id> added to cluster <cid>` (IDs as `%16x`), or the response in the other formats.
+fn print_change(
+    ctx: &mut Ctx,
+    format: Format,
+    verb: &str,
+    header: &ResponseHeader,
+    member: &Member,
+    members: &[Member],
+) -> Result<(), CtlError> {
+    match format {
+        Format::Json => {
+            let o = Obj::new()
+                .raw("header", &json::header(header))
+                .raw("member", &member_json(member))
+                .list("members", members.iter().map(member_json).collect());
+            ctx.println(&o.build());
+        }
+        Format::Fields => {
+            super::kv::fields_header(&mut ctx.out.stdout, header);
+            ctx.println(&format!("\"ID\" : {}", member.id));
+        }
+        Format::Table | Format::Protobuf => return Err(super::kv::unsupported(format)),
+        Format::Simple => ctx.println(&format!("Member {:16x} {verb} cluster {:16x}", member.id, header.cluster_id)),
+    }
+    Ok(())
 }
 
 pub fn member_list(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
-    let Some(i) = ctx.pick_member() else {
-        let timeout = ctx.timeout_ms();
-        ctx.world.advance(timeout);
-        return Err(CtlError::new(exit::ERROR, "context deadline exceeded"));
+    let Response::Members { header, members, .. } = ctx.call(Request::MemberList)? else {
+        unreachable!("member list answers with members")
     };
-    let header = ResponseHeader { revision: 0, ..ctx.world.header(i) };
-    let members = sorted_members(ctx);
     match format {
         Format::Simple => {
             for m in &members {

@@ -163,8 +163,7 @@ pub static ROOT: Command = Command {
                     "Prints the KV history hash for each endpoint in --endpoints",
                     &[Flag::new("rev", Kind::Int, "0", "maximum revision to hash (default: all revisions)")],
                     maintenance::endpoint_hashkv,
-                )
-                .long(maintenance::HASHKV_LONG),
+                ),
                 Command::leaf(
                     "health",
                     "health",
@@ -189,7 +188,6 @@ pub static ROOT: Command = Command {
             kv::COMPACTION_FLAGS,
             kv::compaction,
         )
-        .long(kv::COMPACTION_LONG)
         .aliases(&["compact"]),
         Command::leaf(
             "defrag",
@@ -215,26 +213,23 @@ pub static ROOT: Command = Command {
             run: None,
             aliases: &[],
             subcommands: &[
-                Command::leaf("grant", "grant <ttl>", "Creates leases", &[], lease::grant).long(lease::GRANT_LONG),
+                Command::leaf("grant", "grant <ttl>", "Creates leases", &[], lease::grant),
                 Command::leaf(
                     "keep-alive",
                     "keep-alive [options] <leaseID>",
                     "Keeps leases alive (renew)",
                     lease::KEEP_ALIVE_FLAGS,
                     lease::keep_alive,
-                )
-                .long(lease::KEEP_ALIVE_LONG),
-                Command::leaf("list", "list", "List all active leases", &[], lease::list).long(lease::LIST_LONG),
-                Command::leaf("revoke", "revoke <leaseID>", "Revokes leases", &[], lease::revoke)
-                    .long(lease::REVOKE_LONG),
+                ),
+                Command::leaf("list", "list", "List all active leases", &[], lease::list),
+                Command::leaf("revoke", "revoke <leaseID>", "Revokes leases", &[], lease::revoke),
                 Command::leaf(
                     "timetolive",
                     "timetolive <leaseID> [options]",
                     "Get lease information",
                     lease::TIMETOLIVE_FLAGS,
                     lease::timetolive,
-                )
-                .long(lease::TIMETOLIVE_LONG),
+                ),
             ],
         },
         Command {
@@ -246,14 +241,39 @@ pub static ROOT: Command = Command {
             persistent_flags: &[],
             run: None,
             aliases: &[],
-            subcommands: &[Command::leaf(
-                "list",
-                "list",
-                "Lists all members in the cluster",
-                &[],
-                cluster::member_list,
-            )
-            .long(cluster::MEMBER_LIST_LONG)],
+            subcommands: &[
+                Command::leaf(
+                    "add",
+                    "add <memberName> [options]",
+                    "Adds a member into the cluster",
+                    cluster::MEMBER_ADD_FLAGS,
+                    cluster::member_add,
+                ),
+                Command::leaf("list", "list", "Lists all members in the cluster", &[], cluster::member_list)
+                    .long(cluster::MEMBER_LIST_LONG),
+                Command::leaf(
+                    "promote",
+                    "promote <memberID>",
+                    "Promotes a non-voting member in the cluster",
+                    &[],
+                    cluster::member_promote,
+                )
+                .long(cluster::MEMBER_PROMOTE_LONG),
+                Command::leaf(
+                    "remove",
+                    "remove <memberID>",
+                    "Removes a member from the cluster",
+                    &[],
+                    cluster::member_remove,
+                ),
+                Command::leaf(
+                    "update",
+                    "update <memberID> [options]",
+                    "Updates a member in the cluster",
+                    cluster::MEMBER_UPDATE_FLAGS,
+                    cluster::member_update,
+                ),
+            ],
         },
         Command::leaf(
             "move-leader",
@@ -270,6 +290,13 @@ pub static ROOT: Command = Command {
             kv::put,
         )
         .long(kv::PUT_LONG),
+        Command::leaf(
+            "txn",
+            "txn [options]",
+            "Txn processes all the requests in one transaction",
+            super::txn::TXN_FLAGS,
+            super::txn::txn,
+        ),
         Command::leaf("version", "version", "Prints the version of etcdctl", &[], version),
         Command::leaf(
             "watch",
@@ -277,8 +304,7 @@ pub static ROOT: Command = Command {
             "Watches events stream on keys or prefixes",
             watch::WATCH_FLAGS,
             watch::watch,
-        )
-        .long(watch::WATCH_LONG),
+        ),
     ],
 };
 
@@ -407,6 +433,13 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 /// Runs etcdctl's argv against the world.
 pub fn execute(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outcome {
+    if let Some(pos) = argv.iter().position(|a| !a.starts_with('-')).filter(|&p| argv[p] == "help") {
+        // cobra's `help [command]`: the usage of the named command (the root's when none).
+        let rest: Vec<String> = argv[pos + 1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();
+        if let Ok((path, _)) = find(&rest) {
+            return Outcome { stdout: help::usage(&path), ..Outcome::default() };
+        }
+    }
     let (path, rest) = match find(argv) {
         Ok(found) => found,
         Err(FindError::NotImplemented(name)) => {

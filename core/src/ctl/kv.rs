@@ -361,8 +361,6 @@ pub const COMPACTION_FLAGS: &[Flag] = &[Flag::new(
     "'true' to wait for compaction to physically remove all old revisions",
 )];
 
-pub const COMPACTION_LONG: &str = "Compacts the event history in etcd.";
-
 pub fn compaction(ctx: &mut Ctx) -> Result<(), CtlError> {
     let [arg] = ctx.args() else { return Err(CtlError::new(exit::BAD_ARGS, "compaction command needs 1 argument")) };
     let revision = super::flags::go_parse_int(arg, 10).map_err(|e| CtlError::new(exit::ERROR, e))?;

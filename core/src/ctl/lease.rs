@@ -11,12 +11,6 @@ pub const TIMETOLIVE_FLAGS: &[Flag] = &[Flag::new("keys", Kind::Bool, "false", "
 pub const KEEP_ALIVE_FLAGS: &[Flag] =
     &[Flag::new("once", Kind::Bool, "false", "Resets the keep-alive time to its original value and exits immediately")];
 
-pub const GRANT_LONG: &str = "lease grant creates leases.";
-pub const REVOKE_LONG: &str = "lease revoke destroys a given lease, deleting all attached keys.";
-pub const TIMETOLIVE_LONG: &str = "lease timetolive retrieves the lease information with the given lease ID.";
-pub const LIST_LONG: &str = "lease list lists all active leases.";
-pub const KEEP_ALIVE_LONG: &str = "lease keep-alive attempts to keep the given lease alive forever.";
-
 /// A lease ID argument, in hexadecimal as etcdctl requires.
 fn lease_arg(arg: &str) -> Result<i64, CtlError> {
     go_parse_int(arg, 16)

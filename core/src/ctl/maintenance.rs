@@ -15,10 +15,6 @@ pub const DEFRAG_FLAGS: &[Flag] = &[
     Flag::new("data-dir", Kind::Str, "", "Optional. If present, defragments a data directory not in use by etcd."),
 ];
 
-pub const HASHKV_LONG: &str = "
-When --write-out is set to simple, this command prints out comma-separated endpoint, hash lists for each endpoint.
-";
-
 /// A simulated duration in Go's `time.Duration` notation (`4ms`, `5.001s`, `1m30s`).
 pub fn go_duration(ms: u64) -> String {
     match ms {

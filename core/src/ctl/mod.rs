@@ -5,6 +5,7 @@
 pub mod client;
 mod cluster;
 pub mod command;
+pub mod complete;
 pub mod flags;
 pub mod help;
 pub mod json;
@@ -15,6 +16,7 @@ pub mod shell;
 pub mod stream;
 pub mod table;
 pub mod tabwriter;
+mod txn;
 mod watch;
 
 use crate::action::Outcome;

@@ -22,8 +22,6 @@ pub const WATCH_FLAGS: &[Flag] = &[
     Flag::new("rev", Kind::Int, "0", "Revision to start watching"),
 ];
 
-pub const WATCH_LONG: &str = "Watches events stream on keys or prefixes";
-
 /// A watch request: what `watch KEY [RANGE_END] --prefix --rev --prev-kv` asks for.
 struct Spec {
     range: KeyRange,

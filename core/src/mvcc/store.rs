@@ -172,6 +172,38 @@ impl Store {
         self.revs.len()
     }
 
+    /// Every stored version in revision order (`true` marks a tombstone): what a snapshot carries.
+    pub fn versions(&self) -> Vec<(Revision, KeyValue, bool)> {
+        self.revs.iter().map(|(r, s)| (*r, s.kv.clone(), s.tombstone)).collect()
+    }
+
+    /// Rebuilds a store from a snapshot's versions, rebuilding the key index by replaying them in order.
+    /// Refuses versions out of order or a tombstone for a key that is not live (a corrupt snapshot).
+    pub fn from_versions(
+        versions: Vec<(Revision, KeyValue, bool)>,
+        current_rev: i64,
+        compact_rev: i64,
+    ) -> Result<Store, String> {
+        let mut store = Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev, compact_rev };
+        let mut last = Revision::default();
+        for (rev, kv, tombstone) in versions {
+            if rev <= last || rev.main > current_rev {
+                return Err(format!("revision {}.{} out of order", rev.main, rev.sub));
+            }
+            last = rev;
+            let ki = store.index.entry(kv.key.clone()).or_default();
+            if tombstone {
+                if !ki.tombstone(rev) {
+                    return Err(format!("tombstone at {}.{} for a key that is not live", rev.main, rev.sub));
+                }
+            } else {
+                ki.put(rev);
+            }
+            store.revs.insert(rev, Stored { kv, tombstone });
+        }
+        Ok(store)
+    }
+
     /// A CRC-32C over every stored version up to revision `rev` (etcd's `HashKV`): equal on every member
     /// that applied the same history, whatever order it arrived in.
     pub fn hash_kv(&self, rev: i64) -> u32 {

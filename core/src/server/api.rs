@@ -5,12 +5,16 @@ use crate::mvcc::KeyValue;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use super::txn::{Compare, CompareResult, CompareTarget, RequestOp, ResponseOp, TxnRequest, TxnResponse};
+
 /// A client request as it reaches a member.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     Range(RangeRequest),
     Put(PutRequest),
     DeleteRange(DeleteRangeRequest),
+    /// Compares, then the success or the failure ops, atomically at one revision.
+    Txn(TxnRequest),
     /// `id` 0 lets the receiving member pick one with its ID generator.
     LeaseGrant {
         id: i64,
@@ -32,6 +36,9 @@ pub enum Request {
         revision: i64,
         physical: bool,
     },
+    MemberList,
+    /// A membership change, proposed as a Raft conf change.
+    Member(super::membership::MemberChange),
 }
 
 /// How a member serves a request.
@@ -45,6 +52,8 @@ pub enum Route {
     Local,
     /// By the leader (etcd forwards these to it): lease renewals and time-to-live.
     Leader,
+    /// Through the Raft log as a configuration change (membership).
+    ConfChange,
 }
 
 impl Request {
@@ -52,7 +61,8 @@ impl Request {
         match self {
             Request::Range(r) if r.serializable => Route::Local,
             Request::Range(_) => Route::Linearizable,
-            Request::LeaseLeases => Route::Local,
+            Request::LeaseLeases | Request::MemberList => Route::Local,
+            Request::Member(_) => Route::ConfChange,
             Request::LeaseKeepAlive { .. } | Request::LeaseTimeToLive { .. } => Route::Leader,
             _ => Route::Proposed,
         }
@@ -131,6 +141,7 @@ pub enum Response {
     Range(RangeResponse),
     Put(PutResponse),
     DeleteRange(DeleteRangeResponse),
+    Txn(TxnResponse),
     LeaseGrant {
         header: ResponseHeader,
         id: i64,
@@ -159,6 +170,12 @@ pub enum Response {
     Compaction {
         header: ResponseHeader,
     },
+    /// Membership answers: the member concerned (for changes) and the members after it.
+    Members {
+        header: ResponseHeader,
+        member: Option<crate::cluster::Member>,
+        members: Vec<crate::cluster::Member>,
+    },
 }
 
 impl Response {
@@ -167,12 +184,14 @@ impl Response {
             Response::Range(x) => &mut x.header,
             Response::Put(x) => &mut x.header,
             Response::DeleteRange(x) => &mut x.header,
+            Response::Txn(x) => &mut x.header,
             Response::LeaseGrant { header, .. }
             | Response::LeaseRevoke { header }
             | Response::LeaseKeepAlive { header, .. }
             | Response::LeaseTimeToLive { header, .. }
             | Response::LeaseLeases { header, .. }
-            | Response::Compaction { header } => header,
+            | Response::Compaction { header }
+            | Response::Members { header, .. } => header,
         }
     }
 }
@@ -208,7 +227,21 @@ pub enum ServerError {
     LeaseNotFound,
     LeaseExist,
     LeaseTtlTooLarge,
+    /// A txn branch (or its compares) has more than 128 entries.
+    TooManyOps,
+    /// A txn branch writes the same key twice.
+    DuplicateKey,
+    /// A put with `ignore_value` also carries a value.
+    ValueProvided,
+    /// A put with `ignore_lease` also carries a lease.
+    LeaseProvided,
     BadLeaderTransferee,
+    MemberNotFound,
+    MemberExists,
+    MemberRemoved,
+    PeerUrlExists,
+    MemberNotLearner,
+    LearnerNotReady,
     LeaderTransferTimeout,
     /// The client gave up waiting (etcdctl's `--command-timeout`).
     DeadlineExceeded,
@@ -226,7 +259,19 @@ impl fmt::Display for ServerError {
             ServerError::LeaseNotFound => "etcdserver: requested lease not found",
             ServerError::LeaseExist => "etcdserver: lease already exists",
             ServerError::LeaseTtlTooLarge => "etcdserver: too large lease TTL",
+            ServerError::TooManyOps => "etcdserver: too many operations in txn request",
+            ServerError::DuplicateKey => "etcdserver: duplicate key given in txn request",
+            ServerError::ValueProvided => "etcdserver: value is provided",
+            ServerError::LeaseProvided => "etcdserver: lease is provided",
             ServerError::BadLeaderTransferee => "etcdserver: bad leader transferee",
+            ServerError::MemberNotFound => "etcdserver: member not found",
+            ServerError::MemberExists => "etcdserver: member ID already exist",
+            ServerError::MemberRemoved => "etcdserver: the member has been permanently removed from the cluster",
+            ServerError::PeerUrlExists => "etcdserver: Peer URLs already exists",
+            ServerError::MemberNotLearner => "etcdserver: can only promote a learner member",
+            ServerError::LearnerNotReady => {
+                "etcdserver: can only promote a learner member which is in sync with leader"
+            }
             ServerError::LeaderTransferTimeout => "etcdserver: request timed out, leader transfer took too long",
             ServerError::DeadlineExceeded => "context deadline exceeded",
             ServerError::Unavailable => "context deadline exceeded",

@@ -3,7 +3,7 @@
 
 use super::api::*;
 use super::lease::Lessor;
-use crate::mvcc::{KeyRange, KeyValue, Store};
+use crate::mvcc::{KeyRange, KeyValue, MvccError, RangeResult, Store, WriteTxn};
 
 /// Validates a request before it is proposed, as etcd's gRPC layer does (so bad input never enters the log).
 pub fn check(req: &Request) -> Result<(), ServerError> {
@@ -14,6 +14,7 @@ pub fn check(req: &Request) -> Result<(), ServerError> {
         Request::LeaseGrant { ttl_s, .. } if *ttl_s > super::lease::MAX_LEASE_TTL_S => {
             return Err(ServerError::LeaseTtlTooLarge)
         }
+        Request::Txn(t) => return super::txn::check(t),
         _ => return Ok(()),
     };
     if key.is_empty() {
@@ -47,6 +48,7 @@ pub fn apply_write(store: &mut Store, lessor: &mut Lessor, req: &Request, now_ms
             let revision = tx.end();
             Ok(Response::LeaseRevoke { header: ResponseHeader { revision, ..Default::default() } })
         }
+        Request::Txn(t) => super::txn::apply(store, lessor, t),
         Request::Compaction { revision, .. } => {
             store.compact(*revision)?;
             Ok(Response::Compaction { header: ResponseHeader { revision: store.current_rev(), ..Default::default() } })
@@ -97,6 +99,20 @@ fn apply_put(store: &mut Store, lessor: &mut Lessor, p: &PutRequest) -> ServerRe
         return Err(ServerError::LeaseNotFound);
     }
     let mut tx = store.write();
+    let prev = put_in(&mut tx, lessor, p)?;
+    let revision = tx.end();
+    let header = ResponseHeader { revision, ..Default::default() };
+    Ok(Response::Put(PutResponse { header, prev_kv: if p.prev_kv { prev } else { None } }))
+}
+
+/// A put inside the write transaction `tx` (etcd's `applierV3backend.Put` with a txn): honours
+/// `ignore_value`/`ignore_lease`, moves the key between leases, returns the previous key-value. Nothing
+/// is written when it fails.
+pub(super) fn put_in(
+    tx: &mut WriteTxn<'_>,
+    lessor: &mut Lessor,
+    p: &PutRequest,
+) -> Result<Option<KeyValue>, ServerError> {
     let prev = tx.range(&KeyRange::Single(p.key.clone()), 0).kvs.pop();
     let (value, lease) = match (&prev, p.ignore_value, p.ignore_lease) {
         (None, true, _) | (None, _, true) => return Err(ServerError::KeyNotFound),
@@ -106,19 +122,24 @@ fn apply_put(store: &mut Store, lessor: &mut Lessor, p: &PutRequest) -> ServerRe
         (None, false, false) => (p.value.clone(), p.lease),
     };
     tx.put(&p.key, &value, lease);
-    let revision = tx.end();
     reattach(lessor, &p.key, prev.as_ref(), lease);
-    let header = ResponseHeader { revision, ..Default::default() };
-    Ok(Response::Put(PutResponse { header, prev_kv: if p.prev_kv { prev } else { None } }))
+    Ok(prev)
+}
+
+/// A delete inside the write transaction `tx`: detaches the deleted keys from their leases and returns
+/// them as they were.
+pub(super) fn delete_in(tx: &mut WriteTxn<'_>, lessor: &mut Lessor, d: &DeleteRangeRequest) -> Vec<KeyValue> {
+    let deleted = tx.delete_range(&KeyRange::new(&d.key, &d.range_end));
+    for kv in deleted.iter().filter(|kv| kv.lease != 0) {
+        lessor.detach(kv.lease, &kv.key);
+    }
+    deleted
 }
 
 fn apply_delete(store: &mut Store, lessor: &mut Lessor, d: &DeleteRangeRequest) -> Response {
     let mut tx = store.write();
-    let deleted = tx.delete_range(&KeyRange::new(&d.key, &d.range_end));
+    let deleted = delete_in(&mut tx, lessor, d);
     let revision = tx.end();
-    for kv in deleted.iter().filter(|kv| kv.lease != 0) {
-        lessor.detach(kv.lease, &kv.key);
-    }
     Response::DeleteRange(DeleteRangeResponse {
         header: ResponseHeader { revision, ..Default::default() },
         deleted: deleted.len() as i64,
@@ -129,6 +150,15 @@ fn apply_delete(store: &mut Store, lessor: &mut Lessor, d: &DeleteRangeRequest) 
 /// Serves a read from the local store. Sorting needs every key in range, so a sorted read fetches all,
 /// sorts, then applies the limit, as etcd does.
 pub fn range(store: &Store, r: &RangeRequest) -> ServerResult {
+    range_with(r, |keys, rev, limit| store.range(keys, rev, limit)).map(Response::Range)
+}
+
+/// [`range`] over any reader of the store (`read(keys, revision, limit)`), such as a write transaction
+/// that must see its own earlier writes.
+pub(super) fn range_with(
+    r: &RangeRequest,
+    read: impl FnOnce(&KeyRange, i64, usize) -> Result<RangeResult, MvccError>,
+) -> Result<RangeResponse, ServerError> {
     let limit = usize::try_from(r.limit).unwrap_or(0);
     let order = match (r.sort_order, r.sort_target) {
         (SortOrder::None, SortTarget::Key) => SortOrder::None,
@@ -137,7 +167,7 @@ pub fn range(store: &Store, r: &RangeRequest) -> ServerResult {
         (o, _) => o,
     };
     let fetch = if order == SortOrder::None { limit } else { 0 };
-    let res = store.range(&KeyRange::new(&r.key, &r.range_end), r.revision, fetch)?;
+    let res = read(&KeyRange::new(&r.key, &r.range_end), r.revision, fetch)?;
     let mut kvs = res.kvs;
     if order != SortOrder::None {
         sort_kvs(&mut kvs, r.sort_target, order);
@@ -152,12 +182,12 @@ pub fn range(store: &Store, r: &RangeRequest) -> ServerResult {
     if r.keys_only {
         kvs.iter_mut().for_each(|kv| kv.value.clear());
     }
-    Ok(Response::Range(RangeResponse {
+    Ok(RangeResponse {
         header: ResponseHeader { revision: res.rev, ..Default::default() },
         kvs,
         more,
         count: res.count,
-    }))
+    })
 }
 
 fn sort_kvs(kvs: &mut [crate::mvcc::KeyValue], target: SortTarget, order: SortOrder) {

@@ -6,6 +6,8 @@ pub mod api;
 pub mod apply;
 pub mod idgen;
 pub mod lease;
+pub mod membership;
+pub mod txn;
 pub mod watch;
 
 use crate::mvcc::Store;
@@ -29,6 +31,7 @@ struct PendingRead {
 pub struct Server {
     pub store: Store,
     pub lessor: lease::Lessor,
+    pub membership: membership::Membership,
     pub applied_index: u64,
     /// Write requests this member proposed and answers when they apply.
     waiting: BTreeMap<u64, ()>,
@@ -48,6 +51,31 @@ const DB_PAGE_BYTES: u64 = 4_096;
 impl Server {
     pub fn new() -> Server {
         Server::default()
+    }
+
+    /// A server whose cluster starts with the bootstrap members.
+    pub fn with_members(initial: &[crate::cluster::Member]) -> Server {
+        Server { membership: membership::Membership::new(initial), ..Server::default() }
+    }
+
+    /// Applies a membership change committed at `index` (already validated and applied to Raft when
+    /// `result` is Ok), answering its client if this member waits on it.
+    pub fn apply_member_change(
+        &mut self,
+        index: u64,
+        proposal: &membership::ConfProposal,
+        ok: Result<(), ServerError>,
+    ) {
+        self.applied_index = index;
+        let result = ok.map(|()| {
+            self.membership.apply(&proposal.change);
+            let member = self.membership.get(proposal.change.member_id()).cloned();
+            let header = ResponseHeader { revision: self.store.current_rev(), ..Default::default() };
+            Response::Members { header, member, members: self.membership.list() }
+        });
+        if self.waiting.remove(&proposal.id).is_some() {
+            self.done.push((proposal.id, result));
+        }
     }
 
     /// Backend bytes holding live data (etcd's `dbSizeInUse`).

@@ -1,6 +1,7 @@
 //! A member's disk: the Raft log, hard state and conf state, which survive a kill. The MVCC store is
 //! rebuilt from the log on restart, so the disk is the only durable state a member has.
 
+use crate::cluster::Member;
 use raft::prelude::ConfState;
 use raft::storage::MemStorage;
 
@@ -9,11 +10,18 @@ use raft::storage::MemStorage;
 #[derive(Clone)]
 pub struct Disk {
     pub storage: MemStorage,
+    /// The members the cluster was bootstrapped with (etcd keeps them in its WAL metadata).
+    pub bootstrap: Vec<Member>,
 }
 
 impl Disk {
-    /// A fresh data dir for a member of a new cluster with the given voters (`--initial-cluster-state new`).
-    pub fn bootstrap(voters: &[u64]) -> Disk {
-        Disk { storage: MemStorage::new_with_conf_state(ConfState::from((voters.to_vec(), vec![]))) }
+    /// A fresh data dir for a member of a new cluster (`--initial-cluster-state new`).
+    pub fn bootstrap(members: &[Member]) -> Disk {
+        let voters: Vec<u64> = members.iter().filter(|m| !m.is_learner).map(|m| m.id).collect();
+        let learners: Vec<u64> = members.iter().filter(|m| m.is_learner).map(|m| m.id).collect();
+        Disk {
+            storage: MemStorage::new_with_conf_state(ConfState::from((voters, learners))),
+            bootstrap: members.to_vec(),
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::cluster::{cluster_id, Member, MemberConfig};
 use crate::ctl::stream::Stream;
 use crate::raftnode::Node;
 use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
+use crate::server::membership::MemberChange;
 use crate::trace::{Event, Role, Trace};
 use disk::Disk;
 use network::Network;
@@ -79,7 +80,8 @@ impl World {
         let mut rng = SimRng::new(config.seed);
         let members: Vec<Member> = config.members.iter().map(|m| Member::from_config(m, &config.token)).collect();
         let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
-        let nodes = members.iter().map(|m| Node::start(m.id, &m.name, Disk::bootstrap(&ids), 0, &mut rng)).collect();
+        let nodes =
+            members.iter().map(|m| Node::start(m.id, &m.name, Disk::bootstrap(&members), 0, &mut rng)).collect();
         World {
             cluster_id: cluster_id(&ids),
             config,
@@ -293,6 +295,7 @@ impl World {
         if request.route() == Route::Leader {
             return self.call_leader(i, &request, deadline);
         }
+        let request = self.prepare_member_change(request)?;
         self.nodes[i].submit(id, request, self.now_ms);
         self.process_ready();
         loop {
@@ -313,6 +316,27 @@ impl World {
                     return Err(ServerError::DeadlineExceeded);
                 }
             }
+        }
+    }
+
+    /// Fills in what a membership change needs from the world: a new member's ID (etcd salts it with the
+    /// wall-clock time) and, for a promotion, the leader's verdict on whether the learner has caught up.
+    fn prepare_member_change(&self, request: Request) -> Result<Request, ServerError> {
+        match request {
+            Request::Member(MemberChange::Add(mut m)) => {
+                let unix_s = (crate::server::idgen::EPOCH_UNIX_MS + self.now_ms) / 1000;
+                m.id = crate::cluster::member_id_at(&m.peer_urls, &self.config.token, unix_s);
+                Ok(Request::Member(MemberChange::Add(m)))
+            }
+            Request::Member(MemberChange::Promote(id)) => {
+                let leader = self.leader().map(|l| &self.nodes[l]);
+                let known_learner = leader.and_then(|l| l.server.membership.get(id)).is_some_and(|m| m.is_learner);
+                if known_learner && leader.and_then(|l| l.learner_ready(id)) == Some(false) {
+                    return Err(ServerError::LearnerNotReady);
+                }
+                Ok(Request::Member(MemberChange::Promote(id)))
+            }
+            other => Ok(other),
         }
     }
 
