@@ -44,7 +44,7 @@ fn cluster_config(cluster: &Value, seed: u64) -> Result<WorldConfig, GoldenError
 pub fn replay(cluster_json: &str, cases_jsonl: &str, seed: u64) -> Result<Vec<String>, GoldenError> {
     let cluster: Value = serde_json::from_str(cluster_json).map_err(|e| GoldenError(format!("cluster.json: {e}")))?;
     let initial = cluster_config(&cluster["initial"], seed)?;
-    let mut world = World::new(initial.clone());
+    let mut deployments = Deployments { main: World::new(initial.clone()), restored: None };
     let mut cases = Vec::new();
     for (i, line) in cases_jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let case: Value =
@@ -56,10 +56,12 @@ pub fn replay(cluster_json: &str, cases_jsonl: &str, seed: u64) -> Result<Vec<St
     for case in &cases {
         let n = case["n"].as_u64().ok_or_else(|| GoldenError("a case has no n".into()))?;
         for ev in case["before"].as_array().into_iter().flatten() {
-            phase_event(&mut world, ev, &initial);
+            phase_event(&mut deployments, ev, &initial);
         }
         let args = substitute_refs(case, &ids);
-        let outcome = run_case(&mut world, case, args.clone());
+        let endpoints: Vec<&str> =
+            case["endpoints"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let outcome = run_case(deployments.for_endpoints(&endpoints), case, args.clone());
         ids.learn(&args, &outcome);
         lines.push(result_line(n, &outcome));
     }
@@ -67,7 +69,58 @@ pub fn replay(cluster_json: &str, cases_jsonl: &str, seed: u64) -> Result<Vec<St
 }
 
 /// Applies a phase event (members started, stopped, time passing).
-fn phase_event(world: &mut World, ev: &Value, initial: &WorldConfig) {
+/// The worlds a reference run touches: the initial cluster, and the cluster started from a restored data
+/// dir (a separate deployment, addressed by its own endpoints).
+struct Deployments {
+    main: World,
+    restored: Option<World>,
+}
+
+impl Deployments {
+    /// The world serving a case: the restored cluster when every endpoint is one of its members.
+    fn for_endpoints(&mut self, endpoints: &[&str]) -> &mut World {
+        let serves = |w: &World| {
+            endpoints.iter().all(|e| {
+                let bare = crate::ctl::client::strip_scheme(e);
+                w.members().iter().any(|m| m.client_urls.iter().any(|u| crate::ctl::client::strip_scheme(u) == bare))
+            })
+        };
+        match &mut self.restored {
+            Some(r) if serves(r) => r,
+            _ => &mut self.main,
+        }
+    }
+}
+
+/// Starts a member from a restored data dir as its own cluster.
+fn start_restored(d: &mut Deployments, ev: &Value, seed: u64) {
+    let member = ev["member"].as_str().unwrap_or_default().to_string();
+    let dir = ev["from_data_dir"].as_str().unwrap_or_default();
+    let client = ev["client_url"].as_str().unwrap_or_default().to_string();
+    if let Some(restored) = d.main.restored_dir(dir).cloned() {
+        let mut w = World::from_restored(&restored, &[(member, client)], seed);
+        w.wait_for_leader(START_WAIT_MS);
+        w.advance(SETTLE_MS);
+        d.restored = Some(w);
+    }
+}
+
+fn phase_event(d: &mut Deployments, ev: &Value, initial: &WorldConfig) {
+    match ev["event"].as_str().unwrap_or_default() {
+        "start" => start_restored(d, ev, initial.seed),
+        "stop"
+            if d.restored.as_ref().is_some_and(|r| r.member_index(ev["member"].as_str().unwrap_or("")).is_some()) =>
+        {
+            let member = ev["member"].as_str().unwrap_or_default().to_string();
+            if let Some(r) = d.restored.as_mut() {
+                r.apply(Action::Kill { member });
+            }
+        }
+        _ => phase_event_main(&mut d.main, ev, initial),
+    }
+}
+
+fn phase_event_main(world: &mut World, ev: &Value, initial: &WorldConfig) {
     let members = |key: &str| -> Vec<String> {
         ev[key].as_array().into_iter().flatten().filter_map(|m| m.as_str().map(String::from)).collect()
     };
@@ -94,8 +147,6 @@ fn phase_event(world: &mut World, ev: &Value, initial: &WorldConfig) {
             }
             world.wait_for_leader(START_WAIT_MS);
         }
-        // Starting a member from a restored data dir needs `snapshot restore`, which the world does not
-        // model yet: the member stays absent and cases against it time out.
         _ => {}
     }
 }

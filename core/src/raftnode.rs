@@ -84,6 +84,13 @@ impl Node {
             .expect("a disk written by this member is a valid raft state");
         self.raw = Some(raw);
         self.server = Server::with_members(&self.disk.bootstrap);
+        if let Some(base) = &self.disk.base {
+            // Verified when the data dir was restored, so it decodes.
+            if let Ok(store) = base.store() {
+                self.server.store = store;
+            }
+            self.server.lessor = base.lessor(now_ms);
+        }
         self.ids = IdGen::new(self.id, now_ms);
         // Ticks start at a random phase, as real processes do not share a clock edge.
         self.next_tick_ms = now_ms + rng.range(1, TICK_MS + 1);
@@ -96,6 +103,7 @@ impl Node {
         self.raw = None;
         self.server = Server::with_members(&self.disk.bootstrap);
         self.unproposed_conf.clear();
+        // The backend (and a restored base) is read again at restart.
     }
 
     /// Restarts the process from its disk.

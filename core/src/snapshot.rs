@@ -24,7 +24,13 @@ pub struct SnapshotData {
     pub leases: Vec<(i64, i64)>,
     /// The backend size the member reported when the snapshot was taken.
     pub db_size: u64,
+    /// The cluster's members as the saving member knew them (etcd's `members` bucket).
+    pub members: Vec<crate::cluster::Member>,
 }
+
+/// Keys etcd's backend holds besides key-values, leases and members: the consistent index, the
+/// scheduled and finished compaction revisions, the cluster version and the auth revision.
+const OTHER_BACKEND_KEYS: usize = 5;
 
 /// Why a file is not a usable snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +56,9 @@ impl std::fmt::Display for SnapshotError {
 
 impl SnapshotData {
     /// Captures a member's store and leases.
-    pub fn capture(store: &Store, lessor: &Lessor, db_size: u64) -> SnapshotData {
+    pub fn capture(store: &Store, lessor: &Lessor, members: Vec<crate::cluster::Member>, db_size: u64) -> SnapshotData {
         SnapshotData {
+            members,
             current_rev: store.current_rev(),
             compact_rev: store.compact_rev(),
             versions: store.versions(),
@@ -60,9 +67,10 @@ impl SnapshotData {
         }
     }
 
-    /// Key revisions stored (etcd's "total keys" counts every revision in the key bucket).
+    /// Keys in the backend, as `snapshot status` counts them: every key revision, lease and member, and
+    /// etcd's bookkeeping keys.
     pub fn total_keys(&self) -> usize {
-        self.versions.len()
+        self.versions.len() + self.leases.len() + self.members.len() + OTHER_BACKEND_KEYS
     }
 
     /// The hash `snapshot status` reports: a CRC-32C of the store's history.
@@ -159,7 +167,7 @@ mod tests {
         let mut tx = store.write();
         tx.delete_range(&crate::mvcc::KeyRange::Single(b"a".to_vec()));
         tx.end();
-        SnapshotData::capture(&store, &lessor, 20_480)
+        SnapshotData::capture(&store, &lessor, vec![], 20_480)
     }
 
     #[test]
@@ -168,7 +176,7 @@ mod tests {
         let back = SnapshotData::decode(&s.encode()).unwrap();
         assert_eq!(back, s);
         assert_eq!(back.store().unwrap().current_rev(), 3);
-        assert_eq!(back.total_keys(), 3);
+        assert_eq!(back.total_keys(), 3 + 1 + OTHER_BACKEND_KEYS);
         assert_eq!(back.lessor(0).get(7).map(|l| l.keys.len()), Some(1));
     }
 

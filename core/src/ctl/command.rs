@@ -4,7 +4,7 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
-use super::{cluster, exit, help, kv, lease, maintenance, watch};
+use super::{cluster, exit, help, kv, lease, maintenance, snapshot, watch};
 use crate::action::Outcome;
 use crate::sim::World;
 
@@ -297,6 +297,39 @@ pub static ROOT: Command = Command {
             super::txn::TXN_FLAGS,
             super::txn::txn,
         ),
+        Command {
+            name: "snapshot",
+            usage: "snapshot <subcommand>",
+            short: "Manages etcd node snapshots",
+            long: "",
+            flags: &[],
+            persistent_flags: &[],
+            run: None,
+            aliases: &[],
+            subcommands: &[
+                Command::leaf(
+                    "restore",
+                    "restore <filename> [options]",
+                    "Restores an etcd member snapshot to an etcd directory",
+                    snapshot::RESTORE_FLAGS,
+                    snapshot::restore,
+                ),
+                Command::leaf(
+                    "save",
+                    "save <filename>",
+                    "Stores an etcd node backend snapshot to a given file",
+                    &[],
+                    snapshot::save,
+                ),
+                Command::leaf(
+                    "status",
+                    "status <filename>",
+                    "Gets backend snapshot status of a given file",
+                    &[],
+                    snapshot::status,
+                ),
+            ],
+        },
         Command::leaf("version", "version", "Prints the version of etcdctl", &[], version),
         Command::leaf(
             "watch",

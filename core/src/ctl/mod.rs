@@ -13,6 +13,7 @@ mod kv;
 mod lease;
 mod maintenance;
 pub mod shell;
+mod snapshot;
 pub mod stream;
 pub mod table;
 pub mod tabwriter;

@@ -2,8 +2,10 @@
 //! rebuilt from the log on restart, so the disk is the only durable state a member has.
 
 use crate::cluster::Member;
+use crate::snapshot::SnapshotData;
 use raft::prelude::ConfState;
 use raft::storage::MemStorage;
+use std::rc::Rc;
 
 /// Durable storage of one member. `MemStorage` is a shared handle, so the disk outlives the node
 /// process that writes to it: a restarted node opens the same storage.
@@ -12,6 +14,8 @@ pub struct Disk {
     pub storage: MemStorage,
     /// The members the cluster was bootstrapped with (etcd keeps them in its WAL metadata).
     pub bootstrap: Vec<Member>,
+    /// The backend a restored member starts from (`snapshot restore`); the log applies on top of it.
+    pub base: Option<Rc<SnapshotData>>,
 }
 
 impl Disk {
@@ -22,6 +26,7 @@ impl Disk {
         Disk {
             storage: MemStorage::new_with_conf_state(ConfState::from((voters, learners))),
             bootstrap: members.to_vec(),
+            base: None,
         }
     }
 }

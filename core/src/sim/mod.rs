@@ -13,11 +13,13 @@ use crate::ctl::stream::Stream;
 use crate::raftnode::Node;
 use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
 use crate::server::membership::MemberChange;
+use crate::snapshot::SnapshotData;
 use crate::trace::{Event, Role, Trace};
 use disk::Disk;
 use network::Network;
 use rng::SimRng;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// How a world is built: its seed and its initial cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,16 +74,51 @@ pub struct World {
     /// Running long commands (watch, keep-alive), by ID.
     streams: BTreeMap<u64, Stream>,
     next_stream_id: u64,
+    /// The simulated file system etcdctl reads and writes (snapshot files), by path.
+    files: BTreeMap<String, Vec<u8>>,
+    /// Data dirs written by `snapshot restore`, by path.
+    restored_dirs: BTreeMap<String, RestoredDir>,
+}
+
+/// A data dir written by `snapshot restore`: the new cluster's members and the snapshot to start from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoredDir {
+    /// The member this data dir belongs to (`--name`).
+    pub name: String,
+    pub token: String,
+    pub cluster_id: u64,
+    pub members: Vec<Member>,
+    pub snapshot: SnapshotData,
 }
 
 impl World {
     /// Boots a fresh cluster (`--initial-cluster-state new`) at time 0.
     pub fn new(config: WorldConfig) -> World {
+        World::boot(config, None)
+    }
+
+    /// Boots a cluster from a data dir written by `snapshot restore`: the members it names, with the
+    /// client URLs they are started with, each starting from the snapshot's keyspace.
+    pub fn from_restored(dir: &RestoredDir, client_urls: &[(String, String)], seed: u64) -> World {
+        let members = dir
+            .members
+            .iter()
+            .map(|m| MemberConfig {
+                name: m.name.clone(),
+                peer_urls: m.peer_urls.clone(),
+                client_urls: client_urls.iter().filter(|(n, _)| *n == m.name).map(|(_, u)| u.clone()).collect(),
+            })
+            .collect();
+        let config = WorldConfig { seed, token: dir.token.clone(), members };
+        World::boot(config, Some(Rc::new(dir.snapshot.clone())))
+    }
+
+    fn boot(config: WorldConfig, base: Option<Rc<SnapshotData>>) -> World {
         let mut rng = SimRng::new(config.seed);
         let members: Vec<Member> = config.members.iter().map(|m| Member::from_config(m, &config.token)).collect();
         let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
-        let nodes =
-            members.iter().map(|m| Node::start(m.id, &m.name, Disk::bootstrap(&members), 0, &mut rng)).collect();
+        let disk = |base: &Option<Rc<SnapshotData>>| Disk { base: base.clone(), ..Disk::bootstrap(&members) };
+        let nodes = members.iter().map(|m| Node::start(m.id, &m.name, disk(&base), 0, &mut rng)).collect();
         World {
             cluster_id: cluster_id(&ids),
             config,
@@ -96,6 +133,8 @@ impl World {
             answers: BTreeMap::new(),
             streams: BTreeMap::new(),
             next_stream_id: 1,
+            files: BTreeMap::new(),
+            restored_dirs: BTreeMap::new(),
         }
     }
 
@@ -411,6 +450,28 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Writes a file in the simulated file system (a snapshot, or an upload in the page).
+    pub fn write_file(&mut self, path: &str, bytes: Vec<u8>) {
+        self.files.insert(path.to_string(), bytes);
+    }
+
+    pub fn read_file(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// Paths of the simulated file system.
+    pub fn files(&self) -> impl Iterator<Item = &String> {
+        self.files.keys()
+    }
+
+    pub fn create_restored_dir(&mut self, path: &str, dir: RestoredDir) {
+        self.restored_dirs.insert(path.to_string(), dir);
+    }
+
+    pub fn restored_dir(&self, path: &str) -> Option<&RestoredDir> {
+        self.restored_dirs.get(path)
     }
 
     /// Defragments member `i`'s backend.
