@@ -186,3 +186,28 @@ fn an_expired_lease_is_revoked_by_the_leader_with_its_keys() {
     let o = etcdctl(&mut w, &format!("lease keep-alive --once {kept}"));
     assert_eq!(o.stdout, format!("lease {kept} keepalived with TTL(60)\n"), "the new leader knows the lease");
 }
+
+#[test]
+fn a_second_lock_waits_until_the_first_is_released() {
+    let mut w = World::new(WorldConfig::demo(3, 9));
+    w.wait_for_leader(10_000).expect("leader");
+    let first = etcdctl(&mut w, "lock mylock");
+    assert!(first.stdout.starts_with("mylock/"), "{first:?}");
+    let first_id = first.stream.expect("lock holds until stopped");
+    let second = etcdctl(&mut w, "lock mylock");
+    assert_eq!(second.stdout, "", "the second contender waits");
+    let second_id = second.stream.expect("waiting");
+    w.advance(5_000);
+    let (waiting, _) = w.take_stream_output(second_id).expect("still running");
+    assert_eq!(waiting.stdout, "", "still waiting while the first holds the lock (its session is kept alive)");
+    w.apply(Action::Interrupt { stream: first_id });
+    w.advance(100);
+    let (acquired, _) = w.take_stream_output(second_id).expect("running");
+    assert!(acquired.stdout.starts_with("mylock/"), "{acquired:?}");
+    let watch = etcdctl(&mut w, "watch mylock --prefix");
+    let watch_id = watch.stream.expect("watch runs");
+    w.apply(Action::Interrupt { stream: second_id });
+    w.advance(100);
+    let (events, _) = w.take_stream_output(watch_id).expect("watch running");
+    assert!(events.stdout.starts_with("DELETE\nmylock/"), "unlock deletes the key: {events:?}");
+}

@@ -4,7 +4,7 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
-use super::{cluster, exit, help, kv, lease, maintenance, snapshot, watch};
+use super::{cluster, concurrency, exit, help, kv, lease, maintenance, snapshot, watch};
 use crate::action::Outcome;
 use crate::sim::World;
 
@@ -197,6 +197,13 @@ pub static ROOT: Command = Command {
             maintenance::defrag,
         ),
         Command::leaf(
+            "elect",
+            "elect <election-name> [proposal]",
+            "Observes and participates in leader election",
+            concurrency::ELECT_FLAGS,
+            concurrency::elect,
+        ),
+        Command::leaf(
             "get",
             "get [options] <key> [range_end]",
             "Gets the key or a range of keys",
@@ -232,6 +239,13 @@ pub static ROOT: Command = Command {
                 ),
             ],
         },
+        Command::leaf(
+            "lock",
+            "lock <lockname> [exec-command arg1 arg2 ...]",
+            "Acquires a named lock",
+            concurrency::LOCK_FLAGS,
+            concurrency::lock,
+        ),
         Command {
             name: "member",
             usage: "member <subcommand>",

@@ -6,6 +6,7 @@ pub mod client;
 mod cluster;
 pub mod command;
 pub mod complete;
+mod concurrency;
 pub mod flags;
 pub mod help;
 pub mod json;

@@ -33,6 +33,7 @@ pub struct Stream {
 enum Kind {
     Watch { watchers: Vec<Watcher> },
     KeepAlive { lease: i64, next_ms: u64 },
+    Concurrency(super::concurrency::Recipe),
 }
 
 impl Stream {
@@ -48,11 +49,31 @@ impl Stream {
         Stream::new(line, endpoints, format, false, Kind::KeepAlive { lease, next_ms: 0 })
     }
 
+    pub fn concurrency(
+        line: String,
+        endpoints: Vec<usize>,
+        format: Format,
+        hex: bool,
+        recipe: super::concurrency::Recipe,
+    ) -> Stream {
+        Stream::new(line, endpoints, format, hex, Kind::Concurrency(recipe))
+    }
+
     /// When the stream next needs the clock (keep-alives are periodic; watches follow events).
     pub fn wake_ms(&self) -> Option<u64> {
         match &self.kind {
-            Kind::KeepAlive { next_ms, .. } if !self.finished => Some(*next_ms),
-            _ => None,
+            _ if self.finished => None,
+            Kind::KeepAlive { next_ms, .. } => Some(*next_ms),
+            Kind::Concurrency(r) => super::concurrency::wake_ms(r),
+            Kind::Watch { .. } => None,
+        }
+    }
+
+    /// Cleans up when the command is stopped (a lock is released, a candidate resigns).
+    pub fn stop(&mut self, world: &mut World) {
+        let member = self.serving_member(world);
+        if let (Kind::Concurrency(r), Some(m)) = (&self.kind, member) {
+            super::concurrency::release(world, m, r);
         }
     }
 
@@ -79,6 +100,13 @@ impl Stream {
                 self.append(text);
                 if ended {
                     self.finish(exit::INTERRUPTED);
+                }
+            }
+            Kind::Concurrency(recipe) => {
+                let (text, ended) = super::concurrency::poll(world, m, recipe, self.hex);
+                self.out.stdout.push_str(&text);
+                if ended {
+                    self.finish(exit::ERROR);
                 }
             }
             Kind::KeepAlive { lease, next_ms } => {

@@ -738,6 +738,35 @@ mod tests {
     }
 
     #[test]
+    fn runs_through_the_cluster() {
+        use crate::sim::{World, WorldConfig};
+        let mut w = World::new(WorldConfig::demo(3, 1));
+        w.wait_for_leader(10_000).expect("a leader");
+        let run = |w: &mut World, line: &str, stdin: &str| super::super::run_line(w, line, Some(stdin));
+        assert_eq!(run(&mut w, "put a 1", "").exit_code, 0);
+        let rev = |w: &World| (0..3).map(|i| w.node(i).server.store.current_rev()).collect::<Vec<_>>();
+        let before = rev(&w)[0];
+        let o = run(&mut w, "txn -i", "value(\"a\") = \"1\"\n\nput a 2\nput b 3 --prev-kv\nget a\n\nput a never\n\n");
+        assert_eq!(
+            (o.stdout.as_str(), o.stderr.as_str(), o.exit_code),
+            (
+                "compares:\nsuccess requests (get, put, del):\nfailure requests (get, put, del):\nSUCCESS\n\nOK\n\nOK\n\na\n2\n",
+                "",
+                0
+            )
+        );
+        w.advance(100);
+        assert_eq!(rev(&w), vec![before + 1; 3], "one revision for the whole txn, on every member");
+        let o = run(&mut w, "txn", "\nput a 1\nput a 2\n\n\n");
+        assert_eq!((o.stderr.as_str(), o.exit_code), ("Error: etcdserver: duplicate key given in txn request\n", 1));
+        let o = run(&mut w, "txn -w table", "\nput a 5\n\n\n");
+        assert_eq!((o.stderr.as_str(), o.exit_code), ("Error: table not supported as output format\n", 4));
+        assert_eq!(run(&mut w, "get a --print-value-only", "").stdout, "5\n", "applied before the format error");
+        let o = run(&mut w, "txn -i", "");
+        assert_eq!((o.stdout.as_str(), o.stderr.as_str(), o.exit_code), ("compares:\n", "Error: EOF\n", 3));
+    }
+
+    #[test]
     fn json_as_go() {
         let h = |revision| ResponseHeader { revision, ..Default::default() };
         let r = TxnResponse {

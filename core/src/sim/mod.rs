@@ -286,6 +286,9 @@ impl World {
     /// Stops stream `id` (Ctrl-C, or a harness timeout) with `exit_code`; returns its unread output.
     pub fn stop_stream(&mut self, id: u64, exit_code: i32) -> Option<Outcome> {
         let mut s = self.streams.remove(&id)?;
+        if !s.finished {
+            s.stop(self);
+        }
         s.finish(exit_code);
         let mut out = s.take_output();
         out.exit_code = s.out.exit_code;
