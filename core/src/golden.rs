@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 const TIMEOUT_EXIT: i32 = 124;
 /// How long the harness waits for the cluster to elect a leader after starting members.
 const START_WAIT_MS: u64 = 10_000;
+/// How long stopping a member with SIGTERM takes, from the harness's point of view.
+const STOP_WAIT_MS: u64 = 2_000;
 /// How long the harness lets a started cluster settle before the first case.
 const SETTLE_MS: u64 = 1_000;
 
@@ -135,6 +137,9 @@ fn phase_event_main(world: &mut World, ev: &Value, initial: &WorldConfig) {
         "stop" => {
             let member = ev["member"].as_str().unwrap_or_default().to_string();
             world.apply(Action::Kill { member });
+            // SIGTERM is a graceful stop: the harness waits for the process to exit, by which time a
+            // leader that lost its quorum has noticed (CheckQuorum) and stepped down.
+            world.advance(STOP_WAIT_MS);
         }
         "stop-all" => {
             for m in world.members().iter().map(|m| m.name.clone()).collect::<Vec<_>>() {

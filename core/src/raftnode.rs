@@ -190,6 +190,8 @@ impl Node {
         self.next_tick_ms = now_ms + TICK_MS;
         self.sync_lessor(now_ms);
         self.revoke_expired(now_ms);
+        let has_leader = self.leader_id() != 0;
+        self.server.expire(now_ms, has_leader);
         for (id, data) in self.server.take_unproposed() {
             self.propose(id, data);
         }
@@ -234,7 +236,7 @@ impl Node {
             (Route::ConfChange, Request::Member(change)) => match self.server.membership.validate(&change) {
                 Err(e) => self.server.done.push((id, Err(e))),
                 Ok(()) => {
-                    self.server.wait_for(id);
+                    self.server.wait_for(id, now_ms);
                     self.propose_conf(ConfProposal { id, change });
                 }
             },
@@ -249,7 +251,7 @@ impl Node {
                     *lease_id = (self.ids.next_id() & (i64::MAX as u64)) as i64;
                 }
                 let data = postcard::to_allocvec(&Proposal { id, request }).expect("requests serialize");
-                self.server.wait_for(id);
+                self.server.wait_for(id, now_ms);
                 self.propose(id, data);
             }
         }

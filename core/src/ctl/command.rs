@@ -4,7 +4,7 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
-use super::{cluster, concurrency, exit, help, kv, lease, maintenance, snapshot, watch};
+use super::{check, cluster, concurrency, exit, help, kv, lease, maintenance, snapshot, watch};
 use crate::action::Outcome;
 use crate::sim::World;
 
@@ -180,6 +180,23 @@ pub static ROOT: Command = Command {
                 )
                 .long(cluster::ENDPOINT_STATUS_LONG),
             ],
+        },
+        Command {
+            name: "check",
+            usage: "check <subcommand>",
+            short: "commands for checking properties of the etcd cluster",
+            long: "",
+            flags: &[],
+            persistent_flags: &[],
+            run: None,
+            aliases: &[],
+            subcommands: &[Command::leaf(
+                "perf",
+                "perf [options]",
+                "Check the performance of the etcd cluster",
+                check::PERF_FLAGS,
+                check::perf,
+            )],
         },
         Command::leaf(
             "compaction",

@@ -105,11 +105,9 @@ pub fn usage(path: &[&'static Command]) -> String {
         if is_root {
             leaves(cmd, "", &mut listed);
             listed.push(("help".to_string(), "Help about any command"));
-            let implemented = |path: &str| {
-                let top = path.split(' ').next().unwrap_or(path);
-                cmd.subcommands.iter().any(|c| c.name == top)
-            };
-            listed.extend(OTHER_LEAVES.iter().filter(|(p, _)| !implemented(p)).map(|(p, s)| (p.to_string(), *s)));
+            let implemented: Vec<String> = listed.iter().map(|(p, _)| p.clone()).collect();
+            let others = OTHER_LEAVES.iter().filter(|(p, _)| !implemented.iter().any(|i| i == p));
+            listed.extend(others.map(|(p, s)| (p.to_string(), *s)));
             listed.sort();
         } else {
             listed = cmd.subcommands.iter().map(|c| (c.name.to_string(), c.short)).collect();

@@ -176,7 +176,7 @@ pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
     let serializable = match ctx.flags.str("consistency").as_str() {
         "l" => false,
         "s" => true,
-        other => return Err(CtlError::new(exit::BAD_ARGS, format!("unknown consistency flag {other:?}"))),
+        other => return Err(CtlError::new(exit::BAD_FEATURE, format!("unknown consistency flag {other:?}"))),
     };
     let (sort_order, sort_target) = sort_options(&ctx.flags.str("order"), &ctx.flags.str("sort-by"))?;
     let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);

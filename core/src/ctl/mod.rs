@@ -2,6 +2,7 @@
 //! codes. Commands run against the simulated cluster through [`crate::sim::World::call`], so a console
 //! line behaves as `etcdctl` against a real cluster would, in simulated time.
 
+mod check;
 pub mod client;
 mod cluster;
 pub mod command;

@@ -89,6 +89,15 @@ pub struct Store {
     revs: BTreeMap<Revision, Stored>,
     current_rev: i64,
     compact_rev: i64,
+    /// Sum of [`Stored::bytes`] over `revs`, kept as versions come and go (read on every apply).
+    bytes: u64,
+}
+
+impl Stored {
+    /// Bytes a version takes, roughly as bbolt lays it out: key, value and a fixed overhead.
+    fn bytes(&self) -> u64 {
+        (self.kv.key.len() + self.kv.value.len() + 64) as u64
+    }
 }
 
 impl Default for Store {
@@ -100,7 +109,7 @@ impl Default for Store {
 impl Store {
     /// A fresh store is at revision 1, like a new etcd cluster.
     pub fn new() -> Store {
-        Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev: 1, compact_rev: -1 }
+        Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev: 1, compact_rev: -1, bytes: 0 }
     }
 
     pub fn current_rev(&self) -> i64 {
@@ -158,6 +167,7 @@ impl Store {
             !ki.is_empty()
         });
         self.revs.retain(|r, _| r.main > rev || keep.contains(r));
+        self.bytes = self.revs.values().map(Stored::bytes).sum();
         self.compact_rev = rev;
         Ok(())
     }
@@ -184,7 +194,7 @@ impl Store {
         current_rev: i64,
         compact_rev: i64,
     ) -> Result<Store, String> {
-        let mut store = Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev, compact_rev };
+        let mut store = Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev, compact_rev, bytes: 0 };
         let mut last = Revision::default();
         for (rev, kv, tombstone) in versions {
             if rev <= last || rev.main > current_rev {
@@ -199,7 +209,7 @@ impl Store {
             } else {
                 ki.put(rev);
             }
-            store.revs.insert(rev, Stored { kv, tombstone });
+            store.insert(rev, Stored { kv, tombstone });
         }
         Ok(store)
     }
@@ -225,7 +235,14 @@ impl Store {
     /// Bytes the stored versions take, roughly as bbolt lays them out (key, value and a fixed overhead
     /// per version): the basis of the db size a member reports.
     pub fn bytes_in_use(&self) -> u64 {
-        self.revs.values().map(|s| (s.kv.key.len() + s.kv.value.len() + 64) as u64).sum()
+        self.bytes
+    }
+
+    fn insert(&mut self, rev: Revision, stored: Stored) {
+        self.bytes += stored.bytes();
+        if let Some(old) = self.revs.insert(rev, stored) {
+            self.bytes -= old.bytes();
+        }
     }
 
     /// Every change with main revision in `[from, to]` to a key in `range`, in revision order: what a
@@ -303,7 +320,7 @@ impl WriteTxn<'_> {
             value: value.to_vec(),
             lease,
         };
-        self.store.revs.insert(rev, Stored { kv, tombstone: false });
+        self.store.insert(rev, Stored { kv, tombstone: false });
         self.changes += 1;
     }
 
@@ -316,7 +333,7 @@ impl WriteTxn<'_> {
             let live = ki.tombstone(rev);
             assert!(live, "ranged key must be live");
             let tomb = KeyValue { key: kv.key.clone(), mod_revision: rev.main, ..KeyValue::default() };
-            self.store.revs.insert(rev, Stored { kv: tomb, tombstone: true });
+            self.store.insert(rev, Stored { kv: tomb, tombstone: true });
             self.changes += 1;
         }
         deleted

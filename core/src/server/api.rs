@@ -236,6 +236,9 @@ pub enum ServerError {
     /// A put with `ignore_lease` also carries a lease.
     LeaseProvided,
     BadLeaderTransferee,
+    ProposeTimeout,
+    RequestTimeout,
+    RequestTimeoutLeaderFail,
     MemberNotFound,
     MemberExists,
     MemberRemoved,
@@ -264,6 +267,13 @@ impl fmt::Display for ServerError {
             ServerError::ValueProvided => "etcdserver: value is provided",
             ServerError::LeaseProvided => "etcdserver: lease is provided",
             ServerError::BadLeaderTransferee => "etcdserver: bad leader transferee",
+            // A proposal Raft never accepted (no leader) fails with its context's error, which reaches
+            // the client as a status-less gRPC error.
+            ServerError::ProposeTimeout => "rpc error: code = Unknown desc = context deadline exceeded",
+            ServerError::RequestTimeout => "etcdserver: request timed out",
+            ServerError::RequestTimeoutLeaderFail => {
+                "etcdserver: request timed out, possibly due to previous leader failure"
+            }
             ServerError::MemberNotFound => "etcdserver: member not found",
             ServerError::MemberExists => "etcdserver: member ID already exist",
             ServerError::MemberRemoved => "etcdserver: the member has been permanently removed from the cluster",

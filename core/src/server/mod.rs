@@ -14,6 +14,9 @@ use crate::mvcc::Store;
 use api::*;
 use std::collections::BTreeMap;
 
+/// etcd's request timeout: 5 s plus two election timeouts (`ReqTimeout`).
+pub const REQUEST_TIMEOUT_MS: u64 = 7_000;
+
 /// How long a linearizable read waits for a ReadIndex answer before asking again, as etcd's read loop
 /// retries when the leader does not answer.
 pub const READ_INDEX_RETRY_MS: u64 = 500;
@@ -34,7 +37,7 @@ pub struct Server {
     pub membership: membership::Membership,
     pub applied_index: u64,
     /// Write requests this member proposed and answers when they apply.
-    waiting: BTreeMap<u64, ()>,
+    waiting: BTreeMap<u64, u64>,
     /// Proposals raft-rs dropped (no leader yet): proposed again on the next tick.
     unproposed: BTreeMap<u64, Vec<u8>>,
     reads: BTreeMap<u64, PendingRead>,
@@ -94,8 +97,8 @@ impl Server {
     }
 
     /// Registers a write this member will answer once the entry applies.
-    pub fn wait_for(&mut self, id: u64) {
-        self.waiting.insert(id, ());
+    pub fn wait_for(&mut self, id: u64, now_ms: u64) {
+        self.waiting.insert(id, now_ms + REQUEST_TIMEOUT_MS);
     }
 
     /// Remembers a proposal that could not be handed to Raft yet.
@@ -129,6 +132,24 @@ impl Server {
     pub fn on_read_index(&mut self, id: u64, index: u64) {
         if let Some(r) = self.reads.get_mut(&id) {
             r.read_index.get_or_insert(index);
+        }
+    }
+
+    /// Gives up on writes that waited longer than etcd's request timeout, with etcd's errors: a proposal
+    /// Raft never took (no leader) fails with the context's own error; one that was proposed but not
+    /// applied times out, blaming the leader if there is none now.
+    pub fn expire(&mut self, now_ms: u64, has_leader: bool) {
+        let expired: Vec<u64> = self.waiting.iter().filter(|(_, &d)| d <= now_ms).map(|(id, _)| *id).collect();
+        for id in expired {
+            self.waiting.remove(&id);
+            let err = if self.unproposed.remove(&id).is_some() {
+                ServerError::ProposeTimeout
+            } else if has_leader {
+                ServerError::RequestTimeout
+            } else {
+                ServerError::RequestTimeoutLeaderFail
+            };
+            self.done.push((id, Err(err)));
         }
     }
 

@@ -330,34 +330,61 @@ impl World {
     /// Sends a client request to member `i` and waits in simulated time for the answer, at most
     /// `timeout_ms` (etcdctl's `--command-timeout`). The header names the answering member.
     pub fn call(&mut self, i: usize, request: Request, timeout_ms: u64) -> ServerResult {
-        crate::server::apply::check(&request)?;
-        let id = self.next_request_id;
-        self.next_request_id += 1;
         let deadline = self.now_ms + timeout_ms;
         if request.route() == Route::Leader {
+            crate::server::apply::check(&request)?;
             return self.call_leader(i, &request, deadline);
         }
+        let id = self.submit(i, request)?;
+        loop {
+            if let Some(result) = self.take_answer(id) {
+                return result;
+            }
+            if !self.run_next_event(deadline) {
+                self.advance_to(deadline);
+                self.nodes[i].cancel(id);
+                return Err(ServerError::DeadlineExceeded);
+            }
+        }
+    }
+
+    /// Sends a request to member `i` without waiting (a pipelining client); the answer comes from
+    /// [`World::take_answer`]. Requests etcd forwards to the leader are not sent this way.
+    pub fn submit(&mut self, i: usize, request: Request) -> Result<u64, ServerError> {
+        crate::server::apply::check(&request)?;
         let request = self.prepare_member_change(request)?;
+        let id = self.next_request_id;
+        self.next_request_id += 1;
         self.nodes[i].submit(id, request, self.now_ms);
         self.process_ready();
-        loop {
-            if let Some((member, result)) = self.answers.remove(&id) {
-                let outcome = match &result {
-                    Ok(_) => "ok".to_string(),
-                    Err(e) => e.to_string(),
-                };
-                let ev = Event::Answered { request: id, member: self.nodes[member].name.clone(), outcome };
-                self.trace.push(self.now_ms, ev);
-                return result.map(|r| self.stamp(member, r));
+        Ok(id)
+    }
+
+    /// Whether the answer to request `id` has arrived.
+    pub fn has_answer(&self, id: u64) -> bool {
+        self.answers.contains_key(&id)
+    }
+
+    /// The answer to request `id`, once it has arrived; the header names the answering member.
+    pub fn take_answer(&mut self, id: u64) -> Option<ServerResult> {
+        let (member, result) = self.answers.remove(&id)?;
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let ev = Event::Answered { request: id, member: self.nodes[member].name.clone(), outcome };
+        self.trace.push(self.now_ms, ev);
+        Some(result.map(|r| self.stamp(member, r)))
+    }
+
+    /// Runs the events of the next moment, if it comes no later than `limit_ms`; false if none does.
+    pub fn run_next_event(&mut self, limit_ms: u64) -> bool {
+        match self.next_event_ms() {
+            Some(t) if t <= limit_ms => {
+                self.run_events_at(t);
+                true
             }
-            match self.next_event_ms() {
-                Some(t) if t <= deadline => self.run_events_at(t),
-                _ => {
-                    self.advance_to(deadline);
-                    self.nodes[i].cancel(id);
-                    return Err(ServerError::DeadlineExceeded);
-                }
-            }
+            _ => false,
         }
     }
 
