@@ -26,6 +26,10 @@ pub enum Action {
         line: String,
         stdin: Option<String>,
     },
+    /// Restart-free change of every member's `--quota-backend-bytes`.
+    SetQuota {
+        bytes: u64,
+    },
     /// Ctrl-C on a running command (watch, keep-alive): it stops and exits with 130 like a shell reports.
     Interrupt {
         stream: u64,
@@ -77,6 +81,10 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
         }
         Action::Heal => {
             world.heal();
+            Outcome::default()
+        }
+        Action::SetQuota { bytes } => {
+            world.set_quota(bytes);
             Outcome::default()
         }
         Action::Interrupt { stream } => world.stop_stream(stream, INTERRUPTED_EXIT).unwrap_or_default(),

@@ -2,6 +2,7 @@
 //! sends and applies, as etcd's `raftNode` does. Time and randomness come from the world: every tick is
 //! driven by the simulated clock, and each randomized election timeout is drawn from the world's RNG.
 
+use crate::server::alarm::{AlarmAction, AlarmMember, AlarmType};
 use crate::server::api::{Proposal, Request, Response, ResponseHeader, Route, ServerResult};
 use crate::server::idgen::IdGen;
 use crate::server::lease::EXPIRY_CHECK_MS;
@@ -83,7 +84,11 @@ impl Node {
         let raw = RawNode::new(&raft_config(self.id), self.disk.storage.clone(), &discard_logger())
             .expect("a disk written by this member is a valid raft state");
         self.raw = Some(raw);
+        let quota = self.server.quota_bytes;
         self.server = Server::with_members(&self.disk.bootstrap);
+        if quota != 0 {
+            self.server.quota_bytes = quota;
+        }
         if let Some(base) = &self.disk.base {
             // Verified when the data dir was restored, so it decodes.
             if let Ok(store) = base.store() {
@@ -101,7 +106,9 @@ impl Node {
     /// Stops the process: memory is lost, the disk stays.
     pub fn kill(&mut self) {
         self.raw = None;
+        let quota = self.server.quota_bytes;
         self.server = Server::with_members(&self.disk.bootstrap);
+        self.server.quota_bytes = quota;
         self.unproposed_conf.clear();
         // The backend (and a restored base) is read again at restart.
     }
@@ -227,6 +234,21 @@ impl Node {
                 let header = ResponseHeader { revision: 0, ..Default::default() };
                 let members = self.server.membership.list();
                 self.server.done.push((id, Ok(Response::Members { header, member: None, members })));
+            }
+            (Route::Local, Request::Alarm { .. }) => {
+                let header = ResponseHeader { revision: self.server.store.current_rev(), ..Default::default() };
+                let alarms = self.server.alarms.list();
+                self.server.done.push((id, Ok(Response::Alarm { header, alarms })));
+            }
+            (_, request) if self.server.exceeds_quota(&request) => {
+                // etcd raises NOSPACE through Raft and refuses the write at once.
+                let alarm = AlarmMember { member_id: self.id, alarm: AlarmType::NoSpace };
+                let raise = Request::Alarm { action: AlarmAction::Activate, alarm };
+                let alarm_id = self.ids.next_id();
+                let data =
+                    postcard::to_allocvec(&Proposal { id: alarm_id, request: raise }).expect("requests serialize");
+                self.propose(alarm_id, data);
+                self.server.done.push((id, Err(crate::server::api::ServerError::NoSpace)));
             }
             (Route::Local, request) => {
                 let result =

@@ -8,6 +8,7 @@
 //! value from stdin
 //! EOF
 //! @kill etcd1 | @restart etcd1 | @partition etcd1 | etcd2 etcd3 | @heal | @advance 5s | @wait-leader
+//! @quota 64KB   (every member's --quota-backend-bytes)
 //! ```
 
 use crate::action::Action;
@@ -93,6 +94,11 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
             }
             world.apply(Action::Partition { groups })
         }
+        Some("quota") => {
+            let [_, size] = words.as_slice() else { return Err("@quota takes a size, e.g. 64KB or 2GB".into()) };
+            let bytes = parse_size(size).ok_or_else(|| format!("bad size {size:?}"))?;
+            world.apply(Action::SetQuota { bytes })
+        }
         Some("advance") => {
             let [_, d] = words.as_slice() else { return Err("@advance takes a duration, e.g. 5s".into()) };
             let ms = parse_duration_ms(d).ok_or_else(|| format!("bad duration {d:?}"))?;
@@ -111,6 +117,20 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
         return Err(outcome.stderr.trim_end().to_string());
     }
     Ok(String::new())
+}
+
+/// A byte size: `1024`, `64KB`, `16MB`, `2GB` (powers of 1024, as etcd's quota is usually given).
+fn parse_size(s: &str) -> Option<u64> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..split].parse().ok()?;
+    let unit: u64 = match s[split..].to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" | "KIB" => 1 << 10,
+        "MB" | "MIB" => 1 << 20,
+        "GB" | "GIB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(unit)
 }
 
 #[cfg(test)]

@@ -257,7 +257,13 @@ fn status_of(ctx: &mut Ctx, endpoint: &str) -> Option<Status> {
         raft_term: node.term(),
         raft_applied_index: node.server.applied_index,
         is_learner: false,
-        errors: if leader == 0 || node.role() == Role::Down { vec!["etcdserver: no leader".into()] } else { vec![] },
+        errors: {
+            let mut errors: Vec<String> = node.server.alarms.list().iter().map(|a| a.to_string()).collect();
+            if leader == 0 || node.role() == Role::Down {
+                errors.push("etcdserver: no leader".into());
+            }
+            errors
+        },
     })
 }
 

@@ -131,7 +131,7 @@ pub static ROOT: Command = Command {
             run: None,
             aliases: &[],
             subcommands: &[
-                Command::leaf("disarm", "disarm", "Disarms all alarms", &[], maintenance::alarm_list),
+                Command::leaf("disarm", "disarm", "Disarms all alarms", &[], maintenance::alarm_disarm),
                 Command::leaf("list", "list", "Lists all alarms", &[], maintenance::alarm_list),
             ],
         },

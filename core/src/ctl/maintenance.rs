@@ -8,7 +8,8 @@ use super::exit;
 use super::flags::{go_parse_uint, Flag, Kind};
 use super::json::{self, Obj};
 use super::table;
-use crate::server::api::{RangeRequest, Request, ResponseHeader};
+use crate::server::alarm::{AlarmAction, AlarmMember, AlarmType};
+use crate::server::api::{RangeRequest, Request, Response, ResponseHeader};
 
 pub const DEFRAG_FLAGS: &[Flag] = &[
     Flag::new("cluster", Kind::Bool, "false", "use all endpoints from the cluster member list"),
@@ -59,6 +60,8 @@ fn check_health(ctx: &mut Ctx, endpoint: &str) -> Health {
         }
     };
     let took = go_duration(ctx.world.now_ms() - start);
+    let alarmed = ctx.resolve(endpoint).is_some_and(|i| ctx.world.node(i).server.alarms.no_space());
+    let result = result.and_then(|()| if alarmed { Err("Active Alarm(s): NOSPACE".to_string()) } else { Ok(()) });
     match result {
         Ok(()) => Health { endpoint: endpoint.to_string(), healthy: true, took, error: String::new() },
         Err(e) => Health { endpoint: endpoint.to_string(), healthy: false, took, error: e },
@@ -185,10 +188,40 @@ pub fn defrag(ctx: &mut Ctx) -> Result<(), CtlError> {
     Ok(())
 }
 
-/// `alarm list` and `alarm disarm`: members raise no alarms yet (the backend quota comes later), so
-/// both print the (empty) list of active alarms, as etcdctl does when there are none.
+fn print_alarms(ctx: &mut Ctx, alarms: &[AlarmMember]) {
+    for a in alarms {
+        ctx.println(&format!("memberID:{} alarm:{}", a.member_id, a.alarm));
+    }
+}
+
+fn list_alarms(ctx: &mut Ctx) -> Result<Vec<AlarmMember>, CtlError> {
+    let get = AlarmMember { member_id: 0, alarm: AlarmType::NoSpace };
+    match ctx.call(Request::Alarm { action: AlarmAction::Get, alarm: get })? {
+        Response::Alarm { alarms, .. } => Ok(alarms),
+        _ => unreachable!("alarm requests answer with alarms"),
+    }
+}
+
+/// `alarm list`: the cluster's active alarms.
 pub fn alarm_list(ctx: &mut Ctx) -> Result<(), CtlError> {
     ctx.format()?;
+    let alarms = list_alarms(ctx)?;
+    print_alarms(ctx, &alarms);
+    Ok(())
+}
+
+/// `alarm disarm`: clears every active alarm (clientv3 lists them, then deactivates each).
+pub fn alarm_disarm(ctx: &mut Ctx) -> Result<(), CtlError> {
+    ctx.format()?;
+    let mut cleared = Vec::new();
+    for a in list_alarms(ctx)? {
+        if let Response::Alarm { alarms, .. } =
+            ctx.call(Request::Alarm { action: AlarmAction::Deactivate, alarm: a })?
+        {
+            cleared.extend(alarms);
+        }
+    }
+    print_alarms(ctx, &cleared);
     Ok(())
 }
 

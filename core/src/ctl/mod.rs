@@ -42,6 +42,8 @@ pub const API_VERSION: &str = "3.4";
 
 /// Runs one console line (`put foo bar` or `etcdctl put foo bar`).
 pub fn run_line(world: &mut World, line: &str, stdin: Option<&str>) -> Outcome {
+    let (line, heredoc) = split_heredoc(line);
+    let stdin = heredoc.as_deref().or(stdin);
     let mut argv = match shell::split(line) {
         Ok(a) => a,
         Err(e) => return Outcome::error(e.0, exit::BAD_ARGS),
@@ -52,7 +54,40 @@ pub fn run_line(world: &mut World, line: &str, stdin: Option<&str>) -> Outcome {
     run(world, &argv, stdin)
 }
 
+/// A multi-line console entry `txn <<EOF` + lines + `EOF` gives the command its stdin, as a shell
+/// here-document does: returns the command line and the document (each line ending in a newline).
+pub fn split_heredoc(text: &str) -> (&str, Option<String>) {
+    let Some((first, rest)) = text.split_once('\n') else { return (text, None) };
+    let Some((cmd, tag)) = first.split_once("<<") else { return (text, None) };
+    let tag = tag.trim().trim_matches(|c| c == '\'' || c == '"');
+    if tag.is_empty() {
+        return (text, None);
+    }
+    let mut doc = String::new();
+    for l in rest.lines() {
+        if l.trim() == tag {
+            break;
+        }
+        doc.push_str(l);
+        doc.push('\n');
+    }
+    (cmd.trim_end(), Some(doc))
+}
+
 /// Runs etcdctl with `argv` (without the program name).
 pub fn run(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outcome {
     command::execute(world, argv, stdin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heredocs_become_stdin() {
+        let (cmd, doc) = split_heredoc("txn <<EOF\nvalue(\"k\") = \"v\"\n\nput k w\n\nEOF");
+        assert_eq!(cmd, "txn");
+        assert_eq!(doc.as_deref(), Some("value(\"k\") = \"v\"\n\nput k w\n\n"));
+        assert_eq!(split_heredoc("put a b"), ("put a b", None));
+    }
 }

@@ -39,6 +39,11 @@ pub enum Request {
     MemberList,
     /// A membership change, proposed as a Raft conf change.
     Member(super::membership::MemberChange),
+    /// List (Get), raise or clear an alarm.
+    Alarm {
+        action: super::alarm::AlarmAction,
+        alarm: super::alarm::AlarmMember,
+    },
 }
 
 /// How a member serves a request.
@@ -62,6 +67,7 @@ impl Request {
             Request::Range(r) if r.serializable => Route::Local,
             Request::Range(_) => Route::Linearizable,
             Request::LeaseLeases | Request::MemberList => Route::Local,
+            Request::Alarm { action: super::alarm::AlarmAction::Get, .. } => Route::Local,
             Request::Member(_) => Route::ConfChange,
             Request::LeaseKeepAlive { .. } | Request::LeaseTimeToLive { .. } => Route::Leader,
             _ => Route::Proposed,
@@ -170,6 +176,11 @@ pub enum Response {
     Compaction {
         header: ResponseHeader,
     },
+    /// The alarms listed, raised or cleared.
+    Alarm {
+        header: ResponseHeader,
+        alarms: Vec<super::alarm::AlarmMember>,
+    },
     /// Membership answers: the member concerned (for changes) and the members after it.
     Members {
         header: ResponseHeader,
@@ -191,7 +202,8 @@ impl Response {
             | Response::LeaseTimeToLive { header, .. }
             | Response::LeaseLeases { header, .. }
             | Response::Compaction { header }
-            | Response::Members { header, .. } => header,
+            | Response::Members { header, .. }
+            | Response::Alarm { header, .. } => header,
         }
     }
 }
@@ -236,6 +248,7 @@ pub enum ServerError {
     /// A put with `ignore_lease` also carries a lease.
     LeaseProvided,
     BadLeaderTransferee,
+    NoSpace,
     ProposeTimeout,
     RequestTimeout,
     RequestTimeoutLeaderFail,
@@ -267,6 +280,7 @@ impl fmt::Display for ServerError {
             ServerError::ValueProvided => "etcdserver: value is provided",
             ServerError::LeaseProvided => "etcdserver: lease is provided",
             ServerError::BadLeaderTransferee => "etcdserver: bad leader transferee",
+            ServerError::NoSpace => "etcdserver: mvcc: database space exceeded",
             // A proposal Raft never accepted (no leader) fails with its context's error, which reaches
             // the client as a status-less gRPC error.
             ServerError::ProposeTimeout => "rpc error: code = Unknown desc = context deadline exceeded",

@@ -2,6 +2,7 @@
 //! serializable reads locally and linearizable reads after a ReadIndex round, and tracks which client
 //! requests this member is waiting on. Knows nothing of Raft's internals: the [`crate::raftnode`] feeds it.
 
+pub mod alarm;
 pub mod api;
 pub mod apply;
 pub mod idgen;
@@ -35,6 +36,9 @@ pub struct Server {
     pub store: Store,
     pub lessor: lease::Lessor,
     pub membership: membership::Membership,
+    pub alarms: alarm::Alarms,
+    /// `--quota-backend-bytes`: a write that would grow the backend past it raises NOSPACE.
+    pub quota_bytes: u64,
     pub applied_index: u64,
     /// Write requests this member proposed and answers when they apply.
     waiting: BTreeMap<u64, u64>,
@@ -58,7 +62,16 @@ impl Server {
 
     /// A server whose cluster starts with the bootstrap members.
     pub fn with_members(initial: &[crate::cluster::Member]) -> Server {
-        Server { membership: membership::Membership::new(initial), ..Server::default() }
+        Server {
+            membership: membership::Membership::new(initial),
+            quota_bytes: alarm::DEFAULT_QUOTA_BYTES,
+            ..Server::default()
+        }
+    }
+
+    /// etcd's quota check before proposing: would `req` take the backend past the quota?
+    pub fn exceeds_quota(&self, req: &Request) -> bool {
+        alarm::adds_data(req) && self.db_size() + alarm::cost(req) > self.quota_bytes
     }
 
     /// Applies a membership change committed at `index` (already validated and applied to Raft when
@@ -162,7 +175,16 @@ impl Server {
 
     /// Applies one committed proposal at `index`, answering it if this member waits on it.
     pub fn apply(&mut self, index: u64, proposal: &Proposal, now_ms: u64) {
-        let result = apply::apply_write(&mut self.store, &mut self.lessor, &proposal.request, now_ms);
+        let result = match &proposal.request {
+            Request::Alarm { action, alarm } => {
+                let alarms = self.alarms.apply(*action, *alarm);
+                let header = ResponseHeader { revision: self.store.current_rev(), ..Default::default() };
+                Ok(Response::Alarm { header, alarms })
+            }
+            req => {
+                self.alarms.check(req).and_then(|()| apply::apply_write(&mut self.store, &mut self.lessor, req, now_ms))
+            }
+        };
         self.db_size_high_water = self.db_size();
         self.applied_index = index;
         if self.waiting.remove(&proposal.id).is_some() {

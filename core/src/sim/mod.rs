@@ -504,6 +504,13 @@ impl World {
         self.restored_dirs.get(path)
     }
 
+    /// Sets every member's backend quota (`--quota-backend-bytes`).
+    pub fn set_quota(&mut self, bytes: u64) {
+        for n in &mut self.nodes {
+            n.server.quota_bytes = bytes;
+        }
+    }
+
     /// Defragments member `i`'s backend.
     pub fn defragment(&mut self, i: usize) {
         self.nodes[i].server.defragment();
