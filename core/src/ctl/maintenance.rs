@@ -86,6 +86,15 @@ pub fn endpoint_health(ctx: &mut Ctx) -> Result<(), CtlError> {
                 .collect();
             ctx.println(&format!("[{}]", items.join(",")));
         }
+        Format::Fields => {
+            for h in &checks {
+                ctx.println(&format!("\"Endpoint\" : {}", json::quote(&h.endpoint)));
+                ctx.println(&format!("\"Health\" : {}", h.healthy));
+                ctx.println(&format!("\"Took\" : {}", h.took));
+                ctx.println(&format!("\"Error\" : {}", h.error));
+                ctx.println("");
+            }
+        }
         Format::Table => {
             let rows: Vec<Vec<String>> = checks
                 .iter()
@@ -143,6 +152,15 @@ pub fn endpoint_hashkv(ctx: &mut Ctx) -> Result<(), CtlError> {
                 })
                 .collect();
             ctx.println(&format!("[{}]", items.join(",")));
+        }
+        Format::Fields => {
+            for (ep, h, hash, compact) in &rows {
+                super::kv::fields_header(&mut ctx.out.stdout, h);
+                ctx.println(&format!("\"Endpoint\" : {}", json::quote(ep)));
+                ctx.println(&format!("\"Hash\" : {hash}"));
+                ctx.println(&format!("\"CompactRevision\" : {compact}"));
+                ctx.println("");
+            }
         }
         Format::Table => {
             let cells: Vec<Vec<String>> =
