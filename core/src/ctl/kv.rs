@@ -223,7 +223,7 @@ pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
 
 /// `--order` and `--sort-by` as clientv3's `WithSort` sends them: sorting by key ascending is the
 /// server's natural order, so it is sent as no sort at all.
-fn sort_options(order: &str, target: &str) -> Result<(SortOrder, SortTarget), CtlError> {
+pub(crate) fn sort_options(order: &str, target: &str) -> Result<(SortOrder, SortTarget), CtlError> {
     let order = match order.to_uppercase().as_str() {
         "ASCEND" => SortOrder::Ascend,
         "DESCEND" => SortOrder::Descend,

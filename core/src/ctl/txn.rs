@@ -437,7 +437,7 @@ pub fn parse_op(line: &str) -> Result<RequestOp, OpError> {
             if args.len() > 1 && (prefix || from_key) {
                 return Err(bad_args(one_range));
             }
-            let (sort_order, sort_target) = sort_options(&f.str("order"), &f.str("sort-by"))?;
+            let (sort_order, sort_target) = super::kv::sort_options(&f.str("order"), &f.str("sort-by"))?;
             let (key, range_end) = kv::key_range(key, args.get(1).map(String::as_str), prefix, from_key);
             Ok(RequestOp::Range(RangeRequest {
                 key,
@@ -488,25 +488,6 @@ fn command_word(args: &[String]) -> Option<&str> {
         }
     }
     None
-}
-
-/// `--order`/`--sort-by` as etcdctl's `getGetOp` checks them and clientv3's `WithSort` sends them.
-fn sort_options(order: &str, target: &str) -> Result<(SortOrder, SortTarget), CtlError> {
-    let o = match order.to_uppercase().as_str() {
-        "ASCEND" => SortOrder::Ascend,
-        "DESCEND" => SortOrder::Descend,
-        "" => SortOrder::None,
-        _ => return Err(CtlError::new(exit::BAD_FEATURE, format!("bad sort order {order}"))),
-    };
-    let t = match target.to_uppercase().as_str() {
-        "CREATE" => SortTarget::Create,
-        "KEY" | "" => SortTarget::Key,
-        "MODIFY" => SortTarget::Mod,
-        "VALUE" => SortTarget::Value,
-        "VERSION" => SortTarget::Version,
-        _ => return Err(CtlError::new(exit::BAD_FEATURE, format!("bad sort target {target}"))),
-    };
-    Ok((if t == SortTarget::Key && o == SortOrder::Ascend { SortOrder::None } else { o }, t))
 }
 
 /// cobra's default usage of an op's command under etcdctl's nameless txn root (what it prints to stderr
