@@ -96,7 +96,9 @@ fn random_actions(seed: u64) -> Vec<(u64, Action)> {
         .map(|i| {
             let gap = rng.range(0, 800);
             let member = names[rng.range(0, 3) as usize].to_string();
-            let action = match rng.range(0, 6) {
+            let action = match rng.range(0, 8) {
+                6 => Action::Etcdctl { line: format!("watch k{} --prefix --prev-kv", i % 3), stdin: None },
+                7 => Action::Interrupt { stream: rng.range(1, 4) },
                 0 => Action::Kill { member },
                 1 => Action::Restart { member },
                 2 => Action::Etcdctl { line: format!("get k{} --prefix --endpoints={member}", i % 3), stdin: None },
@@ -130,7 +132,8 @@ fn run(config: &WorldConfig, actions: &[(u64, Action)], chunk_ms: u64) -> World 
 
 fn fingerprint(w: &World) -> String {
     let trace: Vec<String> = w.trace().records().map(|r| format!("{} {}", r.at_ms, r.event)).collect();
-    format!("{:?}\n{}\n{}", w.nodes(), w.now_ms(), trace.join("\n"))
+    let streams: Vec<String> = w.streams().iter().map(|(id, s)| format!("{id} {} {:?}", s.line, s.out)).collect();
+    format!("{:?}\n{}\n{}\n{}", w.nodes(), w.now_ms(), trace.join("\n"), streams.join("\n"))
 }
 
 #[test]
