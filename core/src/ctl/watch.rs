@@ -68,9 +68,17 @@ pub fn watch(ctx: &mut Ctx) -> Result<(), CtlError> {
     }
     let mut specs = Vec::new();
     let interactive = ctx.flags.bool("interactive");
+    let mut progress_requests = 0;
     if interactive {
-        for line in ctx.stdin.unwrap_or_default().lines().filter(|l| !l.trim().is_empty()) {
-            specs.push(spec_from_line(line)?);
+        for line in ctx.stdin.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if line == "progress" {
+                // A progress request makes the server report the revision the watch stream has reached.
+                progress_requests += 1;
+            } else if line.starts_with("watch") {
+                specs.push(spec_from_line(line)?);
+            } else {
+                ctx.eprintln(&format!("Invalid command {line} (only support watch)"));
+            }
         }
     } else {
         specs.push(spec_from(&args, ctx.flags.bool("prefix"), ctx.flags.int("rev"), ctx.flags.bool("prev-kv"))?);
@@ -86,6 +94,10 @@ pub fn watch(ctx: &mut Ctx) -> Result<(), CtlError> {
         specs.into_iter().enumerate().map(|(i, s)| Watcher::new(i as i64, s.range, s.rev, s.prev_kv, store)).collect();
     let mut stream = Stream::watch(ctx.line(), endpoints, format, ctx.hex(), watchers);
     stream.poll(ctx.world);
+    let revision = ctx.world.node(m).server.store.current_rev();
+    for _ in 0..progress_requests {
+        stream.out.stdout.push_str(&format!("progress notify: {revision}\n"));
+    }
     if interactive {
         // A console has no terminal to keep reading from: stdin ends after the given lines.
         stream.out.stderr.push_str("Error: Error reading watch request line: EOF\n");
