@@ -22,7 +22,13 @@ pub fn ClusterRing() -> impl IntoView {
     let sim = expect_context::<Sim>();
     // Keyed by name: a card is created once per member and then only updates its own fields.
     let names = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>()));
-    let links = Memo::new(move |_| sim.snapshot.with(|s| leader_links(&s.nodes)));
+    // Links carry the member count: positions on the ring depend on it, so a resized cluster redraws them.
+    let links = Memo::new(move |_| {
+        sim.snapshot.with(|s| {
+            let count = s.nodes.len();
+            leader_links(&s.nodes).into_iter().map(|(from, to)| (from, to, count)).collect::<Vec<_>>()
+        })
+    });
 
     view! {
         <section class="ring" aria-label="cluster">
@@ -31,25 +37,62 @@ pub fn ClusterRing() -> impl IntoView {
                 <For
                     each=move || links.get()
                     key=|link| *link
-                    children=move |(from, to)| {
-                        let count = names.with_untracked(Vec::len);
+                    children=move |(from, to, count)| {
                         let (x1, y1) = ring_position(from, count);
                         let (x2, y2) = ring_position(to, count);
                         view! { <line class="link" x1=x1 y1=y1 x2=x2 y2=y2></line> }
                     }
                 />
             </svg>
+            // Keyed by name, place and member count: a resized cluster lays its cards out again.
             <For
-                each=move || names.get().into_iter().enumerate()
-                key=|(index, name)| (*index, name.clone())
-                children=move |(index, name)| {
-                    let count = names.with_untracked(Vec::len);
+                each=move || {
+                    let names = names.get();
+                    let count = names.len();
+                    names.into_iter().enumerate().map(move |(index, name)| (index, name, count))
+                }
+                key=|(index, name, count)| (*index, name.clone(), *count)
+                children=move |(index, name, count)| {
                     view! { <NodeCard name=name position=ring_position(index, count) /> }
                 }
             />
         </section>
     }
 }
+
+/// The cluster size picker: 3 members survive losing one, 5 survive losing two. Changing it boots a new
+/// cluster from the same seed.
+#[component]
+pub fn ClusterSize() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let on_change = move |ev| {
+        if let Ok(members) = event_target_value(&ev).parse::<usize>() {
+            if members != sim.members.get_untracked() {
+                sim.rebuild(members);
+            }
+        }
+    };
+    view! {
+        <div class="size">
+            <label for="cluster-size">"Cluster size"</label>
+            <select id="cluster-size" on:change=on_change>
+                {CLUSTER_SIZES
+                    .iter()
+                    .map(|&n| {
+                        view! {
+                            <option value=n.to_string() prop:selected=move || sim.members.get() == n>
+                                {format!("{n} members")}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// Cluster sizes on offer: odd, because an even member adds no fault tolerance.
+pub const CLUSTER_SIZES: [usize; 2] = [3, 5];
 
 /// Pairs (leader index, follower index) for every up member that follows the current leader.
 fn leader_links(nodes: &[NodeView]) -> Vec<(usize, usize)> {

@@ -1,8 +1,13 @@
 //! The etcdctl console: a prompt that runs one command line against the simulated cluster and a log of
 //! what it printed. Output is always rendered as text nodes, never as HTML, because keys and values are
 //! whatever the visitor typed.
+//!
+//! Commands that keep running (`watch`, `lease keep-alive`) behave as if started in a second terminal:
+//! their output appears as simulated time passes, the prompt stays free for more commands, and Ctrl-C (or
+//! the command's Stop button) ends them.
 
-use crate::sim::Sim;
+use crate::sim::{RunningStream, Sim};
+use etcdplay_core::ctl::complete::complete;
 use etcdplay_core::Action;
 use leptos::ev::KeyboardEvent;
 use leptos::html::{Div, Input};
@@ -15,18 +20,23 @@ const LOG_LIMIT_LINES: usize = 1_000;
 const HISTORY_LIMIT: usize = 200;
 
 /// Commands worth trying first, shown under the prompt.
-const HINTS: [&str; 5] = ["put foo bar", "get foo", "del foo", "member list", "endpoint status"];
+const HINTS: [&str; 6] = ["put foo bar", "get foo", "watch foo", "member list", "endpoint status", "help"];
 
 /// First line of the log, so an empty console says what it is for.
 const GREETING: &str = "etcdctl talks to the simulated cluster: type a command below, or pick one.";
 
-/// Which stream a log line came from; decides how it is styled.
+/// Said once a command keeps running, so that the visitor knows how to end it.
+const RUNNING_NOTE: &str = "(keeps running as the cluster changes: Ctrl-C or its Stop button ends it)";
+
+/// What kind of output a log line is; decides how it is styled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stream {
-    /// The echoed command, `$ etcdctl ...`.
+    /// The echoed command, `$ etcdctl ...`, or `^C`.
     Command,
     Stdout,
     Stderr,
+    /// Output of a command that keeps running, printed as simulated time passes.
+    Live,
     /// The console's own remarks, such as the greeting.
     Note,
 }
@@ -54,6 +64,11 @@ impl Scrollback {
             let excess = self.lines.len() - LOG_LIMIT_LINES;
             self.lines.drain(..excess);
         }
+    }
+
+    /// Empties the log; keys keep counting up so that no new line reuses a drawn one's key.
+    fn clear(&mut self) {
+        self.lines.clear();
     }
 
     /// Appends a stream's text one line per entry; a trailing newline does not make an empty line.
@@ -109,6 +124,31 @@ impl History {
     }
 }
 
+/// What Tab does to `line` given the candidates for its last word: the new line, and whether to list the
+/// candidates. One candidate completes the word (and adds a space); several extend it by their common
+/// prefix and are listed, as a shell does.
+fn tab_complete(line: &str, candidates: &[String]) -> (String, bool) {
+    let word_start = line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let (before, word) = line.split_at(word_start);
+    match candidates {
+        [] => (line.to_string(), false),
+        [only] => (format!("{before}{only} "), false),
+        [first, rest @ ..] => {
+            let common = rest.iter().fold(first.as_str(), |acc, c| {
+                let n = acc.chars().zip(c.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
+                &acc[..n]
+            });
+            let extended = if common.len() > word.len() { format!("{before}{common}") } else { line.to_string() };
+            (extended, true)
+        }
+    }
+}
+
+/// The note printed when a running command ends.
+fn exit_note(line: &str, exit_code: i32) -> String {
+    format!("{line} exited with status {exit_code}")
+}
+
 /// The prompt and its output log.
 #[component]
 pub fn Console() -> impl IntoView {
@@ -119,13 +159,58 @@ pub fn Console() -> impl IntoView {
     let (line, set_line) = signal(String::new());
     let log_ref = NodeRef::<Div>::new();
     let input_ref = NodeRef::<Input>::new();
-    // A hint fills the prompt and hands focus back to it, so Enter runs it at once.
-    let use_hint = move |hint: &str| {
-        set_line.set(hint.to_string());
+    let focus_prompt = move || {
         if let Some(input) = input_ref.get_untracked() {
             let _ = input.focus();
         }
     };
+    // A hint fills the prompt and hands focus back to it, so Enter runs it at once.
+    let use_hint = move |hint: &str| {
+        set_line.set(hint.to_string());
+        focus_prompt();
+    };
+    // Keep the newest output in view once it has been drawn.
+    let scroll_to_end = move || {
+        request_animation_frame(move || {
+            if let Some(log) = log_ref.get_untracked() {
+                log.set_scroll_top(log.scroll_height());
+            }
+        });
+    };
+    let running = Memo::new(move |_| sim.snapshot.with(|s| s.streams.clone()));
+
+    // What running commands printed, drained as it arrives (after every clock tick and every action).
+    Effect::new(move |_| {
+        sim.stream_output.track();
+        let chunks = sim.stream_output.try_update_untracked(std::mem::take).unwrap_or_default();
+        if chunks.is_empty() {
+            return;
+        }
+        scrollback.update(|s| {
+            for chunk in &chunks {
+                s.push_text(Stream::Live, &chunk.outcome.stdout);
+                s.push_text(Stream::Stderr, &chunk.outcome.stderr);
+                if chunk.finished {
+                    s.push(Stream::Note, &exit_note(&chunk.line, chunk.outcome.exit_code));
+                }
+            }
+        });
+        scroll_to_end();
+    });
+
+    // A rebuilt cluster starts with a clean console (the command history stays, as a shell's would).
+    Effect::watch(
+        move || sim.epoch.get(),
+        move |_, _, _| {
+            let members = sim.members.get_untracked();
+            scrollback.update(|s| {
+                s.clear();
+                s.push(Stream::Note, &format!("A new {members}-member cluster boots from seed {}.", sim.seed));
+                s.push(Stream::Note, GREETING);
+            });
+        },
+        false,
+    );
 
     let run = move |input: String| {
         let input = input.trim().to_string();
@@ -139,34 +224,93 @@ pub fn Console() -> impl IntoView {
             s.push(Stream::Command, &format!("$ etcdctl {shown}"));
             s.push_text(Stream::Stdout, &outcome.stdout);
             s.push_text(Stream::Stderr, &outcome.stderr);
-        });
-        // Keep the newest output in view once it has been drawn.
-        request_animation_frame(move || {
-            if let Some(log) = log_ref.get_untracked() {
-                log.set_scroll_top(log.scroll_height());
+            if outcome.stream.is_some() {
+                s.push(Stream::Note, RUNNING_NOTE);
             }
         });
+        scroll_to_end();
     };
 
-    let on_keydown = move |ev: KeyboardEvent| match ev.key().as_str() {
-        "Enter" => {
-            ev.prevent_default();
-            run(line.get_untracked());
+    // Ctrl-C for one running command: `^C`, whatever it printed last, and its exit status (130).
+    let interrupt = move |stream: RunningStream| {
+        let outcome = sim.apply(Action::Interrupt { stream: stream.id });
+        scrollback.update(|s| {
+            s.push(Stream::Command, "^C");
+            s.push_text(Stream::Live, &outcome.stdout);
+            s.push_text(Stream::Stderr, &outcome.stderr);
+            s.push(Stream::Note, &exit_note(&stream.line, outcome.exit_code));
+        });
+        scroll_to_end();
+    };
+
+    // Ctrl-C at the prompt ends the newest running command; with none running it abandons the typed line.
+    let ctrl_c = move || {
+        if let Some(newest) = running.with_untracked(|r| r.last().cloned()) {
+            interrupt(newest);
+        } else {
+            let typed = line.get_untracked();
+            scrollback.update(|s| s.push(Stream::Command, &format!("$ etcdctl {typed}^C")));
             set_line.set(String::new());
+            scroll_to_end();
         }
-        "ArrowUp" => {
-            ev.prevent_default();
-            if let Some(previous) = history.try_update_value(|h| h.older()).flatten() {
-                set_line.set(previous);
+    };
+
+    let on_tab = move || {
+        let current = line.get_untracked();
+        let candidates = complete(&current);
+        let (completed, list) = tab_complete(&current, &candidates);
+        if list {
+            scrollback.update(|s| s.push(Stream::Note, &candidates.join("  ")));
+            scroll_to_end();
+        }
+        set_line.set(completed);
+    };
+
+    // True if part of the prompt's text is selected, so that Ctrl-C should copy it rather than interrupt.
+    let has_selection = move || {
+        input_ref.get_untracked().is_some_and(
+            |input| matches!((input.selection_start(), input.selection_end()), (Ok(Some(a)), Ok(Some(b))) if a != b),
+        )
+    };
+
+    let on_keydown = move |ev: KeyboardEvent| {
+        let key = ev.key();
+        if ev.ctrl_key() && !ev.alt_key() && !ev.meta_key() {
+            if key.eq_ignore_ascii_case("c") && !has_selection() {
+                ev.prevent_default();
+                ctrl_c();
+            } else if key.eq_ignore_ascii_case("l") {
+                // Also keeps the browser from jumping to its address bar.
+                ev.prevent_default();
+                scrollback.update(Scrollback::clear);
             }
+            return;
         }
-        "ArrowDown" => {
-            ev.prevent_default();
-            if let Some(next) = history.try_update_value(|h| h.newer()).flatten() {
-                set_line.set(next);
+        match key.as_str() {
+            "Enter" => {
+                ev.prevent_default();
+                run(line.get_untracked());
+                set_line.set(String::new());
             }
+            "ArrowUp" => {
+                ev.prevent_default();
+                if let Some(previous) = history.try_update_value(|h| h.older()).flatten() {
+                    set_line.set(previous);
+                }
+            }
+            "ArrowDown" => {
+                ev.prevent_default();
+                if let Some(next) = history.try_update_value(|h| h.newer()).flatten() {
+                    set_line.set(next);
+                }
+            }
+            // At an empty prompt Tab still moves focus on, so keyboard users are never trapped here.
+            "Tab" if !ev.shift_key() && !line.get_untracked().trim().is_empty() => {
+                ev.prevent_default();
+                on_tab();
+            }
+            _ => {}
         }
-        _ => {}
     };
 
     view! {
@@ -180,12 +324,42 @@ pub fn Console() -> impl IntoView {
                             Stream::Command => "line cmd",
                             Stream::Stdout => "line out",
                             Stream::Stderr => "line err",
+                            Stream::Live => "line live",
                             Stream::Note => "line note",
                         };
                         view! { <div class=class>{l.text}</div> }
                     }
                 />
             </div>
+            <Show when=move || running.with(|r| !r.is_empty())>
+                <ul class="running" aria-label="Running commands">
+                    <For
+                        each=move || running.get()
+                        key=|s| s.id
+                        children=move |stream| {
+                            let label = format!("Stop {}", stream.line);
+                            let line = stream.line.clone();
+                            view! {
+                                <li class="running-item">
+                                    <span class="running-dot" aria-hidden="true"></span>
+                                    <code class="running-line">{line}</code>
+                                    <button
+                                        class="running-stop"
+                                        type="button"
+                                        aria-label=label
+                                        on:click=move |_| {
+                                            interrupt(stream.clone());
+                                            focus_prompt();
+                                        }
+                                    >
+                                        "Stop"
+                                    </button>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </Show>
             <label class="prompt">
                 <span class="prompt-sign" aria-hidden="true">"$ etcdctl"</span>
                 <input
@@ -207,16 +381,16 @@ pub fn Console() -> impl IntoView {
                     .iter()
                     .map(|h| {
                         view! {
-                            <button
-                                class="hint"
-                                type="button"
-                                on:click=move |_| use_hint(h)
-                            >
+                            <button class="hint" type="button" on:click=move |_| use_hint(h)>
                                 {*h}
                             </button>
                         }
                     })
                     .collect_view()}
+                <span class="keys">
+                    <kbd>"Tab"</kbd>" completes · "<kbd>"Ctrl-C"</kbd>" stops a watch · "<kbd>"Ctrl-L"</kbd>
+                    " clears"
+                </span>
             </p>
         </section>
     }
@@ -250,5 +424,22 @@ mod tests {
         }
         assert_eq!(s.lines.len(), LOG_LIMIT_LINES);
         assert_eq!(s.lines.last().map(|l| l.text.clone()), Some((LOG_LIMIT_LINES + 4).to_string()));
+        let next = s.next_seq;
+        s.clear();
+        s.push(Stream::Note, "fresh");
+        assert_eq!(s.lines.iter().map(|l| l.seq).collect::<Vec<_>>(), [next]);
+    }
+
+    #[test]
+    fn tab_completes_one_and_lists_several() {
+        let c = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(tab_complete("ge", &c(&["get"])), ("get ".to_string(), false));
+        assert_eq!(tab_complete("member l", &c(&["list"])), ("member list ".to_string(), false));
+        assert_eq!(
+            tab_complete("watch foo --pre", &c(&["--prefix", "--prev-kv"])),
+            ("watch foo --pre".to_string(), true)
+        );
+        assert_eq!(tab_complete("lease ", &c(&["keep-alive", "key"])), ("lease ke".to_string(), true));
+        assert_eq!(tab_complete("put foo ", &[]), ("put foo ".to_string(), false));
     }
 }

@@ -5,11 +5,13 @@
 mod clock;
 mod cluster;
 mod console;
+mod events;
 mod sim;
 
 use clock::Clock;
-use cluster::ClusterRing;
+use cluster::{ClusterRing, ClusterSize};
 use console::Console;
+use events::Events;
 use leptos::prelude::*;
 use sim::Sim;
 
@@ -35,7 +37,8 @@ fn seed_from_location() -> u64 {
         .unwrap_or(DEFAULT_SEED)
 }
 
-/// The whole page: header with the clock, the cluster ring and the console.
+/// The whole page: header with the clock and cluster size, the cluster ring with its event feed, and the
+/// console.
 #[component]
 fn App() -> impl IntoView {
     let sim = Sim::new(MEMBERS, seed_from_location());
@@ -46,10 +49,14 @@ fn App() -> impl IntoView {
         <header class="top">
             <h1>"etcdplay"</h1>
             <p class="tagline">"etcd, opened up: a Raft-replicated MVCC store running in your tab"</p>
+            <ClusterSize />
             <Clock />
         </header>
         <main class="layout">
-            <ClusterRing />
+            <div class="cluster-column">
+                <ClusterRing />
+                <Events />
+            </div>
             <Console />
         </main>
     }

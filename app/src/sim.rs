@@ -2,6 +2,7 @@
 //! module only owns it, drives its clock from real time and publishes what it looks like, so that
 //! components never reach into consensus or storage state themselves.
 
+use crate::events::EventFeed;
 use etcdplay_core::{Action, NodeView, Outcome, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -16,12 +17,31 @@ pub const TICK_INTERVAL_MS: u32 = 50;
 /// a tab brought back after minutes would stall while it simulates all of them at once.
 pub const MAX_STEP_MS: u64 = 1_000;
 
+/// A command that keeps running (watch, lease keep-alive), as the console lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunningStream {
+    pub id: u64,
+    /// The command line that started it, without `etcdctl`.
+    pub line: String,
+}
+
 /// What the components render: plain data copied out of the world after every step, so that a render never
 /// borrows the world (which an event handler may be mutating).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     pub now_ms: u64,
     pub nodes: Vec<NodeView>,
+    /// Running commands, oldest first.
+    pub streams: Vec<RunningStream>,
+}
+
+/// What a running command printed since it was last read; `finished` means it ended by itself and
+/// `outcome.exit_code` is its exit status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamChunk {
+    pub line: String,
+    pub outcome: Outcome,
+    pub finished: bool,
 }
 
 /// Shared, `Copy` access to the world for every component.
@@ -34,6 +54,16 @@ pub struct Sim {
     /// The latest snapshot; components derive their own memos from it.
     pub snapshot: ReadSignal<Snapshot>,
     set_snapshot: WriteSignal<Snapshot>,
+    /// Output of running commands that the console has not shown yet; the console drains it.
+    pub stream_output: RwSignal<Vec<StreamChunk>>,
+    /// The newest trace events, formatted for the feed.
+    pub events: RwSignal<EventFeed>,
+    /// Members in the cluster; changing it (see [`Sim::rebuild`]) boots a new world.
+    pub members: ReadSignal<usize>,
+    set_members: WriteSignal<usize>,
+    /// Bumped every time the world is rebuilt, so that views holding on to the old one can start over.
+    pub epoch: ReadSignal<u64>,
+    set_epoch: WriteSignal<u64>,
     /// The seed the world was built from, shown so that a run can be reproduced.
     pub seed: u64,
 }
@@ -42,24 +72,61 @@ impl Sim {
     /// Boots a fresh demo cluster of `members` nodes.
     pub fn new(members: usize, seed: u64) -> Sim {
         let world = Rc::new(RefCell::new(World::new(WorldConfig::demo(members, seed))));
-        let (snapshot, set_snapshot) = signal(snapshot_of(&world.borrow()));
-        Sim { world: StoredValue::new_local(world), snapshot, set_snapshot, seed }
+        let (snapshot, set_snapshot) = signal(Snapshot::default());
+        let (members, set_members) = signal(members);
+        let (epoch, set_epoch) = signal(0);
+        let sim = Sim {
+            world: StoredValue::new_local(world),
+            snapshot,
+            set_snapshot,
+            stream_output: RwSignal::new(Vec::new()),
+            events: RwSignal::new(EventFeed::default()),
+            members,
+            set_members,
+            epoch,
+            set_epoch,
+            seed,
+        };
+        let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
+        sim.publish(read);
+        sim
     }
 
     /// Applies one user action and publishes the resulting state at once, so a click shows immediately.
+    /// What running commands printed meanwhile (a watch seeing a put) is published too.
     pub fn apply(&self, action: Action) -> Outcome {
         let world = self.world.get_value();
-        let outcome = world.borrow_mut().apply(action);
-        self.set_snapshot.set(snapshot_of(&world.borrow()));
+        let (outcome, read) = {
+            let mut world = world.borrow_mut();
+            let outcome = world.apply(action);
+            (outcome, self.read_out(&mut world))
+        };
+        self.publish(read);
         outcome
+    }
+
+    /// Replaces the world with a fresh cluster of `members` nodes from the same seed.
+    pub fn rebuild(&self, members: usize) {
+        let world = self.world.get_value();
+        let read = {
+            let mut world = world.borrow_mut();
+            *world = World::new(WorldConfig::demo(members, self.seed));
+            self.events.update_untracked(EventFeed::reset);
+            self.read_out(&mut world)
+        };
+        self.stream_output.set(Vec::new());
+        self.set_members.set(members);
+        self.set_epoch.update(|e| *e += 1);
+        self.events.notify();
+        self.publish(read);
     }
 
     /// Starts the 1x clock: every tick advances the world by the real time elapsed since the previous
     /// tick (capped at [`MAX_STEP_MS`]) and publishes a snapshot. The page stays responsive because each
     /// step is short; the simulation itself never waits on anything.
     pub fn start_clock(&self) {
+        let sim = *self;
         let world = self.world.get_value();
-        let set_snapshot = self.set_snapshot;
         let mut last_ms = now_real_ms();
         // Fractions of a millisecond carried over, so the simulated clock does not drift behind real time.
         let mut carry_ms = 0.0_f64;
@@ -73,20 +140,68 @@ impl Sim {
             if step_ms == 0 {
                 return;
             }
-            let Ok(mut w) = world.try_borrow_mut() else {
-                // An event handler holds the world; its own snapshot covers this tick.
-                return;
+            let read = {
+                let Ok(mut w) = world.try_borrow_mut() else {
+                    // An event handler holds the world; its own snapshot covers this tick.
+                    return;
+                };
+                w.advance(step_ms);
+                sim.read_out(&mut w)
             };
-            w.advance(step_ms);
-            set_snapshot.set(snapshot_of(&w));
+            sim.publish(read);
         });
         // The clock runs for the life of the page, which is the life of the app: nothing ever stops it.
         interval.forget();
     }
+
+    /// Reads out what changed in the world: the snapshot, new trace events, and what running commands
+    /// printed (taking that output is the only mutation here). Nothing is published yet, so that no
+    /// subscriber can run while the world is borrowed; pass the result to [`Sim::publish`].
+    fn read_out(&self, world: &mut World) -> ReadOut {
+        let ids: Vec<u64> = world.streams().keys().copied().collect();
+        let mut chunks = Vec::new();
+        for id in ids {
+            let line = world.streams().get(&id).map(|s| s.line.clone()).unwrap_or_default();
+            if let Some((outcome, finished)) = world.take_stream_output(id) {
+                if finished || !outcome.stdout.is_empty() || !outcome.stderr.is_empty() {
+                    chunks.push(StreamChunk { line, outcome, finished });
+                }
+            }
+        }
+        let snapshot = snapshot_of(world);
+        let new_events = self
+            .events
+            .try_update_untracked(|feed| feed.catch_up(world.trace(), snapshot.now_ms, &snapshot.nodes))
+            .unwrap_or(false);
+        ReadOut { snapshot, chunks, new_events }
+    }
+
+    fn publish(&self, read: ReadOut) {
+        if !read.chunks.is_empty() {
+            self.stream_output.update(|pending| pending.extend(read.chunks));
+        }
+        if read.new_events {
+            self.events.notify();
+        }
+        self.set_snapshot.set(read.snapshot);
+    }
+}
+
+/// What [`Sim::read_out`] found.
+struct ReadOut {
+    snapshot: Snapshot,
+    chunks: Vec<StreamChunk>,
+    new_events: bool,
 }
 
 fn snapshot_of(world: &World) -> Snapshot {
-    Snapshot { now_ms: world.now_ms(), nodes: world.nodes() }
+    let streams = world
+        .streams()
+        .iter()
+        .filter(|(_, s)| !s.finished)
+        .map(|(&id, s)| RunningStream { id, line: s.line.clone() })
+        .collect();
+    Snapshot { now_ms: world.now_ms(), nodes: world.nodes(), streams }
 }
 
 /// Real time in milliseconds from the page's monotonic clock (`performance.now()`), which, unlike the

@@ -80,9 +80,14 @@ function parseMember(label) {
   return m && { name: m[1], role: m[2], term: Number(m[3]) };
 }
 
+/** The console's output log (the page has a second log, the Events feed). */
+function consoleLog(page) {
+  return page.getByRole('log', { name: 'etcdctl output', exact: true });
+}
+
 /** The console log's lines, as rendered text. */
 async function logLines(page) {
-  const text = await page.getByRole('log').innerText();
+  const text = await consoleLog(page).innerText();
   return text.split('\n').map((l) => l.trimEnd());
 }
 
@@ -145,11 +150,9 @@ async function run(page, url) {
   // 4. Keys and values are shown as text, never interpreted as HTML.
   await runCommand(page, 'put markup <i>not-html</i>', ['OK']);
   await runCommand(page, 'get markup', ['markup', '<i>not-html</i>']);
-  const injected = await page.getByRole('log').locator('i').count();
+  const injected = await consoleLog(page).locator('i').count();
   if (injected !== 0) throw new Error(`a value was rendered as HTML (${injected} <i> elements in the log)`);
   check('values are rendered as text, not HTML');
-  // The old leader is still down here: the screenshot the README shows.
-  await page.screenshot({ path: path.join(ARTIFACTS, 'leader-killed.png') });
 
   // 5. Arrow up recalls the previous command.
   const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
@@ -159,7 +162,26 @@ async function run(page, url) {
   await input.press('ArrowDown');
   check('ArrowUp recalls the last command');
 
-  // 6. The old leader restarts and rejoins as a follower.
+  // 6. A watch keeps running while the prompt takes more commands, and prints what they change.
+  await input.fill('watch foo');
+  await input.press('Enter');
+  const stop = page.getByRole('button', { name: 'Stop watch foo', exact: true });
+  await stop.waitFor();
+  check('"watch foo" keeps running, with a "Stop watch foo" button');
+  await runCommand(page, 'put foo streamed', ['OK', 'PUT', 'foo', 'streamed']);
+  // The old leader is still down and the watch still runs here: the screenshot the README shows.
+  await page.screenshot({ path: path.join(ARTIFACTS, 'leader-killed.png') });
+
+  // 7. Ctrl-C at the prompt stops it, like a terminal's.
+  await input.press('Control+c');
+  await stop.waitFor({ state: 'detached', timeout: 5_000 });
+  const afterInterrupt = outputOf(await logLines(page), 'put foo streamed');
+  if (!afterInterrupt.includes('^C') || !afterInterrupt.includes('watch foo exited with status 130')) {
+    throw new Error(`Ctrl-C did not show "^C" and the exit status: ${JSON.stringify(afterInterrupt)}`);
+  }
+  check('Ctrl-C stopped the watch: "^C", "watch foo exited with status 130", no Stop button');
+
+  // 8. The old leader restarts and rejoins as a follower.
   await page.getByRole('button', { name: `Restart ${leader.name}`, exact: true }).click();
   check(`clicked "Restart ${leader.name}"`);
   const back = await waitFor(`${leader.name} to rejoin as a follower of term ${next.term} or later`, async () => {
@@ -169,6 +191,40 @@ async function run(page, url) {
   check(`"${back.name}, follower, term ${back.term}": rejoined the new leader's term`);
   await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).waitFor();
   check(`its button reads "Kill ${leader.name}" again`);
+
+  // 9. Tab completes a command; `help` prints etcdctl's help; Ctrl-L clears the log.
+  await input.fill('member l');
+  await input.press('Tab');
+  if ((await input.inputValue()) !== 'member list ') {
+    throw new Error(`Tab completed "member l" to ${JSON.stringify(await input.inputValue())}`);
+  }
+  check('Tab completes "member l" to "member list "');
+  await input.fill('help');
+  await input.press('Enter');
+  await waitFor('the output of "help" to show etcdctl\'s usage', async () =>
+    (outputOf(await logLines(page), 'help') ?? []).some((l) => l.startsWith('USAGE:')), 5_000);
+  check('"help" prints etcdctl\'s usage');
+  await input.press('Control+l');
+  await waitFor('Ctrl-L to clear the log', async () => (await consoleLog(page).innerText()).trim() === '', 5_000);
+  check('Ctrl-L clears the console');
+
+  // 10. A five-member cluster boots from the same seed and elects exactly one leader.
+  await page.getByLabel('Cluster size', { exact: true }).selectOption('5');
+  check('selected "Cluster size" 5');
+  const leader5 = await waitFor('five members with exactly one leader', async () => {
+    const members = (await memberNames(page)).map(parseMember);
+    const leaders = members.filter((m) => m?.role === 'leader');
+    return members.length === 5 && leaders.length === 1 && leaders[0];
+  });
+  check(`five members, one leader: "${leader5.name}, leader, term ${leader5.term}"`);
+
+  // 11. The event feed narrates the election in simulated time.
+  const events = page.getByRole('log', { name: 'Events', exact: true });
+  const elected = await waitFor('the Events feed to mention "became leader"', async () => {
+    const lines = (await events.innerText()).split('\n');
+    return lines.find((l) => /^\d+:\d\d\.\d{3} \S+ became leader at term \d+$/.test(l.trim()));
+  }, 5_000);
+  check(`the Events feed says "${elected.trim()}"`);
 }
 
 async function main() {
