@@ -212,16 +212,15 @@ pub fn Console() -> impl IntoView {
         false,
     );
 
-    let run = move |input: String| {
-        let input = input.trim().to_string();
-        if input.is_empty() {
-            return;
-        }
-        history.update_value(|h| h.record(&input));
+    // A here-document being typed (`txn <<EOF`, then lines, then `EOF`): its tag and the text so far.
+    let heredoc = StoredValue::new(None::<(String, String)>);
+    let execute = move |input: String, echo: bool| {
         let shown = input.strip_prefix("etcdctl ").unwrap_or(&input).trim_start().to_string();
         let outcome = sim.apply(Action::Etcdctl { line: input.clone(), stdin: None });
         scrollback.update(|s| {
-            s.push(Stream::Command, &format!("$ etcdctl {shown}"));
+            if echo {
+                s.push(Stream::Command, &format!("$ etcdctl {shown}"));
+            }
             s.push_text(Stream::Stdout, &outcome.stdout);
             s.push_text(Stream::Stderr, &outcome.stderr);
             if outcome.stream.is_some() {
@@ -229,6 +228,35 @@ pub fn Console() -> impl IntoView {
             }
         });
         scroll_to_end();
+    };
+    let run = move |input: String| {
+        // Inside a here-document every line counts, blank ones too (txn separates its parts with them).
+        if let Some((tag, mut text)) = heredoc.get_value() {
+            scrollback.update(|s| s.push(Stream::Command, &format!("> {input}")));
+            text.push('\n');
+            text.push_str(&input);
+            if input.trim() == tag {
+                heredoc.set_value(None);
+                execute(text, false);
+            } else {
+                heredoc.set_value(Some((tag, text)));
+            }
+            scroll_to_end();
+            return;
+        }
+        let input = input.trim().to_string();
+        if input.is_empty() {
+            return;
+        }
+        history.update_value(|h| h.record(&input));
+        if let Some(tag) = heredoc_tag(&input) {
+            let shown = input.strip_prefix("etcdctl ").unwrap_or(&input).trim_start().to_string();
+            scrollback.update(|s| s.push(Stream::Command, &format!("$ etcdctl {shown}")));
+            heredoc.set_value(Some((tag, input)));
+            scroll_to_end();
+            return;
+        }
+        execute(input, true);
     };
 
     // Ctrl-C for one running command: `^C`, whatever it printed last, and its exit status (130).
@@ -396,9 +424,25 @@ pub fn Console() -> impl IntoView {
     }
 }
 
+/// The tag of a here-document a line opens (`txn <<EOF` opens one ending at a line `EOF`), as a shell
+/// reads it: the lines that follow are the command's stdin.
+fn heredoc_tag(line: &str) -> Option<String> {
+    let (_, tag) = line.rsplit_once("<<")?;
+    let tag = tag.trim().trim_matches(|c| c == '\'' || c == '"');
+    (!tag.is_empty() && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| tag.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn here_documents_are_recognised() {
+        assert_eq!(heredoc_tag("txn <<EOF").as_deref(), Some("EOF"));
+        assert_eq!(heredoc_tag("put k <<'END'").as_deref(), Some("END"));
+        assert_eq!(heredoc_tag("put k v"), None);
+        assert_eq!(heredoc_tag("put k <<"), None);
+    }
 
     #[test]
     fn history_walks_back_and_forth() {

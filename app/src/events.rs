@@ -4,8 +4,8 @@
 
 use crate::clock::format_sim_time;
 use crate::sim::Sim;
-use etcdplay_core::trace::{Trace, TRACE_LIMIT};
-use etcdplay_core::{Event, NodeView, Role};
+use etcdplay_core::trace::Trace;
+use etcdplay_core::Event;
 use leptos::html::Div;
 use leptos::prelude::*;
 use std::collections::VecDeque;
@@ -28,39 +28,28 @@ pub struct EventFeed {
     /// `Trace::total()` when last read: everything before it has been considered.
     seen_total: u64,
     next_seq: u64,
-    /// Each member's (role, term) as last told, by the trace or by the member views; empty until the
-    /// first read.
-    roles: Vec<(String, Role, u64)>,
 }
 
 impl EventFeed {
-    /// Reads the events recorded since the last call, then the members' roles at `now_ms`; returns whether
-    /// any line was added. Applied and Answered events are skipped: every write makes one Applied per
-    /// member and every request an Answered (`check perf` makes thousands), which would flood out the
-    /// elections and faults; the etcdctl command itself is still told.
-    ///
-    /// Role changes the trace did not report are narrated from the member views, stamped `now_ms`: the
-    /// core's trace currently misses most of them (it compares roles around Ready handling, after the
-    /// tick or message that changed them). Once the trace reports them, the views agree and add nothing.
-    pub fn catch_up(&mut self, trace: &Trace, now_ms: u64, nodes: &[NodeView]) -> bool {
-        let mut added = self.read_trace(trace);
-        for node in nodes {
-            let now = (node.role, node.term);
-            match self.roles.iter_mut().find(|(name, ..)| *name == node.name) {
-                Some((_, role, term)) if (*role, *term) == now => {}
-                Some((_, role, term)) => {
-                    (*role, *term) = now;
-                    // A kill is already in the trace as such; "became down" would say it twice.
-                    if node.role != Role::Down {
-                        let event = Event::RoleChanged { member: node.name.clone(), role: node.role, term: node.term };
-                        self.push(now_ms, &event);
-                        added = true;
-                    }
-                }
-                // Members as they boot are the starting point, not news.
-                None => self.roles.push((node.name.clone(), node.role, node.term)),
-            }
+    /// Reads the events recorded since the last call; returns whether any line was added. Applied and
+    /// Answered events are skipped: every write makes one Applied per member and every request an
+    /// Answered (`check perf` makes thousands), which would flood out the elections and faults; the
+    /// etcdctl command itself is still told.
+    pub fn catch_up(&mut self, trace: &Trace) -> bool {
+        let total = trace.total();
+        if total < self.seen_total {
+            // A trace that went backwards belongs to a new world: start over.
+            self.reset();
         }
+        let mut added = false;
+        for record in trace.records_since(self.seen_total) {
+            if matches!(record.event, Event::Applied { .. } | Event::Answered { .. }) {
+                continue;
+            }
+            self.push(record.at_ms, &record.event);
+            added = true;
+        }
+        self.seen_total = total;
         added
     }
 
@@ -70,40 +59,6 @@ impl EventFeed {
         if self.lines.len() > FEED_LIMIT {
             self.lines.pop_front();
         }
-    }
-
-    /// Reads the trace records since the last call; returns whether any line was added.
-    fn read_trace(&mut self, trace: &Trace) -> bool {
-        let total = trace.total();
-        if total <= self.seen_total {
-            // A trace that went backwards belongs to a new world: start over.
-            if total < self.seen_total {
-                self.reset();
-            }
-            return false;
-        }
-        let retained = total.min(TRACE_LIMIT as u64);
-        let new = (total - self.seen_total).min(retained);
-        // Only the newest FEED_LIMIT lines can survive, so there is no point formatting older ones; reading
-        // back from the end would need a double-ended iterator, so skip forward instead.
-        let skip = (retained - new) as usize;
-        let mut added = false;
-        for record in trace.records().skip(skip) {
-            match &record.event {
-                Event::Applied { .. } | Event::Answered { .. } => continue,
-                Event::RoleChanged { member, role, term } => {
-                    match self.roles.iter_mut().find(|(name, ..)| name == member) {
-                        Some(known) => (known.1, known.2) = (*role, *term),
-                        None => self.roles.push((member.clone(), *role, *term)),
-                    }
-                }
-                _ => {}
-            }
-            self.push(record.at_ms, &record.event);
-            added = true;
-        }
-        self.seen_total = total;
-        added
     }
 
     /// Forgets everything: the world was rebuilt and its trace starts again.
@@ -153,24 +108,11 @@ pub fn Events() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use etcdplay_core::trace::TRACE_LIMIT;
     use etcdplay_core::Role;
 
     fn role(member: &str, term: u64) -> Event {
         Event::RoleChanged { member: member.to_string(), role: Role::Leader, term }
-    }
-
-    fn view(name: &str, role: Role, term: u64) -> NodeView {
-        NodeView {
-            name: name.to_string(),
-            id: 1,
-            role,
-            term,
-            commit_index: 0,
-            applied_index: 0,
-            up: role != Role::Down,
-            leader_id: 0,
-            revision: 1,
-        }
     }
 
     #[test]
@@ -180,13 +122,13 @@ mod tests {
         trace.push(3_212, role("etcd3", 2));
         trace.push(3_300, Event::Applied { member: "etcd1".into(), index: 1, revision: 1 });
         trace.push(3_300, Event::Answered { request: 1, member: "etcd1".into(), outcome: "ok".into() });
-        assert!(feed.catch_up(&trace, 3_300, &[]));
-        assert!(!feed.catch_up(&trace, 3_350, &[]));
+        assert!(feed.catch_up(&trace));
+        assert!(!feed.catch_up(&trace));
         assert_eq!(feed.lines.len(), 1);
         assert_eq!(feed.lines[0].time, "0:03.212");
         assert_eq!(feed.lines[0].text, "etcd3 became leader at term 2");
         trace.push(4_000, Event::Killed { member: "etcd3".into() });
-        assert!(feed.catch_up(&trace, 4_000, &[]));
+        assert!(feed.catch_up(&trace));
         assert_eq!(feed.lines.iter().map(|l| l.seq).collect::<Vec<_>>(), [0, 1]);
     }
 
@@ -197,32 +139,13 @@ mod tests {
         for t in 0..(TRACE_LIMIT as u64 + 500) {
             trace.push(t, role("etcd1", t));
         }
-        feed.catch_up(&trace, 0, &[]);
+        feed.catch_up(&trace);
         assert_eq!(feed.lines.len(), FEED_LIMIT);
         let newest = TRACE_LIMIT as u64 + 499;
         assert_eq!(feed.lines.back().map(|l| l.text.clone()), Some(format!("etcd1 became leader at term {newest}")));
         // A fresh trace (a rebuilt world) starts the feed over.
-        feed.catch_up(&Trace::default(), 0, &[]);
+        feed.catch_up(&Trace::default());
         assert!(feed.lines.is_empty());
-    }
-
-    #[test]
-    fn narrates_role_changes_the_trace_missed_once() {
-        let mut trace = Trace::default();
-        let mut feed = EventFeed::default();
-        let boot = [view("etcd1", Role::Follower, 0), view("etcd2", Role::Follower, 0)];
-        assert!(!feed.catch_up(&trace, 0, &boot), "the boot state is not news");
-        let elected = [view("etcd1", Role::Leader, 1), view("etcd2", Role::Follower, 1)];
-        assert!(feed.catch_up(&trace, 1_150, &elected));
-        let texts: Vec<String> = feed.lines.iter().map(|l| format!("{} {}", l.time, l.text)).collect();
-        assert_eq!(texts, ["0:01.150 etcd1 became leader at term 1", "0:01.150 etcd2 became follower at term 1"]);
-        // A role change the trace reports is not told twice, and a kill does not read "became down".
-        trace.push(2_000, Event::Killed { member: "etcd1".into() });
-        trace.push(2_900, role("etcd2", 2));
-        let after = [view("etcd1", Role::Down, 1), view("etcd2", Role::Leader, 2)];
-        assert!(feed.catch_up(&trace, 2_950, &after));
-        let texts: Vec<&str> = feed.lines.iter().skip(2).map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["etcd1 was killed", "etcd2 became leader at term 2"]);
     }
 
     #[test]
@@ -231,7 +154,7 @@ mod tests {
         let mut feed = EventFeed::default();
         for _ in 0..100 {
             world.advance(50);
-            feed.catch_up(world.trace(), world.now_ms(), &world.nodes());
+            feed.catch_up(world.trace());
         }
         assert!(feed.lines.iter().any(|l| l.text.ends_with("became leader at term 1")), "{:?}", feed.lines);
     }

@@ -169,10 +169,7 @@ impl Sim {
             }
         }
         let snapshot = snapshot_of(world);
-        let new_events = self
-            .events
-            .try_update_untracked(|feed| feed.catch_up(world.trace(), snapshot.now_ms, &snapshot.nodes))
-            .unwrap_or(false);
+        let new_events = self.events.try_update_untracked(|feed| feed.catch_up(world.trace())).unwrap_or(false);
         ReadOut { snapshot, chunks, new_events }
     }
 

@@ -90,7 +90,11 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
         Action::Interrupt { stream } => world.stop_stream(stream, INTERRUPTED_EXIT).unwrap_or_default(),
         Action::Etcdctl { line, stdin } => {
             let out = crate::ctl::run_line(world, &line, stdin.as_deref());
-            world.note(Event::Etcdctl { line, exit_code: out.exit_code });
+            let event = match out.stream {
+                Some(_) => Event::Started { line },
+                None => Event::Etcdctl { line, exit_code: out.exit_code },
+            };
+            world.note(event);
             out
         }
     }

@@ -63,6 +63,10 @@ pub enum Event {
         line: String,
         exit_code: i32,
     },
+    /// A console command that keeps running (watch, keep-alive, lock, elect).
+    Started {
+        line: String,
+    },
 }
 
 impl fmt::Display for Event {
@@ -83,6 +87,7 @@ impl fmt::Display for Event {
                 write!(f, "request {request} answered by {member}: {outcome}")
             }
             Event::Etcdctl { line, exit_code } => write!(f, "etcdctl {line} (exit {exit_code})"),
+            Event::Started { line } => write!(f, "etcdctl {line} (running)"),
         }
     }
 }
@@ -117,5 +122,13 @@ impl Trace {
 
     pub fn total(&self) -> u64 {
         self.total
+    }
+
+    /// Records pushed after the first `seen` ever recorded (a view that already showed `seen` events
+    /// asks for the rest); those that fell off the front are skipped.
+    pub fn records_since(&self, seen: u64) -> impl Iterator<Item = &Record> {
+        let first_kept = self.total - self.records.len() as u64;
+        let skip = seen.saturating_sub(first_kept).min(self.records.len() as u64) as usize;
+        self.records.iter().skip(skip)
     }
 }

@@ -181,6 +181,17 @@ async function run(page, url) {
   }
   check('Ctrl-C stopped the watch: "^C", "watch foo exited with status 130", no Stop button');
 
+  // 7b. A transaction typed as a here-document: `txn <<EOF`, its lines, then `EOF`.
+  for (const l of ['txn <<EOF', 'value("foo") = "streamed"', '', 'put txnkey from-the-page', '', '', 'EOF']) {
+    await input.fill(l);
+    await input.press('Enter');
+  }
+  await waitFor('the txn to print SUCCESS', async () => {
+    const out = outputOf(await logLines(page), 'txn <<EOF');
+    return out && out.includes('SUCCESS') && out.includes('OK') && out;
+  }, 5_000);
+  check('a here-document txn ran: SUCCESS, OK');
+
   // 8. The old leader restarts and rejoins as a follower.
   await page.getByRole('button', { name: `Restart ${leader.name}`, exact: true }).click();
   check(`clicked "Restart ${leader.name}"`);

@@ -214,3 +214,20 @@ fn a_second_lock_waits_until_the_first_is_released() {
     let (events, _) = w.take_stream_output(watch_id).expect("watch running");
     assert!(events.stdout.starts_with("DELETE\nmylock/"), "unlock deletes the key: {events:?}");
 }
+
+#[test]
+fn elections_are_traced() {
+    let mut w = World::new(WorldConfig::demo(3, 7));
+    let first = w.wait_for_leader(10_000).expect("leader");
+    let name = w.members()[first].name.clone();
+    let became = |w: &World, who: &str| {
+        w.trace().records().any(|r| r.event.to_string().starts_with(&format!("{who} became leader at term")))
+    };
+    assert!(became(&w, &name), "the first election is in the trace");
+    w.apply(Action::Kill { member: name.clone() });
+    let second = w.wait_for_leader(10_000).expect("new leader");
+    assert!(became(&w, &w.members()[second].name.clone()), "the re-election is in the trace");
+    let total = w.trace().total();
+    assert_eq!(w.trace().records_since(total).count(), 0);
+    assert_eq!(w.trace().records_since(total - 1).count(), 1);
+}

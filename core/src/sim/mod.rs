@@ -71,6 +71,8 @@ pub struct World {
     actions: Vec<TimedAction>,
     next_request_id: u64,
     answers: BTreeMap<u64, (usize, ServerResult)>,
+    /// Each member's (role, term, applied index) when last looked at, to trace changes.
+    observed: Vec<(Role, u64, u64)>,
     /// Running long commands (watch, keep-alive), by ID.
     streams: BTreeMap<u64, Stream>,
     next_stream_id: u64,
@@ -131,6 +133,7 @@ impl World {
             actions: Vec::new(),
             next_request_id: 1,
             answers: BTreeMap::new(),
+            observed: vec![(Role::Down, 0, 0); ids.len()],
             streams: BTreeMap::new(),
             next_stream_id: 1,
             files: BTreeMap::new(),
@@ -298,26 +301,31 @@ impl World {
     /// Handles every member's Ready, sends its messages and collects client answers; records role changes.
     fn process_ready(&mut self) {
         for i in 0..self.nodes.len() {
-            let before = (self.nodes[i].role(), self.nodes[i].term(), self.nodes[i].server.applied_index);
             let out = self.nodes[i].handle_ready(self.now_ms);
             for msg in out {
                 self.network.send(msg, self.now_ms, &mut self.rng);
             }
             self.collect_answers(i);
-            self.note_changes(i, before);
+            self.note_changes(i);
         }
     }
 
-    fn note_changes(&mut self, i: usize, before: (Role, u64, u64)) {
+    /// Records what changed in member `i` since it was last looked at (a step or tick may have changed
+    /// its role before its Ready is handled, so the comparison is with the last observation).
+    fn note_changes(&mut self, i: usize) {
         let n = &self.nodes[i];
-        let (role, term, applied) = (n.role(), n.term(), n.server.applied_index);
-        if (role, term) != (before.0, before.1) {
-            let ev = Event::RoleChanged { member: n.name.clone(), role, term };
+        let now = (n.role(), n.term(), n.server.applied_index);
+        let before = self.observed.get(i).copied().unwrap_or((Role::Down, 0, 0));
+        if (now.0, now.1) != (before.0, before.1) && now.0 != Role::Down {
+            let ev = Event::RoleChanged { member: n.name.clone(), role: now.0, term: now.1 };
             self.trace.push(self.now_ms, ev);
         }
-        if applied != before.2 {
-            let ev = Event::Applied { member: n.name.clone(), index: applied, revision: n.server.store.current_rev() };
+        if now.2 != before.2 && now.2 != 0 {
+            let ev = Event::Applied { member: n.name.clone(), index: now.2, revision: n.server.store.current_rev() };
             self.trace.push(self.now_ms, ev);
+        }
+        if let Some(slot) = self.observed.get_mut(i) {
+            *slot = now;
         }
     }
 
