@@ -44,8 +44,7 @@ pub fn perf(ctx: &mut Ctx) -> Result<(), CtlError> {
         load(&load_name).ok_or_else(|| CtlError::new(exit::BAD_FEATURE, format!("unknown load option {load_name}")))?;
     let prefix = ctx.flags.str("prefix").into_bytes();
     let Some(m) = ctx.pick_member() else {
-        let timeout = ctx.timeout_ms();
-        ctx.world.advance(timeout);
+        ctx.wait_out_timeout();
         return Err(CtlError::new(exit::ERROR, "context deadline exceeded"));
     };
     let probe = RangeRequest { key: prefix.clone(), range_end: prefix_end(&prefix), limit: 1, ..Default::default() };

@@ -98,6 +98,13 @@ impl<'a> Ctx<'a> {
         self.endpoints().iter().filter_map(|e| self.resolve(e)).find(|&i| self.world.node(i).is_up())
     }
 
+    /// What a client does when nothing answers at its endpoint: waits out the command timeout (the
+    /// caller then reports `context deadline exceeded`).
+    pub fn wait_out_timeout(&mut self) {
+        let timeout = self.timeout_ms();
+        self.world.advance(timeout);
+    }
+
     /// Sends a request and waits for the answer within the command timeout.
     pub fn call(&mut self, request: Request) -> Result<Response, CtlError> {
         let timeout = self.timeout_ms();

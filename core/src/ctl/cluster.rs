@@ -275,8 +275,7 @@ pub fn endpoint_status(ctx: &mut Ctx) -> Result<(), CtlError> {
         match status_of(ctx, &ep) {
             Some(s) => statuses.push(s),
             None => {
-                let timeout = ctx.timeout_ms();
-                ctx.world.advance(timeout);
+                ctx.wait_out_timeout();
                 ctx.eprintln(&format!("Failed to get the status of endpoint {ep} (context deadline exceeded)"));
                 failed = true;
             }

@@ -60,6 +60,31 @@ impl Command {
         }
     }
 
+    /// A command group: it only holds subcommands (and flags it passes down to them).
+    const fn group(name: &'static str, short: &'static str, subcommands: &'static [Command]) -> Command {
+        Command {
+            name,
+            usage: "",
+            short,
+            long: "",
+            flags: &[],
+            persistent_flags: &[],
+            run: None,
+            subcommands,
+            aliases: &[],
+        }
+    }
+
+    const fn usage(mut self, usage: &'static str) -> Command {
+        self.usage = usage;
+        self
+    }
+
+    const fn persistent(mut self, flags: &'static [Flag]) -> Command {
+        self.persistent_flags = flags;
+        self
+    }
+
     const fn long(mut self, long: &'static str) -> Command {
         self.long = long;
         self
@@ -121,20 +146,15 @@ pub static ROOT: Command = Command {
     run: None,
     aliases: &[],
     subcommands: &[
-        Command {
-            name: "alarm",
-            usage: "alarm <subcommand>",
-            short: "Alarm related commands",
-            long: "",
-            flags: &[],
-            persistent_flags: &[],
-            run: None,
-            aliases: &[],
-            subcommands: &[
+        Command::group(
+            "alarm",
+            "Alarm related commands",
+            &[
                 Command::leaf("disarm", "disarm", "Disarms all alarms", &[], maintenance::alarm_disarm),
                 Command::leaf("list", "list", "Lists all alarms", &[], maintenance::alarm_list),
             ],
-        },
+        )
+        .usage("alarm <subcommand>"),
         Command::leaf(
             "del",
             "del [options] <key> [range_end]",
@@ -142,21 +162,10 @@ pub static ROOT: Command = Command {
             kv::DEL_FLAGS,
             kv::del,
         ),
-        Command {
-            name: "endpoint",
-            usage: "endpoint <subcommand>",
-            short: "Endpoint related commands",
-            long: "",
-            flags: &[],
-            persistent_flags: &[Flag::new(
-                "cluster",
-                Kind::Bool,
-                "false",
-                "use all endpoints from the cluster member list",
-            )],
-            run: None,
-            aliases: &[],
-            subcommands: &[
+        Command::group(
+            "endpoint",
+            "Endpoint related commands",
+            &[
                 Command::leaf(
                     "hashkv",
                     "hashkv",
@@ -180,24 +189,26 @@ pub static ROOT: Command = Command {
                 )
                 .long(cluster::ENDPOINT_STATUS_LONG),
             ],
-        },
-        Command {
-            name: "check",
-            usage: "check <subcommand>",
-            short: "commands for checking properties of the etcd cluster",
-            long: "",
-            flags: &[],
-            persistent_flags: &[],
-            run: None,
-            aliases: &[],
-            subcommands: &[Command::leaf(
+        )
+        .usage("endpoint <subcommand>")
+        .persistent(&[Flag::new(
+            "cluster",
+            Kind::Bool,
+            "false",
+            "use all endpoints from the cluster member list",
+        )]),
+        Command::group(
+            "check",
+            "commands for checking properties of the etcd cluster",
+            &[Command::leaf(
                 "perf",
                 "perf [options]",
                 "Check the performance of the etcd cluster",
                 check::PERF_FLAGS,
                 check::perf,
             )],
-        },
+        )
+        .usage("check <subcommand>"),
         Command::leaf(
             "compaction",
             "compaction [options] <revision>",
@@ -227,16 +238,10 @@ pub static ROOT: Command = Command {
             kv::GET_FLAGS,
             kv::get,
         ),
-        Command {
-            name: "lease",
-            usage: "lease <subcommand>",
-            short: "Lease related commands",
-            long: "",
-            flags: &[],
-            persistent_flags: &[],
-            run: None,
-            aliases: &[],
-            subcommands: &[
+        Command::group(
+            "lease",
+            "Lease related commands",
+            &[
                 Command::leaf("grant", "grant <ttl>", "Creates leases", &[], lease::grant),
                 Command::leaf(
                     "keep-alive",
@@ -255,7 +260,8 @@ pub static ROOT: Command = Command {
                     lease::timetolive,
                 ),
             ],
-        },
+        )
+        .usage("lease <subcommand>"),
         Command::leaf(
             "lock",
             "lock <lockname> [exec-command arg1 arg2 ...]",
@@ -263,16 +269,10 @@ pub static ROOT: Command = Command {
             concurrency::LOCK_FLAGS,
             concurrency::lock,
         ),
-        Command {
-            name: "member",
-            usage: "member <subcommand>",
-            short: "Membership related commands",
-            long: "",
-            flags: &[],
-            persistent_flags: &[],
-            run: None,
-            aliases: &[],
-            subcommands: &[
+        Command::group(
+            "member",
+            "Membership related commands",
+            &[
                 Command::leaf(
                     "add",
                     "add <memberName> [options]",
@@ -305,7 +305,8 @@ pub static ROOT: Command = Command {
                     cluster::member_update,
                 ),
             ],
-        },
+        )
+        .usage("member <subcommand>"),
         Command::leaf(
             "move-leader",
             "move-leader <transferee-member-id>",
@@ -328,16 +329,10 @@ pub static ROOT: Command = Command {
             super::txn::TXN_FLAGS,
             super::txn::txn,
         ),
-        Command {
-            name: "snapshot",
-            usage: "snapshot <subcommand>",
-            short: "Manages etcd node snapshots",
-            long: "",
-            flags: &[],
-            persistent_flags: &[],
-            run: None,
-            aliases: &[],
-            subcommands: &[
+        Command::group(
+            "snapshot",
+            "Manages etcd node snapshots",
+            &[
                 Command::leaf(
                     "restore",
                     "restore <filename> [options]",
@@ -360,7 +355,8 @@ pub static ROOT: Command = Command {
                     snapshot::status,
                 ),
             ],
-        },
+        )
+        .usage("snapshot <subcommand>"),
         Command::leaf("version", "version", "Prints the version of etcdctl", &[], version),
         Command::leaf(
             "watch",

@@ -131,8 +131,7 @@ pub fn endpoint_hashkv(ctx: &mut Ctx) -> Result<(), CtlError> {
                 rows.push((ep, header, store.hash_kv(header.revision), store.compact_rev()));
             }
             None => {
-                let timeout = ctx.timeout_ms();
-                ctx.world.advance(timeout);
+                ctx.wait_out_timeout();
                 ctx.eprintln(&format!("Failed to get the hash of endpoint {ep} (context deadline exceeded)"));
                 failed = true;
             }
@@ -193,8 +192,7 @@ pub fn defrag(ctx: &mut Ctx) -> Result<(), CtlError> {
                 ctx.println(&format!("Finished defragmenting etcd member[{ep}]"));
             }
             None => {
-                let timeout = ctx.timeout_ms();
-                ctx.world.advance(timeout);
+                ctx.wait_out_timeout();
                 ctx.eprintln(&format!("Failed to defragment etcd member[{ep}] (context deadline exceeded)"));
                 failed = true;
             }

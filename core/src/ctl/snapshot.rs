@@ -51,8 +51,7 @@ pub fn save(ctx: &mut Ctx) -> Result<(), CtlError> {
         return Err(CtlError::new(exit::INTERRUPTED, msg));
     }
     let Some(i) = ctx.resolve(&endpoints[0]).filter(|&i| ctx.world.node(i).is_up()) else {
-        let timeout = ctx.timeout_ms();
-        ctx.world.advance(timeout);
+        ctx.wait_out_timeout();
         return Err(CtlError::new(exit::INTERRUPTED, "context deadline exceeded"));
     };
     let server = &ctx.world.node(i).server;

@@ -85,8 +85,7 @@ pub fn watch(ctx: &mut Ctx) -> Result<(), CtlError> {
     }
     let endpoints: Vec<usize> = ctx.endpoints().iter().filter_map(|e| ctx.resolve(e)).collect();
     let Some(m) = ctx.pick_member() else {
-        let timeout = ctx.timeout_ms();
-        ctx.world.advance(timeout);
+        ctx.wait_out_timeout();
         return Err(CtlError::new(exit::ERROR, "context deadline exceeded"));
     };
     let store = &ctx.world.node(m).server.store;
