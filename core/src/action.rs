@@ -21,6 +21,14 @@ pub enum Action {
         groups: Vec<Vec<String>>,
     },
     Heal,
+    /// Give the link between two members its own one-way latency (± jitter) and a loss probability.
+    Link {
+        a: String,
+        b: String,
+        latency_ms: u64,
+        jitter_ms: u64,
+        loss_per_mille: u32,
+    },
     /// Run an etcdctl command line (with or without the leading `etcdctl`), optionally with stdin.
     Etcdctl {
         line: String,
@@ -81,6 +89,15 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
         }
         Action::Heal => {
             world.heal();
+            Outcome::default()
+        }
+        Action::Link { a, b, latency_ms, jitter_ms, loss_per_mille } => {
+            let (Some(i), Some(j)) = (world.member_index(&a), world.member_index(&b)) else {
+                return unknown_member(if world.member_index(&a).is_none() { &a } else { &b });
+            };
+            let fault =
+                crate::sim::network::LinkFault { latency_ms, jitter_ms, loss: f64::from(loss_per_mille) / 1000.0 };
+            world.set_link(i, j, fault);
             Outcome::default()
         }
         Action::SetQuota { bytes } => {

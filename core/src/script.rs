@@ -9,6 +9,7 @@
 //! EOF
 //! @kill etcd1 | @restart etcd1 | @partition etcd1 | etcd2 etcd3 | @heal | @advance 5s | @wait-leader
 //! @quota 64KB   (every member's --quota-backend-bytes)
+//! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2   (a slow, lossy link; @heal restores it)
 //! ```
 
 use crate::action::Action;
@@ -93,6 +94,26 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
                 return Err("@partition needs groups separated by |, e.g. @partition etcd1 | etcd2 etcd3".into());
             }
             world.apply(Action::Partition { groups })
+        }
+        Some("link") => {
+            let [_, a, b, opts @ ..] = words.as_slice() else {
+                return Err(
+                    "@link takes two members and options, e.g. @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2"
+                        .into(),
+                );
+            };
+            let (mut latency_ms, mut jitter_ms, mut loss) = (0, 0, 0.0f64);
+            for opt in opts {
+                let bad = || format!("bad @link option {opt:?}");
+                match opt.split_once('=') {
+                    Some(("latency", v)) => latency_ms = parse_duration_ms(v).ok_or_else(bad)?,
+                    Some(("jitter", v)) => jitter_ms = parse_duration_ms(v).ok_or_else(bad)?,
+                    Some(("loss", v)) => loss = v.parse().ok().filter(|l| (0.0..=1.0).contains(l)).ok_or_else(bad)?,
+                    _ => return Err(bad()),
+                }
+            }
+            let loss_per_mille = (loss * 1000.0).round() as u32;
+            world.apply(Action::Link { a: a.to_string(), b: b.to_string(), latency_ms, jitter_ms, loss_per_mille })
         }
         Some("quota") => {
             let [_, size] = words.as_slice() else { return Err("@quota takes a size, e.g. 64KB or 2GB".into()) };

@@ -47,6 +47,12 @@ pub enum Event {
         groups: Vec<Vec<String>>,
     },
     Healed,
+    LinkChanged {
+        a: String,
+        b: String,
+        latency_ms: u64,
+        loss: String,
+    },
     /// A member applied entries up to `index`; `revision` is its store revision after them.
     Applied {
         member: String,
@@ -80,6 +86,9 @@ impl fmt::Display for Event {
                 write!(f, "network partitioned: {}", g.join(" | "))
             }
             Event::Healed => write!(f, "network healed"),
+            Event::LinkChanged { a, b, latency_ms, loss } => {
+                write!(f, "link {a} <-> {b} now has {latency_ms} ms latency and {loss} loss")
+            }
             Event::Applied { member, index, revision } => {
                 write!(f, "{member} applied up to index {index} (revision {revision})")
             }

@@ -44,3 +44,36 @@ fn nospace_alarm_blocks_writes_until_compact_defrag_disarm() {
         ],
     );
 }
+
+/// The `took = N ms` of each `endpoint health` line, in order.
+fn health_times_ms(out: &str) -> Vec<u64> {
+    out.lines()
+        .filter_map(|l| l.split_once("took = ").map(|(_, t)| t))
+        .map(|t| {
+            let t = t.trim();
+            match t.strip_suffix("ms") {
+                Some(ms) => ms.parse().expect("ms"),
+                None => (t.trim_end_matches('s').parse::<f64>().expect("seconds") * 1000.0) as u64,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn slow_and_lossy_links_slow_commits_then_isolate() {
+    let out = run("slow-link.txt");
+    let times = health_times_ms(&out);
+    assert_eq!(times.len(), 2, "{out}");
+    assert!(times[0] < 50, "a LAN round trip: {times:?}");
+    assert!(times[1] >= 360, "a ReadIndex round trip over a 200 ms (+-20 ms) link: {times:?}");
+    let leaders: Vec<&str> = out.lines().filter(|l| l.starts_with("leader: ")).collect();
+    assert_eq!(leaders.len(), 4, "{out}");
+    assert!(!leaders[2].starts_with("leader: etcd1 "), "the isolated member cannot stay leader: {leaders:?}");
+    in_order(
+        &out,
+        &[
+            "$ etcdctl get foo --endpoints=etcd1 --command-timeout=1s\nError: context deadline exceeded",
+            "$ etcdctl put foo after-heal --endpoints=etcd1\nOK\n",
+        ],
+    );
+}

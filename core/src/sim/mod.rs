@@ -422,7 +422,7 @@ impl World {
     pub fn serve_by_leader(&mut self, i: usize, request: &Request) -> Option<ServerResult> {
         let lid = self.nodes[i].leader_id();
         let leader = self.nodes.iter().position(|n| n.id == lid && n.is_up() && n.role() == Role::Leader);
-        let l = leader.filter(|&l| l == i || !self.network.is_cut(self.nodes[i].id, lid))?;
+        let l = leader.filter(|&l| l == i || self.network.is_reachable(self.nodes[i].id, lid))?;
         let now = self.now_ms;
         Some(self.nodes[l].serve_as_leader(request, now).map(|r| self.stamp(l, r)))
     }
@@ -551,6 +551,17 @@ impl World {
         self.trace.push(self.now_ms, Event::Partitioned { groups: names });
     }
 
+    /// Degrades the link between members `i` and `j`.
+    pub fn set_link(&mut self, i: usize, j: usize, fault: network::LinkFault) {
+        let (a, b) = (self.nodes[i].id, self.nodes[j].id);
+        self.network.set_link(a, b, Some(fault));
+        let (na, nb) = (self.nodes[i].name.clone(), self.nodes[j].name.clone());
+        self.trace.push(
+            self.now_ms,
+            Event::LinkChanged { a: na, b: nb, latency_ms: fault.latency_ms, loss: fault.loss.to_string() },
+        );
+    }
+
     pub fn heal(&mut self) {
         self.network.heal();
         self.trace.push(self.now_ms, Event::Healed);
@@ -561,13 +572,16 @@ impl World {
         self.trace.push(self.now_ms, event);
     }
 
-    /// Advances until some member leads and every live member knows it, or `limit_ms` passes.
+    /// Advances until some member leads and every live member that can reach it knows it, or `limit_ms`
+    /// passes.
     pub fn wait_for_leader(&mut self, limit_ms: u64) -> Option<usize> {
         let deadline = self.now_ms + limit_ms;
         loop {
             if let Some(l) = self.leader() {
                 let lid = self.nodes[l].id;
-                let settled = self.nodes.iter().filter(|n| n.is_up()).all(|n| n.leader_id() == lid);
+                // Members cut off from the leader cannot know it; everyone else must.
+                let reachable = |n: &&Node| n.is_up() && (n.id == lid || self.network.is_reachable(n.id, lid));
+                let settled = self.nodes.iter().filter(reachable).all(|n| n.leader_id() == lid);
                 if settled {
                     return Some(l);
                 }

@@ -24,6 +24,15 @@ impl Default for Latency {
     }
 }
 
+/// Faults on one link (both directions): its own latency and jitter, and a loss probability.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkFault {
+    pub latency_ms: u64,
+    pub jitter_ms: u64,
+    /// Probability (0.0..=1.0) that a message on the link is lost.
+    pub loss: f64,
+}
+
 /// A message on its way, ordered by delivery time then send order.
 #[derive(Clone, Debug)]
 pub struct InFlight {
@@ -56,6 +65,8 @@ pub struct Network {
     next_seq: u64,
     /// Cut links as (lower id, higher id).
     cut: BTreeSet<(u64, u64)>,
+    /// Links with their own latency or loss, as (lower id, higher id).
+    faults: std::collections::BTreeMap<(u64, u64), LinkFault>,
     pub sent: u64,
     pub dropped: u64,
 }
@@ -72,7 +83,17 @@ impl Network {
             self.dropped += 1;
             return;
         }
-        let delay = rng.range(self.latency.min_ms, self.latency.max_ms + 1);
+        let delay = match self.faults.get(&link(msg.from, msg.to)) {
+            Some(f) => {
+                if f.loss > 0.0 && rng.chance(f.loss) {
+                    self.dropped += 1;
+                    return;
+                }
+                let low = f.latency_ms.saturating_sub(f.jitter_ms);
+                rng.range(low, f.latency_ms + f.jitter_ms + 1)
+            }
+            None => rng.range(self.latency.min_ms, self.latency.max_ms + 1),
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push(Reverse(InFlight { deliver_at_ms: now_ms + delay, seq, msg }));
@@ -100,6 +121,11 @@ impl Network {
         self.cut.contains(&link(a, b))
     }
 
+    /// Whether anything sent from `a` can reach `b` (the link is neither cut nor losing everything).
+    pub fn is_reachable(&self, a: u64, b: u64) -> bool {
+        !self.is_cut(a, b) && self.faults.get(&link(a, b)).is_none_or(|f| f.loss < 1.0)
+    }
+
     /// Cuts every link between members of different groups.
     pub fn partition(&mut self, groups: &[Vec<u64>]) {
         for (i, g) in groups.iter().enumerate() {
@@ -113,9 +139,18 @@ impl Network {
         }
     }
 
-    /// Restores every link.
+    /// Restores every link, cut or degraded.
     pub fn heal(&mut self) {
         self.cut.clear();
+        self.faults.clear();
+    }
+
+    /// Gives the link between `a` and `b` its own latency, jitter and loss (`None` restores the default).
+    pub fn set_link(&mut self, a: u64, b: u64, fault: Option<LinkFault>) {
+        match fault {
+            Some(f) => self.faults.insert(link(a, b), f),
+            None => self.faults.remove(&link(a, b)),
+        };
     }
 
     pub fn in_flight(&self) -> usize {
