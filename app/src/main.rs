@@ -9,7 +9,7 @@ mod events;
 mod sim;
 
 use clock::Clock;
-use cluster::{ClusterRing, ClusterSize};
+use cluster::{ClusterRing, ClusterSize, NetworkBar};
 use console::Console;
 use events::Events;
 use leptos::prelude::*;
@@ -37,8 +37,8 @@ fn seed_from_location() -> u64 {
         .unwrap_or(DEFAULT_SEED)
 }
 
-/// The whole page: header with the clock and cluster size, the cluster ring with its event feed, and the
-/// console.
+/// The whole page: header with the clock and cluster size, the cluster ring with its network bar and
+/// event feed, and the console.
 #[component]
 fn App() -> impl IntoView {
     let sim = Sim::new(MEMBERS, seed_from_location());
@@ -55,6 +55,7 @@ fn App() -> impl IntoView {
         <main class="layout">
             <div class="cluster-column">
                 <ClusterRing />
+                <NetworkBar />
                 <Events />
             </div>
             <Console />

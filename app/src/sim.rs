@@ -66,6 +66,9 @@ pub struct Sim {
     set_epoch: WriteSignal<u64>,
     /// The seed the world was built from, shown so that a run can be reproduced.
     pub seed: u64,
+    /// Members the page has cut off from every other member, in the order they were isolated. The core
+    /// only knows cut links; this list is what the page partitioned, so that it can draw and extend it.
+    pub isolated: RwSignal<Vec<String>>,
 }
 
 impl Sim {
@@ -86,6 +89,7 @@ impl Sim {
             epoch,
             set_epoch,
             seed,
+            isolated: RwSignal::new(Vec::new()),
         };
         let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
         sim.publish(read);
@@ -115,6 +119,8 @@ impl Sim {
             self.read_out(&mut world)
         };
         self.stream_output.set(Vec::new());
+        // A new world starts with every link up.
+        self.isolated.set(Vec::new());
         self.set_members.set(members);
         self.set_epoch.update(|e| *e += 1);
         self.events.notify();

@@ -236,6 +236,51 @@ async function run(page, url) {
     return lines.find((l) => /^\d+:\d\d\.\d{3} \S+ became leader at term \d+$/.test(l.trim()));
   }, 5_000);
   check(`the Events feed says "${elected.trim()}"`);
+
+  // 12. Isolate the leader: the others elect a new one at a higher term, CheckQuorum steps the cut-off one
+  // down, it still serves serializable reads from its own store, and healing leaves exactly one leader.
+  await runCommand(page, 'put foo before-the-partition', ['OK']);
+  const leaders = async () => (await memberNames(page)).map(parseMember).filter((m) => m?.role === 'leader');
+  const cutOff = await waitFor('exactly one leader before the partition', async () => {
+    const l = await leaders();
+    return l.length === 1 && l[0];
+  });
+  const heal = page.getByRole('button', { name: 'Heal network', exact: true });
+  if (!(await heal.isDisabled())) throw new Error('"Heal network" is enabled before any partition');
+  check('"Heal network" is disabled while every link is up');
+  await page.getByRole('button', { name: `Isolate ${cutOff.name}`, exact: true }).click();
+  const isolatedAt = Date.now();
+  check(`clicked "Isolate ${cutOff.name}" (leader at term ${cutOff.term})`);
+  const cutOffCard = page.getByRole('group', { name: new RegExp(`^${cutOff.name}, `) });
+  await cutOffCard.getByText('isolated', { exact: true }).waitFor({ timeout: 5_000 });
+  if (await heal.isDisabled()) throw new Error('"Heal network" stayed disabled after isolating a member');
+  check(`${cutOff.name}'s card shows "isolated" and "Heal network" is enabled`);
+  const successor = await waitFor(`a leader other than ${cutOff.name} with a term above ${cutOff.term}`, async () =>
+    (await leaders()).find((m) => m.name !== cutOff.name && m.term > cutOff.term));
+  check(`the others elected "${successor.name}, leader, term ${successor.term}"`);
+  const alone = await waitFor(`${cutOff.name} to step down, leaving exactly one leader`, async () => {
+    const l = await leaders();
+    return l.length === 1 && l[0].name !== cutOff.name && l[0];
+  }, 5_000);
+  const stepDownMs = Date.now() - isolatedAt;
+  const former = (await memberNames(page)).map(parseMember).find((m) => m?.name === cutOff.name);
+  check(`within ${stepDownMs} ms of the isolation the only leader is ${alone.name}; ${cutOff.name} is a ${former.role}`);
+  await runCommand(page, `get foo --endpoints=${cutOff.name} --consistency=s`, ['foo', 'before-the-partition']);
+  check(`the isolated ${cutOff.name} answers a serializable read from its own store`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'partition.png') });
+  await heal.click();
+  check('clicked "Heal network"');
+  const healed = await waitFor(`one leader, with ${cutOff.name} following at its term, and "Heal network" disabled`, async () => {
+    const members = (await memberNames(page)).map(parseMember);
+    const l = members.filter((m) => m?.role === 'leader');
+    const back = members.find((m) => m?.name === cutOff.name);
+    const ok = l.length === 1 && back?.role === 'follower' && back.term === l[0].term && (await heal.isDisabled());
+    return ok && l[0];
+  });
+  if (await cutOffCard.getByText('isolated', { exact: true }).count()) {
+    throw new Error(`${cutOff.name} still shows "isolated" after healing`);
+  }
+  check(`healed: exactly one leader "${healed.name}, leader, term ${healed.term}", ${cutOff.name} follows it, "Heal network" disabled`);
 }
 
 async function main() {
