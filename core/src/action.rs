@@ -16,6 +16,11 @@ pub enum Action {
     Restart {
         member: String,
     },
+    /// Launch a member announced by `member add` (empty data dir, joining the existing cluster).
+    Start {
+        member: String,
+        client_url: Option<String>,
+    },
     /// Cut links between the named groups.
     Partition {
         groups: Vec<Vec<String>>,
@@ -87,6 +92,10 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             world.partition(&idx);
             Outcome::default()
         }
+        Action::Start { member, client_url } => match world.start_member(&member, client_url) {
+            Ok(()) => Outcome::default(),
+            Err(e) => Outcome::error(e, 1),
+        },
         Action::Heal => {
             world.heal();
             Outcome::default()

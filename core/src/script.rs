@@ -10,6 +10,7 @@
 //! @kill etcd1 | @restart etcd1 | @partition etcd1 | etcd2 etcd3 | @heal | @advance 5s | @wait-leader
 //! @quota 64KB   (every member's --quota-backend-bytes)
 //! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2   (a slow, lossy link; @heal restores it)
+//! @start etcd4 [http://10.0.0.4:2379]   (launch a member announced by `etcdctl member add etcd4 ...`)
 //! ```
 
 use crate::action::Action;
@@ -86,6 +87,15 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let outcome = match words.first().copied() {
         Some("kill") => world.apply(Action::Kill { member: one(&words)? }),
         Some("restart") => world.apply(Action::Restart { member: one(&words)? }),
+        Some("start") => match words.as_slice() {
+            [_, name] => world.apply(Action::Start { member: name.to_string(), client_url: None }),
+            [_, name, url] => {
+                world.apply(Action::Start { member: name.to_string(), client_url: Some(url.to_string()) })
+            }
+            _ => {
+                return Err("@start takes a member name announced by `member add` and optionally its client URL".into())
+            }
+        },
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
             let groups: Vec<Vec<String>> =

@@ -77,3 +77,35 @@ fn slow_and_lossy_links_slow_commits_then_isolate() {
         ],
     );
 }
+
+#[test]
+fn a_learner_joins_catches_up_and_is_promoted() {
+    let seed = etcdplay_tests::seed(1);
+    let mut world = World::new(WorldConfig::demo(3, seed));
+    let path = format!("{}/scenarios/learner.txt", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("scenario");
+    let out = script::run(&mut world, &text).expect("runs");
+    in_order(
+        &out,
+        &[
+            "added to cluster",
+            "ETCD_INITIAL_CLUSTER_STATE=\"existing\"",
+            ", unstarted, , http://10.0.0.4:2380, , true",
+            "$ @start etcd4 http://10.0.0.4:2379",
+            ", started, etcd4, http://10.0.0.4:2380, http://10.0.0.4:2379, true",
+            "$ etcdctl get before-join --endpoints=etcd4 --consistency=s\nbefore-join\nv1\n",
+        ],
+    );
+    let id = out.split("Member ").nth(1).and_then(|s| s.split_whitespace().next()).expect("member id").to_string();
+    let promoted =
+        script::run(&mut world, &format!("etcdctl member promote {id}\netcdctl member list\n")).expect("runs");
+    in_order(
+        &promoted,
+        &[
+            &format!("Member {id} promoted in cluster"),
+            ", started, etcd4, http://10.0.0.4:2380, http://10.0.0.4:2379, false",
+        ],
+    );
+    let view = world.nodes().into_iter().find(|n| n.name == "etcd4").expect("etcd4 runs");
+    assert_eq!(view.revision, 2, "the learner replayed the log it joined after");
+}

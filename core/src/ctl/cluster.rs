@@ -88,6 +88,7 @@ pub fn member_add(ctx: &mut Ctx) -> Result<(), CtlError> {
     let is_learner = ctx.flags.bool("learner");
     let new = Member { id: 0, name: String::new(), peer_urls: urls.clone(), client_urls: vec![], is_learner };
     let (header, member, members) = change_members(ctx, MemberChange::Add(new))?;
+    ctx.world.announce_member(&name, member.id);
     print_change(ctx, format, "added to", &header, &member, &members)?;
     if format == Format::Simple {
         let conf: Vec<String> = members

@@ -68,6 +68,7 @@ impl Request {
             Request::Range(_) => Route::Linearizable,
             Request::LeaseLeases | Request::MemberList => Route::Local,
             Request::Alarm { action: super::alarm::AlarmAction::Get, .. } => Route::Local,
+            Request::Member(super::membership::MemberChange::Publish { .. }) => Route::Proposed,
             Request::Member(_) => Route::ConfChange,
             Request::LeaseKeepAlive { .. } | Request::LeaseTimeToLive { .. } => Route::Leader,
             _ => Route::Proposed,

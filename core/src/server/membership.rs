@@ -12,7 +12,17 @@ pub enum MemberChange {
     Add(Member),
     Remove(u64),
     Promote(u64),
-    Update { id: u64, peer_urls: Vec<String> },
+    Update {
+        id: u64,
+        peer_urls: Vec<String>,
+    },
+    /// A started member publishes its name and client URLs (etcd's member attributes); not a Raft
+    /// conf change, an ordinary entry.
+    Publish {
+        id: u64,
+        name: String,
+        client_urls: Vec<String>,
+    },
 }
 
 impl MemberChange {
@@ -20,7 +30,10 @@ impl MemberChange {
     pub fn member_id(&self) -> u64 {
         match self {
             MemberChange::Add(m) => m.id,
-            MemberChange::Remove(id) | MemberChange::Promote(id) | MemberChange::Update { id, .. } => *id,
+            MemberChange::Remove(id)
+            | MemberChange::Promote(id)
+            | MemberChange::Update { id, .. }
+            | MemberChange::Publish { id, .. } => *id,
         }
     }
 }
@@ -75,6 +88,7 @@ impl Membership {
                 self.get(id).ok_or(ServerError::MemberNotFound)?;
                 self.check_urls_unused(peer_urls, Some(id))
             }
+            MemberChange::Publish { .. } => self.get(id).map(|_| ()).ok_or(ServerError::MemberNotFound),
         }
     }
 
@@ -105,6 +119,12 @@ impl Membership {
             MemberChange::Update { id, peer_urls } => {
                 if let Some(m) = self.members.get_mut(id) {
                     m.peer_urls = peer_urls.clone();
+                }
+            }
+            MemberChange::Publish { id, name, client_urls } => {
+                if let Some(m) = self.members.get_mut(id) {
+                    m.name = name.clone();
+                    m.client_urls = client_urls.clone();
                 }
             }
         }

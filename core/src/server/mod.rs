@@ -176,6 +176,14 @@ impl Server {
     /// Applies one committed proposal at `index`, answering it if this member waits on it.
     pub fn apply(&mut self, index: u64, proposal: &Proposal, now_ms: u64) {
         let result = match &proposal.request {
+            Request::Member(change @ membership::MemberChange::Publish { .. }) => {
+                self.membership.validate(change).map(|()| {
+                    self.membership.apply(change);
+                    let header = ResponseHeader { revision: self.store.current_rev(), ..Default::default() };
+                    let member = self.membership.get(change.member_id()).cloned();
+                    Response::Members { header, member, members: self.membership.list() }
+                })
+            }
             Request::Alarm { action, alarm } => {
                 let alarms = self.alarms.apply(*action, *alarm);
                 let header = ResponseHeader { revision: self.store.current_rev(), ..Default::default() };

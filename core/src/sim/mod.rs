@@ -71,6 +71,8 @@ pub struct World {
     actions: Vec<TimedAction>,
     next_request_id: u64,
     answers: BTreeMap<u64, (usize, ServerResult)>,
+    /// Members announced by `member add NAME`, by name: what `@start NAME` launches.
+    announced: BTreeMap<String, u64>,
     /// Each member's (role, term, applied index) when last looked at, to trace changes.
     observed: Vec<(Role, u64, u64)>,
     /// Running long commands (watch, keep-alive), by ID.
@@ -133,6 +135,7 @@ impl World {
             actions: Vec::new(),
             next_request_id: 1,
             answers: BTreeMap::new(),
+            announced: BTreeMap::new(),
             observed: vec![(Role::Down, 0, 0); ids.len()],
             streams: BTreeMap::new(),
             next_stream_id: 1,
@@ -522,6 +525,39 @@ impl World {
     /// Defragments member `i`'s backend.
     pub fn defragment(&mut self, i: usize) {
         self.nodes[i].server.defragment();
+    }
+
+    /// Remembers the name a `member add` gave a new member, so it can be started by name.
+    pub fn announce_member(&mut self, name: &str, id: u64) {
+        self.announced.insert(name.to_string(), id);
+    }
+
+    /// Starts a member that `member add` announced, with an empty data dir, as `etcd
+    /// --initial-cluster-state existing` does: it learns the log from the leader and publishes its name.
+    pub fn start_member(&mut self, name: &str, client_url: Option<String>) -> Result<(), String> {
+        let id = *self.announced.get(name).ok_or_else(|| format!("no member {name:?} was added with `member add`"))?;
+        if self.nodes.iter().any(|n| n.id == id) {
+            return Err(format!("{name} is already started"));
+        }
+        let source = self.leader().ok_or("no leader to join")?;
+        let member = self.nodes[source].server.membership.get(id).cloned().ok_or(format!("{name} is not a member"))?;
+        let conf_state =
+            raft::Storage::initial_state(&self.nodes[source].disk.storage).map_err(|e| e.to_string())?.conf_state;
+        let first = &self.nodes[0].disk;
+        let disk = Disk {
+            storage: raft::storage::MemStorage::new_with_conf_state(conf_state),
+            bootstrap: first.bootstrap.clone(),
+            base: first.base.clone(),
+        };
+        let client_urls = client_url.into_iter().collect::<Vec<_>>();
+        let node = Node::start(id, name, disk, self.now_ms, &mut self.rng);
+        self.nodes.push(node);
+        self.observed.push((Role::Down, 0, 0));
+        self.members.push(Member { name: name.to_string(), client_urls: client_urls.clone(), ..member });
+        self.trace.push(self.now_ms, Event::Restarted { member: name.to_string() });
+        let publish = MemberChange::Publish { id, name: name.to_string(), client_urls };
+        self.submit(self.nodes.len() - 1, Request::Member(publish)).map_err(|e| e.to_string())?;
+        Ok(())
     }
 
     /// Stops member `i`'s process; its disk survives.
