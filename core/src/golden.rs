@@ -81,12 +81,7 @@ struct Deployments {
 impl Deployments {
     /// The world serving a case: the restored cluster when every endpoint is one of its members.
     fn for_endpoints(&mut self, endpoints: &[&str]) -> &mut World {
-        let serves = |w: &World| {
-            endpoints.iter().all(|e| {
-                let bare = crate::ctl::client::strip_scheme(e);
-                w.members().iter().any(|m| m.client_urls.iter().any(|u| crate::ctl::client::strip_scheme(u) == bare))
-            })
-        };
+        let serves = |w: &World| endpoints.iter().all(|e| w.member_at(e).is_some());
         match &mut self.restored {
             Some(r) if serves(r) => r,
             _ => &mut self.main,

@@ -86,11 +86,7 @@ impl<'a> Ctx<'a> {
 
     /// The member listening at `endpoint` (a client URL with or without scheme, or a member name).
     pub fn resolve(&self, endpoint: &str) -> Option<usize> {
-        let bare = strip_scheme(endpoint);
-        self.world
-            .members()
-            .iter()
-            .position(|m| m.name == endpoint || m.client_urls.iter().any(|u| strip_scheme(u) == bare))
+        self.world.member_at(endpoint)
     }
 
     /// The member clientv3 would talk to: the first endpoint whose member is up. None if nothing answers.

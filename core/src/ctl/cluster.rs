@@ -11,7 +11,6 @@ use crate::cluster::Member;
 use crate::server::api::ResponseHeader;
 use crate::server::api::{Request, Response};
 use crate::server::membership::MemberChange;
-use crate::trace::Role;
 
 pub const MEMBER_LIST_LONG: &str =
     "When --write-out is set to simple, this command prints out comma-separated member lists for each endpoint.
@@ -260,7 +259,7 @@ fn status_of(ctx: &mut Ctx, endpoint: &str) -> Option<Status> {
         is_learner: false,
         errors: {
             let mut errors: Vec<String> = node.server.alarms.list().iter().map(|a| a.to_string()).collect();
-            if leader == 0 || node.role() == Role::Down {
+            if leader == 0 {
                 errors.push("etcdserver: no leader".into());
             }
             errors

@@ -179,6 +179,14 @@ impl World {
         &self.actions
     }
 
+    /// The member listening at `endpoint`: a client URL with or without its scheme, or a member name.
+    pub fn member_at(&self, endpoint: &str) -> Option<usize> {
+        let bare = crate::ctl::client::strip_scheme(endpoint);
+        self.members.iter().position(|m| {
+            m.name == endpoint || m.client_urls.iter().any(|u| crate::ctl::client::strip_scheme(u) == bare)
+        })
+    }
+
     /// Index of the member with this name.
     pub fn member_index(&self, name: &str) -> Option<usize> {
         self.members.iter().position(|m| m.name == name)
