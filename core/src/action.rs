@@ -16,10 +16,17 @@ pub enum Action {
     Restart {
         member: String,
     },
-    /// Launch a member announced by `member add` (empty data dir, joining the existing cluster).
+    /// Launch a member: one announced by `member add` (empty data dir, joining the existing cluster), or,
+    /// with `data_dir`, a member of the new cluster a `snapshot restore` wrote that data dir for.
     Start {
         member: String,
         client_url: Option<String>,
+        data_dir: Option<String>,
+    },
+    /// Put a file into the simulated file system (an upload in the page).
+    WriteFile {
+        path: String,
+        bytes: Vec<u8>,
     },
     /// Cut links between the named groups.
     Partition {
@@ -92,10 +99,20 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             world.partition(&idx);
             Outcome::default()
         }
-        Action::Start { member, client_url } => match world.start_member(&member, client_url) {
-            Ok(()) => Outcome::default(),
-            Err(e) => Outcome::error(e, 1),
-        },
+        Action::Start { member, client_url, data_dir } => {
+            let started = match data_dir {
+                Some(dir) => world.start_restored(&member, &dir, client_url),
+                None => world.start_member(&member, client_url),
+            };
+            match started {
+                Ok(()) => Outcome::default(),
+                Err(e) => Outcome::error(e, 1),
+            }
+        }
+        Action::WriteFile { path, bytes } => {
+            world.write_file(&path, bytes);
+            Outcome::default()
+        }
         Action::Heal => {
             world.heal();
             Outcome::default()

@@ -11,6 +11,7 @@
 //! @quota 64KB   (every member's --quota-backend-bytes)
 //! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2   (a slow, lossy link; @heal restores it)
 //! @start etcd4 [http://10.0.0.4:2379]   (launch a member announced by `etcdctl member add etcd4 ...`)
+//! @start etcd1 --data-dir etcd1.etcd   (launch a member of the cluster `snapshot restore` wrote that dir for)
 //! ```
 
 use crate::action::Action;
@@ -77,6 +78,26 @@ pub fn run(world: &mut World, script: &str) -> Result<String, ScriptError> {
     Ok(out)
 }
 
+/// `@start NAME [CLIENT_URL] [--data-dir DIR]`.
+fn start_action(args: &[&str]) -> Result<Action, String> {
+    let (data_dir, rest) = match args.iter().position(|w| *w == "--data-dir") {
+        Some(p) if p + 1 < args.len() => {
+            let mut rest = args.to_vec();
+            let dir = rest.drain(p..p + 2).nth(1).map(str::to_string);
+            (dir, rest)
+        }
+        Some(_) => return Err("--data-dir needs a directory".into()),
+        None => (None, args.to_vec()),
+    };
+    match rest.as_slice() {
+        [name] => Ok(Action::Start { member: name.to_string(), client_url: None, data_dir }),
+        [name, url] => Ok(Action::Start { member: name.to_string(), client_url: Some(url.to_string()), data_dir }),
+        _ => Err("@start takes a member name (announced by `member add`, or with --data-dir DIR a member of a \
+                  restored cluster) and optionally its client URL"
+            .into()),
+    }
+}
+
 /// Runs one `@` directive; returns what it prints.
 fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let words: Vec<&str> = d.split_whitespace().collect();
@@ -87,15 +108,7 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let outcome = match words.first().copied() {
         Some("kill") => world.apply(Action::Kill { member: one(&words)? }),
         Some("restart") => world.apply(Action::Restart { member: one(&words)? }),
-        Some("start") => match words.as_slice() {
-            [_, name] => world.apply(Action::Start { member: name.to_string(), client_url: None }),
-            [_, name, url] => {
-                world.apply(Action::Start { member: name.to_string(), client_url: Some(url.to_string()) })
-            }
-            _ => {
-                return Err("@start takes a member name announced by `member add` and optionally its client URL".into())
-            }
-        },
+        Some("start") => world.apply(start_action(&words[1..])?),
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
             let groups: Vec<Vec<String>> =

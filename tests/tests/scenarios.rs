@@ -109,3 +109,23 @@ fn a_learner_joins_catches_up_and_is_promoted() {
     let view = world.nodes().into_iter().find(|n| n.name == "etcd4").expect("etcd4 runs");
     assert_eq!(view.revision, 2, "the learner replayed the log it joined after");
 }
+
+#[test]
+fn a_restored_cluster_holds_exactly_the_snapshot_keys() {
+    let out = run("restore.txt");
+    let (before, after) = out.split_once("$ @start etcd1 --data-dir etcd1.etcd").expect("the restored member starts");
+    let cluster_ids: Vec<&str> = out.lines().filter_map(|l| l.split("\"cluster_id\":").nth(1)).collect();
+    assert_eq!(cluster_ids.len(), 1, "{out}");
+    assert!(before.contains("| f9ac238 |        3 |"), "the snapshot is at revision 3:\n{before}");
+    in_order(
+        after,
+        &[
+            "leader: etcd1",
+            "$ etcdctl get /app --prefix\n/app/config\nv1\n/app/feature\non\n$ etcdctl get /app/after-snapshot\n$",
+            "\"revision\":4,",
+        ],
+    );
+    let old_id = before.lines().find(|l| l.contains("|    etcd1 |")).expect("old status");
+    let new_id = after.lines().find(|l| l.contains("|    etcd1 |")).expect("new status");
+    assert_ne!(old_id.split('|').nth(2), new_id.split('|').nth(2), "a restored member has a new member ID");
+}

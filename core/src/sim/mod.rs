@@ -67,6 +67,8 @@ pub struct World {
     nodes: Vec<Node>,
     members: Vec<Member>,
     cluster_id: u64,
+    /// `--initial-cluster-token` of the running cluster (a restored cluster may have its own).
+    token: String,
     trace: Trace,
     actions: Vec<TimedAction>,
     next_request_id: u64,
@@ -82,6 +84,15 @@ pub struct World {
     files: BTreeMap<String, Vec<u8>>,
     /// Data dirs written by `snapshot restore`, by path.
     restored_dirs: BTreeMap<String, RestoredDir>,
+}
+
+/// The client URL a member serves on when none is given: its peer URL's host on port 2379.
+fn default_client_url(peer_urls: &[String]) -> String {
+    let peer = peer_urls.first().map(String::as_str).unwrap_or("http://127.0.0.1:2380");
+    match peer.rsplit_once(':') {
+        Some((host, _port)) => format!("{host}:2379"),
+        None => format!("{peer}:2379"),
+    }
 }
 
 /// A data dir written by `snapshot restore`: the new cluster's members and the snapshot to start from.
@@ -125,6 +136,7 @@ impl World {
         let nodes = members.iter().map(|m| Node::start(m.id, &m.name, disk(&base), 0, &mut rng)).collect();
         World {
             cluster_id: cluster_id(&ids),
+            token: config.token.clone(),
             config,
             now_ms: 0,
             rng,
@@ -413,7 +425,7 @@ impl World {
         match request {
             Request::Member(MemberChange::Add(mut m)) => {
                 let unix_s = (crate::server::idgen::EPOCH_UNIX_MS + self.now_ms) / 1000;
-                m.id = crate::cluster::member_id_at(&m.peer_urls, &self.config.token, unix_s);
+                m.id = crate::cluster::member_id_at(&m.peer_urls, &self.token, unix_s);
                 Ok(Request::Member(MemberChange::Add(m)))
             }
             Request::Member(MemberChange::Promote(id)) => {
@@ -566,6 +578,52 @@ impl World {
         let publish = MemberChange::Publish { id, name: name.to_string(), client_urls };
         self.submit(self.nodes.len() - 1, Request::Member(publish)).map_err(|e| e.to_string())?;
         Ok(())
+    }
+
+    /// Starts member `name` from the data dir `snapshot restore` wrote at `data_dir`, as `etcd --data-dir`
+    /// does. The first such start replaces the running cluster by the restored one (its processes stop;
+    /// files and restored dirs stay): every member of the new cluster gets its disk from the snapshot and
+    /// stays down until it is started too.
+    pub fn start_restored(&mut self, name: &str, data_dir: &str, client_url: Option<String>) -> Result<(), String> {
+        let dir = self.restored_dirs.get(data_dir).cloned().ok_or_else(|| format!("no data dir {data_dir:?}"))?;
+        if dir.name != name {
+            return Err(format!("data dir {data_dir:?} was restored for member {:?}, not {name:?}", dir.name));
+        }
+        if dir.cluster_id != self.cluster_id {
+            self.switch_to_restored(&dir);
+        }
+        let i = self.member_index(name).ok_or_else(|| format!("{name} is not a member of the restored cluster"))?;
+        if self.nodes[i].is_up() {
+            return Err(format!("{name} is already started"));
+        }
+        let url = client_url.unwrap_or_else(|| default_client_url(&self.members[i].peer_urls));
+        self.members[i].client_urls = vec![url];
+        self.restart(i);
+        Ok(())
+    }
+
+    /// Stops the running cluster and puts the restored one in its place, every member down.
+    fn switch_to_restored(&mut self, dir: &RestoredDir) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+        let base = Some(Rc::new(dir.snapshot.clone()));
+        self.nodes = dir
+            .members
+            .iter()
+            .map(|m| {
+                let disk = Disk { base: base.clone(), ..Disk::bootstrap(&dir.members) };
+                let mut node = Node::start(m.id, &m.name, disk, self.now_ms, &mut self.rng);
+                node.kill();
+                node
+            })
+            .collect();
+        self.members = dir.members.clone();
+        self.observed = vec![(Role::Down, 0, 0); self.nodes.len()];
+        self.cluster_id = dir.cluster_id;
+        self.token = dir.token.clone();
+        self.announced.clear();
+        self.network = Network::default();
     }
 
     /// Stops member `i`'s process; its disk survives.
