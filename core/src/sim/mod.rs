@@ -535,6 +535,11 @@ impl World {
         self.restored_dirs.get(path)
     }
 
+    /// Data dirs written by `snapshot restore`, by path: the page lists them to start their members.
+    pub fn restored_dirs(&self) -> impl Iterator<Item = (&String, &RestoredDir)> {
+        self.restored_dirs.iter()
+    }
+
     /// Sets every member's backend quota (`--quota-backend-bytes`).
     pub fn set_quota(&mut self, bytes: u64) {
         for n in &mut self.nodes {
