@@ -23,6 +23,27 @@ pub enum Action {
         client_url: Option<String>,
         data_dir: Option<String>,
     },
+    /// Stop a member's process from running without killing it (a GC pause), and let it go on.
+    Pause {
+        member: String,
+    },
+    Resume {
+        member: String,
+    },
+    /// Delete a member's data dir (its process stops).
+    Wipe {
+        member: String,
+    },
+    /// Give a member's disk an fsync latency, uniform in `[min_us, max_us]` microseconds.
+    Disk {
+        member: String,
+        min_us: u64,
+        max_us: u64,
+    },
+    /// Every member's `--snapshot-count`.
+    SnapshotCount {
+        count: u64,
+    },
     /// Put a file into the simulated file system (an upload in the page).
     WriteFile {
         path: String,
@@ -83,7 +104,24 @@ impl Outcome {
 pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
     match action {
         Action::Kill { member } => with_member(world, &member, World::kill),
-        Action::Restart { member } => with_member(world, &member, World::restart),
+        Action::Restart { member } => match world.member_index(&member) {
+            Some(i) if world.node(i).disk.wiped => Outcome::error(wiped_error(world, i), 1),
+            _ => with_member(world, &member, World::restart),
+        },
+        Action::Pause { member } => with_member(world, &member, World::pause),
+        Action::Resume { member } => with_member(world, &member, World::resume),
+        Action::Wipe { member } => with_member(world, &member, World::wipe),
+        Action::Disk { member, min_us, max_us } => match world.member_index(&member) {
+            Some(i) => {
+                world.set_disk(i, crate::sim::disk::DiskProfile { min_us, max_us: max_us.max(min_us) });
+                Outcome::default()
+            }
+            None => unknown_member(&member),
+        },
+        Action::SnapshotCount { count } => {
+            world.set_snapshot_count(count);
+            Outcome::default()
+        }
         Action::Partition { groups } => {
             let mut idx = Vec::new();
             for g in &groups {
@@ -151,6 +189,19 @@ fn with_member(world: &mut World, name: &str, f: fn(&mut World, usize)) -> Outco
         }
         None => unknown_member(name),
     }
+}
+
+/// What etcd does when a member whose data dir is gone starts with its old ID: the leader's commit index
+/// is beyond its empty log, and Raft panics.
+fn wiped_error(world: &World, i: usize) -> String {
+    let n = world.node(i);
+    let commit = world.leader().map_or(0, |l| world.node(l).commit_index());
+    format!(
+        "{} cannot restart: its data dir was deleted, and etcd would panic with \"tocommit({commit}) is out of range \
+         [lastIndex(0)]. Was the raft log corrupted, truncated, or lost?\". Remove it (member remove {:x}), add it \
+         again (member add), then start it with @start.",
+        n.name, n.id
+    )
 }
 
 fn unknown_member(name: &str) -> Outcome {

@@ -8,12 +8,13 @@ use crate::server::idgen::IdGen;
 use crate::server::lease::EXPIRY_CHECK_MS;
 use crate::server::membership::{ConfProposal, MemberChange};
 use crate::server::Server;
-use crate::sim::disk::Disk;
+use crate::sim::disk::{Disk, DiskStorage, Write};
 use crate::sim::rng::SimRng;
+use crate::snapshot::SnapshotData;
 use crate::trace::Role;
 use raft::prelude::*;
-use raft::storage::MemStorage;
 use raft::{RawNode, StateRole};
+use std::collections::VecDeque;
 
 /// Simulated milliseconds per Raft tick: etcd's default `--heartbeat-interval` of 100 ms.
 pub const TICK_MS: u64 = 100;
@@ -25,12 +26,30 @@ pub const ELECTION_TICKS: usize = 10;
 /// Raft messages a node wants sent, in order.
 pub type Outbox = Vec<Message>;
 
+/// The playground's `--snapshot-count`: applied entries between two snapshots of the store, after which
+/// the Raft log is compacted. etcd 3.4 defaults to 100,000; a small count lets a visitor see a lagging
+/// follower catch up by snapshot.
+pub const DEFAULT_SNAPSHOT_COUNT: u64 = 1_000;
+
+/// Entries kept behind a snapshot so that a slightly slow follower catches up from the log rather than
+/// by snapshot (etcd's `SnapshotCatchUpEntries`, 5,000 there).
+pub const CATCH_UP_ENTRIES: u64 = 100;
+
+/// A Ready whose writes are being fsynced: when the fsync finishes, Raft learns they are durable and the
+/// messages that had to wait for it (a follower's acknowledgements, votes) are sent.
+#[derive(Debug)]
+struct PendingSync {
+    due_ms: u64,
+    number: u64,
+    messages: Outbox,
+}
+
 /// A member process and its disk.
 pub struct Node {
     pub id: u64,
     pub name: String,
     pub disk: Disk,
-    raw: Option<RawNode<MemStorage>>,
+    raw: Option<RawNode<DiskStorage>>,
     pub server: Server,
     /// Membership changes Raft could not take yet (no leader, or another change pending).
     unproposed_conf: Vec<ConfProposal>,
@@ -41,18 +60,37 @@ pub struct Node {
     /// etcd's request ID generator; lease IDs come from it.
     ids: IdGen,
     next_expiry_check_ms: u64,
+    /// Readies waiting for their fsync, oldest first.
+    syncing: VecDeque<PendingSync>,
+    /// Applied entries between snapshots of the store (`--snapshot-count`).
+    pub snapshot_count: u64,
+    /// A paused process (a GC pause, SIGSTOP) does nothing until resumed; its disk and memory stay.
+    pub paused: bool,
+    /// Observations of this member the world's trace and metrics pick up (fsync times in µs, snapshots).
+    pub observed: Observations,
 }
 
-fn raft_config(id: u64) -> Config {
+/// What a member did that its process does not keep as state: taken by the world after each step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Observations {
+    /// Durations of finished fsyncs, in microseconds.
+    pub fsync_us: Vec<u64>,
+    /// Index of a snapshot this member saved of its own store (log compaction).
+    pub saved_snapshot: Option<u64>,
+    /// Index of a snapshot this member installed from the leader.
+    pub installed_snapshot: Option<u64>,
+}
+
+fn raft_config(id: u64, applied: u64) -> Config {
     Config {
         id,
+        applied,
         election_tick: ELECTION_TICKS,
         heartbeat_tick: HEARTBEAT_TICKS,
         pre_vote: true,
         check_quorum: true,
         max_size_per_msg: 1024 * 1024,
         max_inflight_msgs: 256,
-        applied: 0,
         ..Default::default()
     }
 }
@@ -75,27 +113,37 @@ impl Node {
             seen: (Role::Down, 0, 0),
             ids: IdGen::default(),
             next_expiry_check_ms: 0,
+            syncing: VecDeque::new(),
+            snapshot_count: DEFAULT_SNAPSHOT_COUNT,
+            paused: false,
+            observed: Observations::default(),
         };
         node.boot(now_ms, rng);
         node
     }
 
     fn boot(&mut self, now_ms: u64, rng: &mut SimRng) {
-        let raw = RawNode::new(&raft_config(self.id), self.disk.storage.clone(), &discard_logger())
-            .expect("a disk written by this member is a valid raft state");
-        self.raw = Some(raw);
         let quota = self.server.quota_bytes;
         self.server = Server::with_members(&self.disk.bootstrap);
         if quota != 0 {
             self.server.quota_bytes = quota;
         }
         if let Some(base) = &self.disk.base {
-            // Verified when the data dir was restored, so it decodes.
-            if let Ok(store) = base.store() {
-                self.server.store = store;
-            }
-            self.server.lessor = base.lessor(now_ms);
+            // Verified when the data dir was restored, so it decodes. The restored cluster's members are
+            // those `snapshot restore` was given, not those the snapshot remembers.
+            let members = std::mem::take(&mut self.server.membership);
+            self.server.restore_backend(base, 0, now_ms);
+            self.server.membership = members;
         }
+        let snap = self.disk.snapshot();
+        let applied = snap.get_metadata().index;
+        if let Ok(data) = SnapshotData::decode(&snap.data) {
+            self.server.restore_backend(&data, applied, now_ms);
+        }
+        let raw = RawNode::new(&raft_config(self.id, applied), self.disk.storage(), &discard_logger())
+            .expect("a disk written by this member is a valid raft state");
+        self.raw = Some(raw);
+        self.syncing.clear();
         self.ids = IdGen::new(self.id, now_ms);
         // Ticks start at a random phase, as real processes do not share a clock edge.
         self.next_tick_ms = now_ms + rng.range(1, TICK_MS + 1);
@@ -103,9 +151,12 @@ impl Node {
         self.redraw_timeout_if_reset(rng);
     }
 
-    /// Stops the process: memory is lost, the disk stays.
+    /// Stops the process: memory is lost, and so is whatever the disk had not fsynced.
     pub fn kill(&mut self) {
         self.raw = None;
+        self.paused = false;
+        self.syncing.clear();
+        self.disk.crash();
         let quota = self.server.quota_bytes;
         self.server = Server::with_members(&self.disk.bootstrap);
         self.server.quota_bytes = quota;
@@ -120,6 +171,11 @@ impl Node {
         }
     }
 
+    /// Whether Raft has work for the Ready loop (never for a paused process).
+    pub fn has_ready(&self) -> bool {
+        !self.paused && self.raw.as_ref().is_some_and(|r| r.has_ready())
+    }
+
     pub fn is_up(&self) -> bool {
         self.raw.is_some()
     }
@@ -131,7 +187,7 @@ impl Node {
     pub fn term(&self) -> u64 {
         match &self.raw {
             Some(r) => r.raft.term,
-            None => self.disk.storage.rl().hard_state().term,
+            None => self.disk.hard_state().term,
         }
     }
 
@@ -142,7 +198,7 @@ impl Node {
     pub fn commit_index(&self) -> u64 {
         match &self.raw {
             Some(r) => r.raft.raft_log.committed,
-            None => self.disk.storage.rl().hard_state().commit,
+            None => self.disk.hard_state().commit,
         }
     }
 
@@ -150,7 +206,7 @@ impl Node {
     pub fn last_index(&self) -> u64 {
         match &self.raw {
             Some(r) => r.raft.raft_log.last_index(),
-            None => raft::Storage::last_index(&self.disk.storage).unwrap_or(0),
+            None => self.disk.last_index(),
         }
     }
 
@@ -192,6 +248,9 @@ impl Node {
 
     /// One Raft tick; also retries proposals and reads that found no leader, and expires leases.
     pub fn tick(&mut self, now_ms: u64, rng: &mut SimRng) {
+        if self.paused {
+            return;
+        }
         let Some(raw) = self.raw.as_mut() else { return };
         raw.tick();
         self.next_tick_ms = now_ms + TICK_MS;
@@ -317,37 +376,41 @@ impl Node {
         }
     }
 
-    /// The Ready loop: persist entries and hard state to disk, hand out messages, apply committed
-    /// entries, note read indexes. Returns the messages to send.
-    pub fn handle_ready(&mut self, now_ms: u64) -> Outbox {
+    /// The Ready loop, as etcd's raftNode runs it: a leader sends its messages at once (replicating in
+    /// parallel with its own fsync) while a follower's wait for the fsync, so nothing is acknowledged
+    /// before it is durable; entries, hard state and a received snapshot go to the disk; committed
+    /// entries apply. Returns the messages to send now.
+    pub fn handle_ready(&mut self, now_ms: u64, rng: &mut SimRng) -> Outbox {
         let mut out = Outbox::new();
+        if self.paused {
+            return out;
+        }
         let Some(raw) = self.raw.as_mut() else { return out };
         if !raw.has_ready() {
             return out;
         }
         let mut rd = raw.ready();
         out.extend(rd.take_messages());
-        if !rd.snapshot().is_empty() {
-            let snap = rd.snapshot().clone();
-            self.disk.storage.wl().apply_snapshot(snap).expect("snapshot newer than the log");
+        let snapshot = (!rd.snapshot().is_empty()).then(|| rd.snapshot().clone());
+        if let Some(snap) = &snapshot {
+            self.disk.write(Write::Install(snap.clone()));
         }
-        let committed = rd.take_committed_entries();
-        let read_states = rd.take_read_states();
         if !rd.entries().is_empty() {
-            self.disk.storage.wl().append(rd.entries()).expect("entries follow the log");
+            self.disk.write(Write::Append(rd.take_entries()));
         }
         if let Some(hs) = rd.hs() {
-            self.disk.storage.wl().set_hardstate(hs.clone());
+            self.disk.write(Write::HardState(hs.clone()));
         }
-        out.extend(rd.take_persisted_messages());
-        let mut light = raw.advance(rd);
-        if let Some(commit) = light.commit_index() {
-            self.disk.storage.wl().mut_hard_state().set_commit(commit);
+        let must_sync = rd.must_sync();
+        let committed = rd.take_committed_entries();
+        let read_states = rd.take_read_states();
+        let persisted = rd.take_persisted_messages();
+        let number = rd.number();
+        raw.advance_append_async(rd);
+        if let Some(snap) = snapshot {
+            self.install_snapshot(&snap, now_ms);
         }
-        out.extend(light.take_messages());
-        let later = light.take_committed_entries();
         self.apply_entries(committed, now_ms);
-        self.apply_entries(later, now_ms);
         for rs in read_states {
             if let Ok(bytes) = <[u8; 8]>::try_from(rs.request_ctx.as_slice()) {
                 self.server.on_read_index(u64::from_be_bytes(bytes), rs.index);
@@ -357,7 +420,99 @@ impl Node {
             raw.advance_apply();
         }
         self.server.serve_ready_reads();
+        self.maybe_snapshot();
+        out.extend(self.schedule_sync(number, persisted, must_sync, now_ms, rng));
         out
+    }
+
+    /// Starts the fsync a Ready needs; a Ready with nothing to make durable is acknowledged in order,
+    /// after any fsync under way. Returns the messages that may go out now.
+    fn schedule_sync(
+        &mut self,
+        number: u64,
+        messages: Outbox,
+        must_sync: bool,
+        now_ms: u64,
+        rng: &mut SimRng,
+    ) -> Outbox {
+        if must_sync {
+            let (took_us, due_ms) = self.disk.begin_fsync(now_ms, rng);
+            self.observed.fsync_us.push(took_us);
+            self.syncing.push_back(PendingSync { due_ms, number, messages });
+            return Outbox::new();
+        }
+        if let Some(last) = self.syncing.back_mut() {
+            last.number = number;
+            last.messages.extend(messages);
+            return Outbox::new();
+        }
+        if let Some(raw) = self.raw.as_mut() {
+            raw.on_persist_ready(number);
+        }
+        messages
+    }
+
+    /// When the oldest fsync under way finishes, if any (a paused process notices nothing).
+    pub fn next_sync_ms(&self) -> Option<u64> {
+        self.syncing.front().filter(|_| !self.paused).map(|s| s.due_ms)
+    }
+
+    /// Finishes the fsyncs due by `now_ms`: their writes become durable and Raft learns it. Returns the
+    /// messages that were waiting for them.
+    pub fn complete_syncs(&mut self, now_ms: u64) -> Outbox {
+        let mut out = Outbox::new();
+        while self.next_sync_ms().is_some_and(|due| due <= now_ms) {
+            let Some(sync) = self.syncing.pop_front() else { break };
+            self.disk.finish_fsync();
+            out.extend(sync.messages);
+            if let Some(raw) = self.raw.as_mut() {
+                raw.on_persist_ready(sync.number);
+            }
+        }
+        out
+    }
+
+    /// The index of the newest snapshot on this member's disk.
+    pub fn snapshot_index(&self) -> u64 {
+        self.disk.core().written.snapshot.get_metadata().index
+    }
+
+    /// Every `snapshot_count` applied entries, saves a snapshot of the store and compacts the Raft log
+    /// behind it, keeping [`CATCH_UP_ENTRIES`] for slow followers, as etcd's `triggerSnapshot` does.
+    fn maybe_snapshot(&mut self) {
+        let applied = self.server.applied_index;
+        if self.snapshot_count == 0 || applied < self.snapshot_index() + self.snapshot_count {
+            return;
+        }
+        let Some(term) = self.raw.as_ref().and_then(|r| r.raft.raft_log.term(applied).ok()) else { return };
+        let s = &self.server;
+        let data = SnapshotData::capture(&s.store, &s.lessor, s.membership.list(), s.db_size());
+        let mut snap = Snapshot::default();
+        snap.data = data.encode().into();
+        let meta = snap.mut_metadata();
+        meta.index = applied;
+        meta.term = term;
+        meta.set_conf_state(self.disk.conf_state());
+        self.disk.write(Write::SaveSnapshot(snap));
+        self.disk.write(Write::Compact(applied.saturating_sub(CATCH_UP_ENTRIES).max(1)));
+        self.observed.saved_snapshot = Some(applied);
+    }
+
+    /// A snapshot from the leader replaces this member's store (its log was too far behind).
+    fn install_snapshot(&mut self, snap: &Snapshot, now_ms: u64) {
+        let index = snap.get_metadata().index;
+        if let Ok(data) = SnapshotData::decode(&snap.data) {
+            self.server.restore_backend(&data, index, now_ms);
+        }
+        self.observed.installed_snapshot = Some(index);
+    }
+
+    /// Tells Raft whether a snapshot this leader sent to `to` arrived, as etcd's transport reports it.
+    pub fn report_snapshot(&mut self, to: u64, delivered: bool) {
+        if let Some(raw) = self.raw.as_mut() {
+            let status = if delivered { SnapshotStatus::Finish } else { SnapshotStatus::Failure };
+            raw.report_snapshot(to, status);
+        }
     }
 
     fn apply_entries(&mut self, entries: Vec<Entry>, now_ms: u64) {
@@ -403,7 +558,7 @@ impl Node {
         };
         if ok {
             if let Ok(cs) = raw.apply_conf_change(&cc) {
-                self.disk.storage.wl().set_conf_state(cs);
+                self.disk.write(Write::ConfState(cs));
             }
         }
     }

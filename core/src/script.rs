@@ -11,11 +11,17 @@
 //! @quota 64KB   (every member's --quota-backend-bytes)
 //! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2   (a slow, lossy link; @heal restores it)
 //! @start etcd4 [http://10.0.0.4:2379]   (launch a member announced by `etcdctl member add etcd4 ...`)
+//! @pause etcd1 | @resume etcd1   (a stopped process, like a long GC pause)
+//! @wipe etcd2   (delete etcd2's data dir; it must be removed and added again)
+//! @disk etcd1 hdd | @disk etcd1 fsync=40ms jitter=10ms   (fsync latency: nvme, ssd, hdd or custom)
+//! @snapshot-count 100   (entries between snapshots; the Raft log is compacted behind each)
 //! @start etcd1 --data-dir etcd1.etcd   (launch a member of the cluster `snapshot restore` wrote that dir for)
+//! curl -s http://10.0.0.1:2379/metrics   (a member's HTTP endpoints: /metrics, /health, /version)
 //! ```
 
 use crate::action::Action;
 use crate::ctl::flags::parse_duration_ms;
+use crate::sim::disk::DiskProfile;
 use crate::sim::World;
 use std::fmt::Write;
 
@@ -62,20 +68,29 @@ pub fn run(world: &mut World, script: &str) -> Result<String, ScriptError> {
             };
             let _ = writeln!(out, "$ {line}");
             let o = world.apply(Action::Etcdctl { line: cmd.to_string(), stdin });
-            out.push_str(&o.stdout);
-            out.push_str(&o.stderr);
-            if o.exit_code != 0 {
-                let _ = writeln!(out, "[exit {}]", o.exit_code);
-            }
+            print_outcome(&mut out, &o);
+        } else if crate::ctl::is_curl(line) {
+            let _ = writeln!(out, "$ {line}");
+            let o = world.apply(Action::Etcdctl { line: line.to_string(), stdin: None });
+            print_outcome(&mut out, &o);
         } else if let Some(d) = line.strip_prefix('@') {
             let _ = writeln!(out, "$ {line}");
             let text = directive(world, d).map_err(err)?;
             out.push_str(&text);
         } else {
-            return Err(err(format!("expected `etcdctl ...`, `@directive` or `# comment`, got {line:?}")));
+            return Err(err(format!("expected `etcdctl ...`, `curl ...`, `@directive` or `# comment`, got {line:?}")));
         }
     }
     Ok(out)
+}
+
+/// Appends what a command printed, and its exit status when it failed, as a terminal session shows it.
+fn print_outcome(out: &mut String, o: &crate::action::Outcome) {
+    out.push_str(&o.stdout);
+    out.push_str(&o.stderr);
+    if o.exit_code != 0 {
+        let _ = writeln!(out, "[exit {}]", o.exit_code);
+    }
 }
 
 /// `@start NAME [CLIENT_URL] [--data-dir DIR]`.
@@ -98,6 +113,29 @@ fn start_action(args: &[&str]) -> Result<Action, String> {
     }
 }
 
+/// `@disk NAME nvme|ssd|hdd` or `@disk NAME fsync=30ms [jitter=5ms]`.
+fn disk_action(args: &[&str]) -> Result<Action, String> {
+    let usage = || "@disk takes a member and nvme, ssd, hdd or fsync=30ms [jitter=5ms]".to_string();
+    let [name, opts @ ..] = args else { return Err(usage()) };
+    let profile = match opts {
+        [preset] if DiskProfile::preset(preset).is_some() => DiskProfile::preset(preset),
+        _ => {
+            let (mut fsync, mut jitter) = (None, 0);
+            for opt in opts {
+                let bad = || format!("bad @disk option {opt:?}");
+                match opt.split_once('=') {
+                    Some(("fsync", v)) => fsync = Some(parse_duration_ms(v).ok_or_else(bad)?),
+                    Some(("jitter", v)) => jitter = parse_duration_ms(v).ok_or_else(bad)?,
+                    _ => return Err(bad()),
+                }
+            }
+            fsync.map(|ms| DiskProfile::fixed(ms, jitter))
+        }
+    };
+    let p = profile.ok_or_else(usage)?;
+    Ok(Action::Disk { member: name.to_string(), min_us: p.min_us, max_us: p.max_us })
+}
+
 /// Runs one `@` directive; returns what it prints.
 fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let words: Vec<&str> = d.split_whitespace().collect();
@@ -109,6 +147,15 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
         Some("kill") => world.apply(Action::Kill { member: one(&words)? }),
         Some("restart") => world.apply(Action::Restart { member: one(&words)? }),
         Some("start") => world.apply(start_action(&words[1..])?),
+        Some("pause") => world.apply(Action::Pause { member: one(&words)? }),
+        Some("resume") => world.apply(Action::Resume { member: one(&words)? }),
+        Some("wipe") => world.apply(Action::Wipe { member: one(&words)? }),
+        Some("disk") => world.apply(disk_action(&words[1..])?),
+        Some("snapshot-count") => {
+            let [_, n] = words.as_slice() else { return Err("@snapshot-count takes a number of entries".into()) };
+            let count = n.parse().map_err(|_| format!("bad count {n:?}"))?;
+            world.apply(Action::SnapshotCount { count })
+        }
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
             let groups: Vec<Vec<String>> =

@@ -73,6 +73,37 @@ pub enum Event {
     Started {
         line: String,
     },
+    Paused {
+        member: String,
+    },
+    Resumed {
+        member: String,
+    },
+    /// A member's data dir was deleted.
+    Wiped {
+        member: String,
+    },
+    /// A member's disk got a new fsync profile.
+    DiskChanged {
+        member: String,
+        disk: String,
+    },
+    /// A member saved a snapshot of its store at `index` and compacted its Raft log behind it.
+    SnapshotSaved {
+        member: String,
+        index: u64,
+    },
+    /// A leader sent its snapshot to a follower whose log was too far behind (Raft's InstallSnapshot).
+    SnapshotSent {
+        from: String,
+        to: String,
+        index: u64,
+    },
+    /// A follower replaced its store by the leader's snapshot.
+    SnapshotInstalled {
+        member: String,
+        index: u64,
+    },
 }
 
 impl fmt::Display for Event {
@@ -97,6 +128,19 @@ impl fmt::Display for Event {
             }
             Event::Etcdctl { line, exit_code } => write!(f, "etcdctl {line} (exit {exit_code})"),
             Event::Started { line } => write!(f, "etcdctl {line} (running)"),
+            Event::Paused { member } => write!(f, "{member} was paused"),
+            Event::Resumed { member } => write!(f, "{member} resumed"),
+            Event::Wiped { member } => write!(f, "{member}'s data dir was deleted"),
+            Event::DiskChanged { member, disk } => write!(f, "{member}'s disk is now {disk}"),
+            Event::SnapshotSaved { member, index } => {
+                write!(f, "{member} saved a snapshot at index {index} and compacted its log")
+            }
+            Event::SnapshotSent { from, to, index } => {
+                write!(f, "{from} sent its snapshot at index {index} to {to}, whose log was too far behind")
+            }
+            Event::SnapshotInstalled { member, index } => {
+                write!(f, "{member} installed the leader's snapshot at index {index}")
+            }
         }
     }
 }

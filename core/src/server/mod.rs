@@ -8,6 +8,7 @@ pub mod apply;
 pub mod idgen;
 pub mod lease;
 pub mod membership;
+pub mod metrics;
 pub mod txn;
 pub mod watch;
 
@@ -49,6 +50,8 @@ pub struct Server {
     pub done: Vec<(u64, ServerResult)>,
     /// The backend file's size: it grows with the data and shrinks only on defrag, like bbolt's.
     db_size_high_water: u64,
+    /// etcd's Prometheus metrics for this member (`/metrics`); a restarted process starts them afresh.
+    pub metrics: metrics::Metrics,
 }
 
 /// A fresh etcd backend file is 20 KiB; it grows in 4 KiB pages.
@@ -67,6 +70,21 @@ impl Server {
             quota_bytes: alarm::DEFAULT_QUOTA_BYTES,
             ..Server::default()
         }
+    }
+
+    /// Replaces the backend by a snapshot's (a Raft snapshot from the leader, or this member's own at
+    /// restart), as etcd swaps in the received bolt db. Answers nobody: requests waiting on entries the
+    /// snapshot covers time out, as they do in etcd.
+    pub fn restore_backend(&mut self, data: &crate::snapshot::SnapshotData, index: u64, now_ms: u64) {
+        if let Ok(store) = data.store() {
+            self.store = store;
+        }
+        self.lessor = data.lessor(now_ms);
+        if !data.members.is_empty() {
+            self.membership = membership::Membership::new(&data.members);
+        }
+        self.db_size_high_water = data.db_size;
+        self.applied_index = index;
     }
 
     /// etcd's quota check before proposing: would `req` take the backend past the quota?
@@ -155,6 +173,7 @@ impl Server {
         let expired: Vec<u64> = self.waiting.iter().filter(|(_, &d)| d <= now_ms).map(|(id, _)| *id).collect();
         for id in expired {
             self.waiting.remove(&id);
+            self.metrics.proposal_failed();
             let err = if self.unproposed.remove(&id).is_some() {
                 ServerError::ProposeTimeout
             } else if has_leader {
@@ -168,7 +187,10 @@ impl Server {
 
     /// Forgets a request the client stopped waiting for.
     pub fn cancel(&mut self, id: u64) {
-        self.waiting.remove(&id);
+        // A write whose client gave up fails, as etcd counts a proposal whose context ended.
+        if self.waiting.remove(&id).is_some() {
+            self.metrics.proposal_failed();
+        }
         self.unproposed.remove(&id);
         self.reads.remove(&id);
     }

@@ -16,7 +16,8 @@ use crate::server::membership::MemberChange;
 use crate::snapshot::SnapshotData;
 use crate::trace::{Event, Role, Trace};
 use disk::Disk;
-use network::Network;
+use network::{Delivery, Network};
+use raft::prelude::{Message, MessageType};
 use rng::SimRng;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -84,6 +85,8 @@ pub struct World {
     files: BTreeMap<String, Vec<u8>>,
     /// Data dirs written by `snapshot restore`, by path.
     restored_dirs: BTreeMap<String, RestoredDir>,
+    /// Messages that arrived for a paused member, delivered when it resumes (its socket buffers them).
+    held: Vec<Message>,
 }
 
 /// The client URL a member serves on when none is given: its peer URL's host on port 2379.
@@ -132,7 +135,7 @@ impl World {
         let mut rng = SimRng::new(config.seed);
         let members: Vec<Member> = config.members.iter().map(|m| Member::from_config(m, &config.token)).collect();
         let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
-        let disk = |base: &Option<Rc<SnapshotData>>| Disk { base: base.clone(), ..Disk::bootstrap(&members) };
+        let disk = |base: &Option<Rc<SnapshotData>>| Disk::bootstrap(&members).with_base(base.clone());
         let nodes = members.iter().map(|m| Node::start(m.id, &m.name, disk(&base), 0, &mut rng)).collect();
         World {
             cluster_id: cluster_id(&ids),
@@ -153,6 +156,7 @@ impl World {
             next_stream_id: 1,
             files: BTreeMap::new(),
             restored_dirs: BTreeMap::new(),
+            held: Vec::new(),
         }
     }
 
@@ -250,27 +254,66 @@ impl World {
     }
 
     fn next_event_ms(&self) -> Option<u64> {
-        let ticks = self.nodes.iter().filter(|n| n.is_up()).map(|n| n.next_tick_ms);
+        let running = self.nodes.iter().filter(|n| n.is_up() && !n.paused);
+        let ticks = running.clone().map(|n| n.next_tick_ms);
+        let syncs = running.filter_map(Node::next_sync_ms);
         let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(self.now_ms));
-        ticks.chain(wakes).chain(self.network.next_due_ms()).min()
+        ticks.chain(syncs).chain(wakes).chain(self.network.next_due_ms()).min()
     }
 
-    /// Runs everything due at `t`: deliveries, then ticks, then Ready handling.
+    /// Runs everything due at `t`: deliveries, then ticks, then Ready handling and finished fsyncs.
     fn run_events_at(&mut self, t: u64) {
         self.now_ms = t;
         while let Some(delivery) = self.network.pop_due(t) {
-            let Some(msg) = delivery else { continue };
-            if let Some(i) = self.nodes.iter().position(|n| n.id == msg.to) {
-                self.nodes[i].step(msg, t, &mut self.rng);
+            match delivery {
+                Delivery::Arrived(msg) => self.deliver(msg),
+                Delivery::Lost(msg) => self.report_if_snapshot(&msg, false),
             }
         }
         for i in 0..self.nodes.len() {
-            if self.nodes[i].is_up() && self.nodes[i].next_tick_ms <= t {
+            if self.nodes[i].is_up() && !self.nodes[i].paused && self.nodes[i].next_tick_ms <= t {
                 self.nodes[i].tick(t, &mut self.rng);
             }
         }
         self.process_ready();
         self.poll_streams();
+    }
+
+    /// Hands a message to its member; a paused member gets it when it resumes.
+    fn deliver(&mut self, msg: Message) {
+        let Some(i) = self.nodes.iter().position(|n| n.id == msg.to) else { return };
+        if self.nodes[i].paused {
+            self.held.push(msg);
+            return;
+        }
+        self.report_if_snapshot(&msg, true);
+        self.nodes[i].step(msg, self.now_ms, &mut self.rng);
+    }
+
+    /// Tells the leader whether the snapshot it sent arrived, as etcd's peer transport does.
+    fn report_if_snapshot(&mut self, msg: &Message, delivered: bool) {
+        if msg.get_msg_type() != MessageType::MsgSnapshot {
+            return;
+        }
+        if let Some(from) = self.nodes.iter().position(|n| n.id == msg.from) {
+            self.nodes[from].report_snapshot(msg.to, delivered);
+        }
+    }
+
+    /// Puts a member's message on the network.
+    fn send(&mut self, i: usize, msg: Message) {
+        if msg.get_msg_type() == MessageType::MsgSnapshot {
+            let to = self.nodes.iter().find(|n| n.id == msg.to).map_or(format!("{:x}", msg.to), |n| n.name.clone());
+            let ev = Event::SnapshotSent {
+                from: self.nodes[i].name.clone(),
+                to,
+                index: msg.get_snapshot().get_metadata().index,
+            };
+            self.trace.push(self.now_ms, ev);
+        }
+        if !self.network.send(msg.clone(), self.now_ms, &mut self.rng) {
+            self.report_if_snapshot(&msg, false);
+        }
     }
 
     /// Lets every running stream print what happened.
@@ -321,21 +364,39 @@ impl World {
         Some(out)
     }
 
-    /// Handles every member's Ready, sends its messages and collects client answers; records role changes.
+    /// Handles every member's Ready and the fsyncs finished by now, until nothing is left to do: sends
+    /// messages, collects client answers, records what changed.
     fn process_ready(&mut self) {
-        for i in 0..self.nodes.len() {
-            let out = self.nodes[i].handle_ready(self.now_ms);
-            for msg in out {
-                self.network.send(msg, self.now_ms, &mut self.rng);
+        loop {
+            let mut progressed = false;
+            for i in 0..self.nodes.len() {
+                let mut out = self.nodes[i].handle_ready(self.now_ms, &mut self.rng);
+                let synced = self.nodes[i].complete_syncs(self.now_ms);
+                progressed |= !synced.is_empty() || self.nodes[i].has_ready();
+                out.extend(synced);
+                for msg in out {
+                    self.send(i, msg);
+                }
+                self.collect_answers(i);
+                self.note_changes(i);
             }
-            self.collect_answers(i);
-            self.note_changes(i);
+            if !progressed {
+                break;
+            }
         }
     }
 
     /// Records what changed in member `i` since it was last looked at (a step or tick may have changed
     /// its role before its Ready is handled, so the comparison is with the last observation).
     fn note_changes(&mut self, i: usize) {
+        let observed = std::mem::take(&mut self.nodes[i].observed);
+        let member = self.nodes[i].name.clone();
+        if let Some(index) = observed.saved_snapshot {
+            self.trace.push(self.now_ms, Event::SnapshotSaved { member: member.clone(), index });
+        }
+        if let Some(index) = observed.installed_snapshot {
+            self.trace.push(self.now_ms, Event::SnapshotInstalled { member, index });
+        }
         let n = &self.nodes[i];
         let now = (n.role(), n.term(), n.server.applied_index);
         let before = self.observed.get(i).copied().unwrap_or((Role::Down, 0, 0));
@@ -566,22 +627,30 @@ impl World {
         }
         let source = self.leader().ok_or("no leader to join")?;
         let member = self.nodes[source].server.membership.get(id).cloned().ok_or(format!("{name} is not a member"))?;
-        let conf_state =
-            raft::Storage::initial_state(&self.nodes[source].disk.storage).map_err(|e| e.to_string())?.conf_state;
+        let conf_state = self.nodes[source].disk.conf_state();
         let first = &self.nodes[0].disk;
-        let disk = Disk {
-            storage: raft::storage::MemStorage::new_with_conf_state(conf_state),
-            bootstrap: first.bootstrap.clone(),
-            base: first.base.clone(),
-        };
+        let disk = Disk::with_conf_state(conf_state, first.bootstrap.clone()).with_base(first.base.clone());
         let client_urls = client_url.into_iter().collect::<Vec<_>>();
         let node = Node::start(id, name, disk, self.now_ms, &mut self.rng);
-        self.nodes.push(node);
-        self.observed.push((Role::Down, 0, 0));
-        self.members.push(Member { name: name.to_string(), client_urls: client_urls.clone(), ..member });
+        let member = Member { name: name.to_string(), client_urls: client_urls.clone(), ..member };
+        // A member replacing a stopped one of the same name (a wiped member removed and added again)
+        // takes its place.
+        let i = match self.member_index(name).filter(|&i| !self.nodes[i].is_up()) {
+            Some(i) => {
+                self.nodes[i] = node;
+                self.members[i] = member;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                self.observed.push((Role::Down, 0, 0));
+                self.members.push(member);
+                self.nodes.len() - 1
+            }
+        };
         self.trace.push(self.now_ms, Event::Restarted { member: name.to_string() });
         let publish = MemberChange::Publish { id, name: name.to_string(), client_urls };
-        self.submit(self.nodes.len() - 1, Request::Member(publish)).map_err(|e| e.to_string())?;
+        self.submit(i, Request::Member(publish)).map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -617,7 +686,7 @@ impl World {
             .members
             .iter()
             .map(|m| {
-                let disk = Disk { base: base.clone(), ..Disk::bootstrap(&dir.members) };
+                let disk = Disk::bootstrap(&dir.members).with_base(base.clone());
                 let mut node = Node::start(m.id, &m.name, disk, self.now_ms, &mut self.rng);
                 node.kill();
                 node
@@ -642,11 +711,63 @@ impl World {
 
     /// Restarts member `i` from its disk; it replays its log and catches up from the leader.
     pub fn restart(&mut self, i: usize) {
-        if !self.nodes[i].is_up() {
+        if self.nodes[i].paused {
+            self.resume(i);
+        }
+        if !self.nodes[i].is_up() && !self.nodes[i].disk.wiped {
             self.nodes[i].restart(self.now_ms, &mut self.rng);
             let ev = Event::Restarted { member: self.nodes[i].name.clone() };
             self.trace.push(self.now_ms, ev);
             self.process_ready();
+        }
+    }
+
+    /// Pauses member `i`'s process (a long GC pause, SIGSTOP): it neither ticks nor handles messages
+    /// (they wait in its socket buffer) until resumed, while its peers carry on.
+    pub fn pause(&mut self, i: usize) {
+        if self.nodes[i].is_up() && !self.nodes[i].paused {
+            self.nodes[i].paused = true;
+            self.trace.push(self.now_ms, Event::Paused { member: self.nodes[i].name.clone() });
+        }
+    }
+
+    /// Resumes a paused member: it handles the messages that waited, then ticks on from now.
+    pub fn resume(&mut self, i: usize) {
+        if !self.nodes[i].paused {
+            return;
+        }
+        self.nodes[i].paused = false;
+        self.nodes[i].next_tick_ms = self.nodes[i].next_tick_ms.max(self.now_ms);
+        self.trace.push(self.now_ms, Event::Resumed { member: self.nodes[i].name.clone() });
+        let id = self.nodes[i].id;
+        let (mine, others): (Vec<Message>, Vec<Message>) =
+            std::mem::take(&mut self.held).into_iter().partition(|m| m.to == id);
+        self.held = others;
+        for msg in mine {
+            self.deliver(msg);
+        }
+        self.process_ready();
+    }
+
+    /// Deletes member `i`'s data dir (its process stops first). As in etcd, the member cannot come back
+    /// with that ID: it must be removed and added again.
+    pub fn wipe(&mut self, i: usize) {
+        self.kill(i);
+        self.nodes[i].disk.wipe();
+        self.trace.push(self.now_ms, Event::Wiped { member: self.nodes[i].name.clone() });
+    }
+
+    /// Gives member `i`'s disk a new fsync profile.
+    pub fn set_disk(&mut self, i: usize, profile: disk::DiskProfile) {
+        self.nodes[i].disk.profile = profile;
+        let ev = Event::DiskChanged { member: self.nodes[i].name.clone(), disk: profile.describe() };
+        self.trace.push(self.now_ms, ev);
+    }
+
+    /// Sets every member's `--snapshot-count` (0 never compacts the Raft log).
+    pub fn set_snapshot_count(&mut self, count: u64) {
+        for n in &mut self.nodes {
+            n.snapshot_count = count;
         }
     }
 

@@ -10,6 +10,17 @@ use std::collections::{BTreeSet, BinaryHeap};
 /// At most this many messages in flight; beyond it new messages are dropped (a full send buffer).
 pub const MAX_IN_FLIGHT: usize = 100_000;
 
+/// Peer links carry 1 Gbit/s: a snapshot takes its size over this many bytes per millisecond to send.
+pub const BYTES_PER_MS: u64 = 125_000;
+
+/// What became of a message due now.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    Arrived(Message),
+    /// Its link was cut while it was in flight.
+    Lost(Message),
+}
+
 /// One-way latency of a link, uniform in `[min_ms, max_ms]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Latency {
@@ -76,27 +87,30 @@ fn link(a: u64, b: u64) -> (u64, u64) {
 }
 
 impl Network {
-    /// Queues a message for delivery after a random latency.
-    pub fn send(&mut self, msg: Message, now_ms: u64, rng: &mut SimRng) {
+    /// Queues a message for delivery after a random latency (plus its transfer time, which matters
+    /// for snapshots). Returns false when the message is lost at once.
+    pub fn send(&mut self, msg: Message, now_ms: u64, rng: &mut SimRng) -> bool {
         self.sent += 1;
         if self.is_cut(msg.from, msg.to) || self.queue.len() >= MAX_IN_FLIGHT {
             self.dropped += 1;
-            return;
+            return false;
         }
         let delay = match self.faults.get(&link(msg.from, msg.to)) {
             Some(f) => {
                 if f.loss > 0.0 && rng.chance(f.loss) {
                     self.dropped += 1;
-                    return;
+                    return false;
                 }
                 let low = f.latency_ms.saturating_sub(f.jitter_ms);
                 rng.range(low, f.latency_ms + f.jitter_ms + 1)
             }
             None => rng.range(self.latency.min_ms, self.latency.max_ms + 1),
         };
+        let transfer = msg.get_snapshot().data.len() as u64 / BYTES_PER_MS;
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(Reverse(InFlight { deliver_at_ms: now_ms + delay, seq, msg }));
+        self.queue.push(Reverse(InFlight { deliver_at_ms: now_ms + delay + transfer, seq, msg }));
+        true
     }
 
     /// When the next message arrives, if any is in flight.
@@ -104,17 +118,17 @@ impl Network {
         self.queue.peek().map(|Reverse(m)| m.deliver_at_ms)
     }
 
-    /// Takes the next message due at or before `now_ms`, unless its link was cut meanwhile.
-    pub fn pop_due(&mut self, now_ms: u64) -> Option<Option<Message>> {
+    /// Takes the next message due at or before `now_ms`; it is lost if its link was cut meanwhile.
+    pub fn pop_due(&mut self, now_ms: u64) -> Option<Delivery> {
         if self.next_due_ms()? > now_ms {
             return None;
         }
         let Reverse(m) = self.queue.pop()?;
         if self.is_cut(m.msg.from, m.msg.to) {
             self.dropped += 1;
-            return Some(None);
+            return Some(Delivery::Lost(m.msg));
         }
-        Some(Some(m.msg))
+        Some(Delivery::Arrived(m.msg))
     }
 
     pub fn is_cut(&self, a: u64, b: u64) -> bool {
