@@ -129,3 +129,52 @@ fn a_restored_cluster_holds_exactly_the_snapshot_keys() {
     let new_id = after.lines().find(|l| l.contains("|    etcd1 |")).expect("new status");
     assert_ne!(old_id.split('|').nth(2), new_id.split('|').nth(2), "a restored member has a new member ID");
 }
+
+/// The value of the unlabelled sample `name` in a Prometheus text exposition.
+fn sample(exposition: &str, name: &str) -> f64 {
+    let prefix = format!("{name} ");
+    let line = exposition.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {name}"));
+    line[prefix.len()..].parse().unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+/// What the command `$ cmd` printed in a transcript (up to the next command).
+fn printed_by<'a>(transcript: &'a str, cmd: &str) -> &'a str {
+    let start = transcript.find(&format!("$ {cmd}\n")).unwrap_or_else(|| panic!("no `{cmd}` in:\n{transcript}"));
+    let body = &transcript[start + cmd.len() + 3..];
+    &body[..body.find("\n$ ").map_or(body.len(), |e| e + 1)]
+}
+
+#[test]
+fn metrics_health_and_version_over_http() {
+    let out = run("metrics.txt");
+    let before = printed_by(&out, "curl -s http://10.0.0.1:2379/metrics");
+    let after = printed_by(&out, "curl -s http://10.0.0.2:2379/metrics");
+    for m in [before, after] {
+        assert_eq!(sample(m, "etcd_server_has_leader"), 1.0, "{m}");
+        assert_eq!(sample(m, "etcd_server_proposals_failed_total"), 0.0, "{m}");
+        assert!(m.contains("# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n"), "{m}");
+        assert!(m.contains("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.001\"} "), "{m}");
+        assert!(m.contains("etcd_server_version{server_version=\"3.4.23\"} 1\n"), "{m}");
+    }
+    assert_eq!(sample(before, "etcd_debugging_mvcc_keys_total"), 0.0);
+    assert_eq!(sample(after, "etcd_debugging_mvcc_keys_total"), 2.0, "three puts, one deleted");
+    assert_eq!(sample(after, "etcd_debugging_mvcc_current_revision"), 5.0);
+    let applied = |m| sample(m, "etcd_server_proposals_applied_total");
+    assert!(applied(after) >= applied(before) + 4.0, "four writes applied: {} -> {}", applied(before), applied(after));
+    assert!(sample(after, "etcd_server_proposals_committed_total") >= applied(after));
+    assert_eq!(sample(after, "etcd_debugging_mvcc_watch_stream_total"), 1.0, "the watch on etcd2");
+    assert_eq!(sample(after, "etcd_debugging_mvcc_watcher_total"), 1.0);
+    assert!(
+        sample(after, "etcd_mvcc_db_total_size_in_bytes") >= sample(after, "etcd_mvcc_db_total_size_in_use_in_bytes")
+    );
+    in_order(
+        &out,
+        &[
+            "$ curl http://10.0.0.3:2379/health\n{\"health\":\"true\"}\n",
+            "$ curl http://10.0.0.3:2379/version\n{\"etcdserver\":\"3.4.23\",\"etcdcluster\":\"3.4.0\"}\n",
+            "$ curl http://10.0.0.3:2379/debug\n404 page not found\n",
+            "$ curl http://10.0.0.3:2379/health\ncurl: (7) Failed to connect to 10.0.0.3 port 2379: Connection refused\n[exit 7]\n",
+            "$ curl -s http://10.0.0.3:2379/health\n[exit 7]\n",
+        ],
+    );
+}

@@ -1,6 +1,7 @@
 //! Tab completion for a console line, from the same command tree that runs it: the candidates for the
 //! line's last word are subcommand names where a command is expected, `--flag` names of the command the
-//! line has reached where the word starts with `-`, and output formats after `-w`/`--write-out`.
+//! line has reached where the word starts with `-`, and output formats after `-w`/`--write-out`; `curl`
+//! (the console's other command) as a line's first word.
 
 use super::command::{Command, ROOT};
 use super::flags::{Flag, Kind};
@@ -53,6 +54,11 @@ fn value_candidates(flag: &Flag, typed: &str, prefix: &str) -> Vec<String> {
 pub fn complete(line: &str) -> Vec<String> {
     let mut words: Vec<&str> = line.split_whitespace().collect();
     let last = if line.is_empty() || line.ends_with(char::is_whitespace) { "" } else { words.pop().unwrap_or("") };
+    if words.first() == Some(&"curl") {
+        return Vec::new(); // curl's URL is free text
+    }
+    // The console also runs `curl`, offered where a line's first word is typed.
+    let offer_curl = words.is_empty() && "curl".starts_with(last);
     if words.first() == Some(&"etcdctl") {
         words.remove(0);
     }
@@ -106,6 +112,9 @@ pub fn complete(line: &str) -> Vec<String> {
     } else {
         Vec::new()
     };
+    if offer_curl {
+        out.push("curl".to_string());
+    }
     out.sort_unstable();
     out.dedup();
     out
@@ -123,6 +132,15 @@ mod tests {
         assert!(all.contains(&"member".to_string()) && all.contains(&"watch".to_string()), "{all:?}");
         assert!(complete("m").iter().all(|c| c.starts_with('m')));
         assert!(complete("zzz").is_empty());
+    }
+
+    #[test]
+    fn offers_curl_as_a_first_word_only() {
+        assert_eq!(complete("cu"), ["curl"]);
+        assert!(complete("").contains(&"curl".to_string()));
+        assert!(complete("etcdctl c").iter().all(|c| c != "curl"), "curl is not an etcdctl command");
+        assert!(complete("curl ").is_empty());
+        assert!(complete("curl -s http").is_empty());
     }
 
     #[test]

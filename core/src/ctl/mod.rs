@@ -8,6 +8,7 @@ mod cluster;
 pub mod command;
 pub mod complete;
 mod concurrency;
+pub mod curl;
 pub mod flags;
 pub mod help;
 pub mod json;
@@ -40,7 +41,8 @@ pub mod exit {
 pub const VERSION: &str = "3.4.23";
 pub const API_VERSION: &str = "3.4";
 
-/// Runs one console line (`put foo bar` or `etcdctl put foo bar`).
+/// Runs one console line (`put foo bar` or `etcdctl put foo bar`, or `curl URL` against a member's HTTP
+/// endpoints).
 pub fn run_line(world: &mut World, line: &str, stdin: Option<&str>) -> Outcome {
     let (line, heredoc) = split_heredoc(line);
     let stdin = heredoc.as_deref().or(stdin);
@@ -48,10 +50,29 @@ pub fn run_line(world: &mut World, line: &str, stdin: Option<&str>) -> Outcome {
         Ok(a) => a,
         Err(e) => return Outcome::error(e.0, exit::BAD_ARGS),
     };
+    if argv.first().map(String::as_str) == Some("curl") {
+        return curl::run(world, &argv[1..]);
+    }
     if argv.first().map(String::as_str) == Some("etcdctl") {
         argv.remove(0);
     }
     run(world, &argv, stdin)
+}
+
+/// A console line as a terminal shows it: etcdctl commands (typed with or without `etcdctl`) under
+/// `etcdctl`, `curl` as typed.
+pub fn echo_line(line: &str) -> String {
+    let line = line.trim_start();
+    if is_curl(line) {
+        return line.to_string();
+    }
+    let bare = line.strip_prefix("etcdctl").filter(|r| r.is_empty() || r.starts_with(' ')).unwrap_or(line);
+    format!("etcdctl {}", bare.trim_start()).trim_end().to_string()
+}
+
+/// True if `line` runs `curl` rather than etcdctl.
+pub fn is_curl(line: &str) -> bool {
+    line.trim_start().split_whitespace().next() == Some("curl")
 }
 
 /// A multi-line console entry `txn <<EOF` + lines + `EOF` gives the command its stdin, as a shell
@@ -89,5 +110,13 @@ mod tests {
         assert_eq!(cmd, "txn");
         assert_eq!(doc.as_deref(), Some("value(\"k\") = \"v\"\n\nput k w\n\n"));
         assert_eq!(split_heredoc("put a b"), ("put a b", None));
+    }
+
+    #[test]
+    fn echoes_lines_as_a_terminal_shows_them() {
+        assert_eq!(echo_line("put a b"), "etcdctl put a b");
+        assert_eq!(echo_line("etcdctl put a b"), "etcdctl put a b");
+        assert_eq!(echo_line("curl -s http://10.0.0.1:2379/metrics"), "curl -s http://10.0.0.1:2379/metrics");
+        assert!(is_curl("  curl x") && !is_curl("curlx") && !is_curl("etcdctl curl"));
     }
 }

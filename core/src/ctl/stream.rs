@@ -69,6 +69,17 @@ impl Stream {
         }
     }
 
+    /// For a running watch: the member serving it and how many of its watchers are live (what that
+    /// member's `etcd_debugging_mvcc_watcher_total` counts). None for other commands or a finished watch.
+    pub fn watching(&self) -> Option<(usize, usize)> {
+        match &self.kind {
+            Kind::Watch { watchers } if !self.finished => {
+                self.member.map(|m| (m, watchers.iter().filter(|w| !w.canceled).count()))
+            }
+            _ => None,
+        }
+    }
+
     /// Cleans up when the command is stopped (a lock is released, a candidate resigns).
     pub fn stop(&mut self, world: &mut World) {
         let member = self.serving_member(world);
