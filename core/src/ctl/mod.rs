@@ -72,7 +72,7 @@ pub fn echo_line(line: &str) -> String {
 
 /// True if `line` runs `curl` rather than etcdctl.
 pub fn is_curl(line: &str) -> bool {
-    line.trim_start().split_whitespace().next() == Some("curl")
+    line.split_whitespace().next() == Some("curl")
 }
 
 /// A multi-line console entry `txn <<EOF` + lines + `EOF` gives the command its stdin, as a shell
