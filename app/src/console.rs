@@ -8,6 +8,7 @@
 
 use crate::sim::{RunningStream, Sim};
 use etcdplay_core::ctl::complete::complete;
+use etcdplay_core::ctl::echo_line;
 use etcdplay_core::Action;
 use leptos::ev::KeyboardEvent;
 use leptos::html::{Div, Input};
@@ -215,11 +216,11 @@ pub fn Console() -> impl IntoView {
     // A here-document being typed (`txn <<EOF`, then lines, then `EOF`): its tag and the text so far.
     let heredoc = StoredValue::new(None::<(String, String)>);
     let execute = move |input: String, echo: bool| {
-        let shown = input.strip_prefix("etcdctl ").unwrap_or(&input).trim_start().to_string();
         let outcome = sim.apply(Action::Etcdctl { line: input.clone(), stdin: None });
         scrollback.update(|s| {
             if echo {
-                s.push(Stream::Command, &format!("$ etcdctl {shown}"));
+                // etcdctl commands are echoed under `etcdctl` (typed with or without it), `curl` as typed.
+                s.push(Stream::Command, &format!("$ {}", echo_line(&input)));
             }
             s.push_text(Stream::Stdout, &outcome.stdout);
             s.push_text(Stream::Stderr, &outcome.stderr);
@@ -250,8 +251,7 @@ pub fn Console() -> impl IntoView {
         }
         history.update_value(|h| h.record(&input));
         if let Some(tag) = heredoc_tag(&input) {
-            let shown = input.strip_prefix("etcdctl ").unwrap_or(&input).trim_start().to_string();
-            scrollback.update(|s| s.push(Stream::Command, &format!("$ etcdctl {shown}")));
+            scrollback.update(|s| s.push(Stream::Command, &format!("$ {}", echo_line(&input))));
             heredoc.set_value(Some((tag, input)));
             scroll_to_end();
             return;
