@@ -126,8 +126,9 @@ impl fmt::Display for Event {
             Event::Answered { request, member, outcome } => {
                 write!(f, "request {request} answered by {member}: {outcome}")
             }
-            Event::Etcdctl { line, exit_code } => write!(f, "etcdctl {line} (exit {exit_code})"),
-            Event::Started { line } => write!(f, "etcdctl {line} (running)"),
+            // A console line (`curl` or etcdctl, typed with or without `etcdctl`) as a terminal echoes it.
+            Event::Etcdctl { line, exit_code } => write!(f, "{} (exit {exit_code})", crate::ctl::echo_line(line)),
+            Event::Started { line } => write!(f, "{} (running)", crate::ctl::echo_line(line)),
             Event::Paused { member } => write!(f, "{member} was paused"),
             Event::Resumed { member } => write!(f, "{member} resumed"),
             Event::Wiped { member } => write!(f, "{member}'s data dir was deleted"),
