@@ -3,7 +3,7 @@
 //! member's metrics, `/health` etcd 3.4's health check (`{"health":"true"}`), `/version` the server and
 //! cluster versions; any other path gets Go's `404 page not found`. Errors are curl's own (7.68's wording)
 //! with its exit codes: 7 when nothing listens (a down member, an address no member has), 6 for an
-//! unknown host name, 22 for an HTTP error under `-f`.
+//! unknown host name, 22 for an HTTP error under `-f`, 28 when a paused member never answers.
 //!
 //! A body printed to the console always ends in a newline (etcd sends `/health` and `/version` without
 //! one, so a terminal would put the next prompt on the same line).
@@ -21,7 +21,12 @@ mod code {
     pub const COULD_NOT_RESOLVE_HOST: i32 = 6;
     pub const COULD_NOT_CONNECT: i32 = 7;
     pub const HTTP_RETURNED_ERROR: i32 = 22;
+    pub const OPERATION_TIMEDOUT: i32 = 28;
 }
+
+/// How long the console's curl waits on a member that accepts connections but never answers (a paused
+/// process) when no `--max-time` is given; a terminal user would press Ctrl-C about then.
+const PAUSED_WAIT_MS: u64 = 10_000;
 
 /// etcd's `/health` runs its quorum read with a one-second timeout.
 const HEALTH_READ_TIMEOUT_MS: u64 = 1_000;
@@ -32,7 +37,7 @@ const CLUSTER_VERSION: &str = "3.4.0";
 const TRY_HELP: &str = "curl: try 'curl --help' or 'curl --manual' for more information";
 
 /// What the command line asked for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Opts {
     /// `-s`: no error messages (unless `-S`).
     silent: bool,
@@ -42,6 +47,8 @@ struct Opts {
     fail: bool,
     /// `-X`: the request method.
     method: String,
+    /// `-m`: how long a transfer may take, in ms.
+    max_time_ms: Option<u64>,
     urls: Vec<String>,
 }
 
@@ -64,28 +71,35 @@ fn usage_error(msg: &str) -> Outcome {
     Outcome { stderr: format!("curl: {msg}\n{TRY_HELP}\n"), exit_code: code::BAD_USAGE, ..Outcome::default() }
 }
 
-/// Parses curl's options: single-letter flags may be bundled (`-sSL`); `-X` takes the next word (or the
-/// rest of its bundle); anything not an option is a URL.
+/// Parses curl's options: single-letter flags may be bundled (`-sSL`); `-X` and `-m` take the rest of
+/// their bundle or the next word; anything not an option is a URL.
 fn parse_args(args: &[String]) -> Result<Opts, String> {
     let mut opts = Opts { method: "GET".to_string(), ..Opts::default() };
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        i += 1;
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
         if let Some(long) = a.strip_prefix("--") {
-            match long {
-                "silent" => opts.silent = true,
-                "show-error" => opts.show_error = true,
-                "fail" => opts.fail = true,
-                "location" => {}
-                "request" => opts.method = args.get(i).cloned().ok_or(format!("option {a}: requires parameter"))?,
+            let short = match long {
+                "silent" => 's',
+                "show-error" => 'S',
+                "fail" => 'f',
+                "location" => 'L',
+                "request" => 'X',
+                "max-time" => 'm',
                 _ => return Err(format!("option {a}: is unknown")),
-            }
-            if long == "request" {
-                i += 1;
-            }
+            };
+            let value = takes_value(short).then(|| rest.next()).flatten();
+            apply(&mut opts, short, a, value.map(String::as_str))?;
         } else if a.len() > 1 && a.starts_with('-') {
-            i += short_flags(a, args.get(i), &mut opts)?;
+            for (pos, c) in a.char_indices().skip(1) {
+                if !takes_value(c) {
+                    apply(&mut opts, c, &format!("-{c}"), None)?;
+                    continue;
+                }
+                let attached = &a[pos + c.len_utf8()..];
+                let value = if attached.is_empty() { rest.next().map(String::as_str) } else { Some(attached) };
+                apply(&mut opts, c, &format!("-{c}"), value)?;
+                break;
+            }
         } else {
             opts.urls.push(a.clone());
         }
@@ -96,27 +110,28 @@ fn parse_args(args: &[String]) -> Result<Opts, String> {
     Ok(opts)
 }
 
-/// Applies a bundle of short flags; returns how many following words it consumed (1 for `-X GET`).
-fn short_flags(bundle: &str, next: Option<&String>, opts: &mut Opts) -> Result<usize, String> {
-    for (pos, c) in bundle.char_indices().skip(1) {
-        match c {
-            's' => opts.silent = true,
-            'S' => opts.show_error = true,
-            'f' => opts.fail = true,
-            'L' => {}
-            'X' => {
-                let rest = &bundle[pos + 1..];
-                if !rest.is_empty() {
-                    opts.method = rest.to_string();
-                    return Ok(0);
-                }
-                opts.method = next.cloned().ok_or("option -X: requires parameter")?;
-                return Ok(1);
-            }
-            other => return Err(format!("option -{other}: is unknown")),
+/// Options followed by a value.
+fn takes_value(short: char) -> bool {
+    matches!(short, 'X' | 'm')
+}
+
+/// Applies option `short` (written `shown` on the command line) with its value, if it takes one.
+fn apply(opts: &mut Opts, short: char, shown: &str, value: Option<&str>) -> Result<(), String> {
+    let value = || value.ok_or(format!("option {shown}: requires parameter"));
+    match short {
+        's' => opts.silent = true,
+        'S' => opts.show_error = true,
+        'f' => opts.fail = true,
+        'L' => {} // etcd's endpoints never redirect
+        'X' => opts.method = value()?.to_string(),
+        'm' => {
+            let secs: f64 =
+                value()?.parse().map_err(|_| format!("option {shown}: expected a proper numerical parameter"))?;
+            opts.max_time_ms = Some((secs.max(0.0) * 1000.0) as u64);
         }
+        other => return Err(format!("option -{other}: is unknown")),
     }
-    Ok(0)
+    Ok(())
 }
 
 /// The parts of an `http://host:port/path?query` URL curl needs.
@@ -182,15 +197,17 @@ fn connect(world: &World, url: &Url) -> Result<usize, (i32, String)> {
 /// True if `host` resolves: an IPv4 literal, `localhost`, or a member's name or client URL host.
 fn is_address(world: &World, host: &str) -> bool {
     let ipv4 = host.split('.').count() == 4 && host.split('.').all(|p| p.parse::<u8>().is_ok());
-    let known = world.members().iter().any(|m| {
-        m.name == host
-            || m.client_urls
-                .iter()
-                .any(|u| super::client::strip_scheme(u).rsplit_once(':').map(|(h, _)| h) == Some(host))
-    });
+    let known = world.members().iter().any(|m| m.name == host || m.client_urls.iter().any(|u| host_of(u) == host));
     ipv4 || host == "localhost" || known
 }
 
+/// The host of a client URL (`http://10.0.0.1:2379` -> `10.0.0.1`).
+fn host_of(client_url: &str) -> &str {
+    let bare = super::client::strip_scheme(client_url);
+    bare.rsplit_once(':').map_or(bare, |(h, _)| h)
+}
+
+/// The port of a client URL, if it names one.
 fn port_of(client_url: &str) -> Option<u16> {
     super::client::strip_scheme(client_url).rsplit_once(':').and_then(|(_, p)| p.parse().ok())
 }
@@ -219,6 +236,9 @@ fn transfer(world: &mut World, opts: &Opts, url: &str, out: &mut Outcome) -> i32
         Ok(found) => found,
         Err((code, msg)) => return fail(opts, out, code, &msg),
     };
+    if world.node(member).paused {
+        return hang(world, opts, out);
+    }
     let reply = serve(world, member, &opts.method, &url);
     if opts.fail && reply.status >= 400 {
         let msg = format!("The requested URL returned error: {} {}", reply.status, reason(reply.status));
@@ -229,6 +249,16 @@ fn transfer(world: &mut World, opts: &Opts, url: &str, out: &mut Outcome) -> i32
         out.stdout.push('\n');
     }
     0
+}
+
+/// A stopped (paused) process: the kernel accepts the connection but nobody answers, so curl waits out
+/// `--max-time` (in a console, where nothing could interrupt it otherwise, at most
+/// [`PAUSED_WAIT_MS`]) and gives up with its timeout error.
+fn hang(world: &mut World, opts: &Opts, out: &mut Outcome) -> i32 {
+    let wait = opts.max_time_ms.unwrap_or(PAUSED_WAIT_MS);
+    world.advance(wait);
+    let msg = format!("Operation timed out after {wait} milliseconds with 0 bytes received");
+    fail(opts, out, code::OPERATION_TIMEDOUT, &msg)
 }
 
 /// Reports a failed transfer as curl does: `curl: (N) message`, unless silenced by `-s` without `-S`.
@@ -324,6 +354,22 @@ mod tests {
         assert_eq!(parse_args(&argv("-k u")).unwrap_err(), "option -k: is unknown");
         assert_eq!(parse_args(&argv("--frob u")).unwrap_err(), "option --frob: is unknown");
         assert_eq!(parse_args(&argv("u -X")).unwrap_err(), "option -X: requires parameter");
+        assert_eq!(parse_args(&argv("-sm 2.5 u")).unwrap().max_time_ms, Some(2_500));
+        assert_eq!(parse_args(&argv("--max-time=1 u")).unwrap_err(), "option --max-time=1: is unknown");
+        assert_eq!(parse_args(&argv("-m x u")).unwrap_err(), "option -m: expected a proper numerical parameter");
+        let out = run(&mut World::new(WorldConfig::demo(1, 1)), &argv("--frob"));
+        assert_eq!(out.stderr, format!("curl: option --frob: is unknown\n{TRY_HELP}\n"));
+        assert_eq!(out.exit_code, 2);
+    }
+
+    #[test]
+    fn a_paused_member_times_out() {
+        let mut w = started();
+        w.apply(crate::action::Action::Pause { member: "etcd2".to_string() });
+        let before = w.now_ms();
+        let out = run(&mut w, &argv("-m 3 http://10.0.0.2:2379/health"));
+        assert_eq!(out.stderr, "curl: (28) Operation timed out after 3000 milliseconds with 0 bytes received\n");
+        assert_eq!((out.exit_code, w.now_ms() - before), (28, 3_000));
     }
 
     #[test]
