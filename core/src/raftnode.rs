@@ -171,9 +171,11 @@ impl Node {
         }
     }
 
-    /// Whether Raft has work for the Ready loop (never for a paused process).
+    /// Whether Raft has work for the Ready loop. Never for a paused process, nor while an fsync is under
+    /// way: etcd's loop blocks on the WAL fsync, so what arrives meanwhile is batched into the next Ready
+    /// (and a leader on a slow disk sends its heartbeats late, as etcd warns).
     pub fn has_ready(&self) -> bool {
-        !self.paused && self.raw.as_ref().is_some_and(|r| r.has_ready())
+        !self.paused && self.syncing.is_empty() && self.raw.as_ref().is_some_and(|r| r.has_ready())
     }
 
     pub fn is_up(&self) -> bool {
@@ -382,13 +384,10 @@ impl Node {
     /// entries apply. Returns the messages to send now.
     pub fn handle_ready(&mut self, now_ms: u64, rng: &mut SimRng) -> Outbox {
         let mut out = Outbox::new();
-        if self.paused {
+        if !self.has_ready() {
             return out;
         }
         let Some(raw) = self.raw.as_mut() else { return out };
-        if !raw.has_ready() {
-            return out;
-        }
         let mut rd = raw.ready();
         out.extend(rd.take_messages());
         let snapshot = (!rd.snapshot().is_empty()).then(|| rd.snapshot().clone());
@@ -416,17 +415,15 @@ impl Node {
                 self.server.on_read_index(u64::from_be_bytes(bytes), rs.index);
             }
         }
-        if let Some(raw) = self.raw.as_mut() {
-            raw.advance_apply();
-        }
+        self.advance_applied();
         self.server.serve_ready_reads();
         self.maybe_snapshot();
         out.extend(self.schedule_sync(number, persisted, must_sync, now_ms, rng));
         out
     }
 
-    /// Starts the fsync a Ready needs; a Ready with nothing to make durable is acknowledged in order,
-    /// after any fsync under way. Returns the messages that may go out now.
+    /// Starts the fsync a Ready needs; a Ready with nothing to make durable is acknowledged at once.
+    /// Returns the messages that may go out now.
     fn schedule_sync(
         &mut self,
         number: u64,
@@ -439,11 +436,6 @@ impl Node {
             let (took_us, due_ms) = self.disk.begin_fsync(now_ms, rng);
             self.observed.fsync_us.push(took_us);
             self.syncing.push_back(PendingSync { due_ms, number, messages });
-            return Outbox::new();
-        }
-        if let Some(last) = self.syncing.back_mut() {
-            last.number = number;
-            last.messages.extend(messages);
             return Outbox::new();
         }
         if let Some(raw) = self.raw.as_mut() {
@@ -468,8 +460,20 @@ impl Node {
             if let Some(raw) = self.raw.as_mut() {
                 raw.on_persist_ready(sync.number);
             }
+            self.advance_applied();
         }
         out
+    }
+
+    /// Tells Raft what the server has applied, once Raft may know it: a received snapshot counts as
+    /// applied only after it is durable.
+    fn advance_applied(&mut self) {
+        let applied = self.server.applied_index;
+        let Some(raw) = self.raw.as_mut() else { return };
+        let log = &raw.raft.raft_log;
+        if applied > log.applied && applied <= log.committed.min(log.persisted) {
+            raw.advance_apply_to(applied);
+        }
     }
 
     /// The index of the newest snapshot on this member's disk.

@@ -14,6 +14,7 @@
 //! @pause etcd1 | @resume etcd1   (a stopped process, like a long GC pause)
 //! @wipe etcd2   (delete etcd2's data dir; it must be removed and added again)
 //! @disk etcd1 hdd | @disk etcd1 fsync=40ms jitter=10ms   (fsync latency: nvme, ssd, hdd or custom)
+//! @load 500 [/prefix/]   (500 puts, one after another)   @events snapshot   (trace events containing it)
 //! @snapshot-count 100   (entries between snapshots; the Raft log is compacted behind each)
 //! @start etcd1 --data-dir etcd1.etcd   (launch a member of the cluster `snapshot restore` wrote that dir for)
 //! curl -s http://10.0.0.1:2379/metrics   (a member's HTTP endpoints: /metrics, /health, /version)
@@ -136,11 +137,30 @@ fn disk_action(args: &[&str]) -> Result<Action, String> {
     Ok(Action::Disk { member: name.to_string(), min_us: p.min_us, max_us: p.max_us })
 }
 
+/// `@load N [PREFIX]`: N puts of 100-byte values to PREFIX0000.. (default `/load/`), one after another,
+/// as a benchmark client would; prints how many succeeded.
+fn load(world: &mut World, args: &[&str]) -> Result<String, String> {
+    let (n, prefix) = match args {
+        [n] => (n, "/load/"),
+        [n, prefix] => (n, *prefix),
+        _ => return Err("@load takes a number of puts and optionally a key prefix".into()),
+    };
+    let n: u64 = n.parse().map_err(|_| format!("bad count {n:?}"))?;
+    let value = "v".repeat(100);
+    let ok = (0..n)
+        .filter(|i| {
+            world.apply(Action::Etcdctl { line: format!("put {prefix}{i:04} {value}"), stdin: None }).exit_code == 0
+        })
+        .count();
+    Ok(format!("{ok} of {n} puts succeeded\n"))
+}
+
 /// Runs one `@` directive; returns what it prints.
 fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let words: Vec<&str> = d.split_whitespace().collect();
     let one = |words: &[&str]| match words {
-        [_, name] => Ok(name.to_string()),
+        [_, name] if world.member_index(name).is_some() => Ok(name.to_string()),
+        [_, name] => Err(format!("no member named {name:?}")),
         _ => Err(format!("@{} takes one member name", words[0])),
     };
     let outcome = match words.first().copied() {
@@ -155,6 +175,17 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
             let [_, n] = words.as_slice() else { return Err("@snapshot-count takes a number of entries".into()) };
             let count = n.parse().map_err(|_| format!("bad count {n:?}"))?;
             world.apply(Action::SnapshotCount { count })
+        }
+        Some("load") => return load(world, &words[1..]),
+        Some("events") => {
+            let filter = words[1..].join(" ");
+            let lines: Vec<String> = world
+                .trace()
+                .records()
+                .map(|r| format!("[{:>7.3}s] {}", r.at_ms as f64 / 1000.0, r.event))
+                .filter(|l| l.contains(&filter))
+                .collect();
+            return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
         }
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
@@ -204,8 +235,10 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
         }
         _ => return Err(format!("unknown directive @{d}")),
     };
+    // A directive the world refuses (restarting a wiped member) prints its error like a command does;
+    // the script goes on, as an operator's session would.
     if outcome.exit_code != 0 {
-        return Err(outcome.stderr.trim_end().to_string());
+        return Ok(format!("{}[exit {}]\n", outcome.stderr, outcome.exit_code));
     }
     Ok(String::new())
 }

@@ -178,3 +178,89 @@ fn metrics_health_and_version_over_http() {
         ],
     );
 }
+
+#[test]
+fn an_isolated_leader_loses_quorum_and_steps_down_while_the_majority_moves_on() {
+    let out = run("partition.txt");
+    in_order(
+        &out,
+        &[
+            "$ @wait-leader\nleader: etcd2 (term 2)",
+            "$ etcdctl put k v2 --endpoints=etcd2\nOK\n",
+            "$ etcdctl get k --endpoints=etcd1 --command-timeout=2s\nError: context deadline exceeded\n[exit 1]",
+            "$ etcdctl get k --endpoints=etcd1 --consistency=s\nk\nv1\n",
+            "etcdserver: no leader",
+            "$ etcdctl get k --endpoints=etcd1\nk\nv2\n",
+            "etcd1 became follower at term 1",
+            // PreVote: the isolated member campaigns without raising its term, so it cannot disrupt.
+            "etcd1 became pre-candidate at term 1",
+            "etcd1 became follower at term 2",
+        ],
+    );
+    assert!(
+        !out.contains("etcd1 became candidate at term 2"),
+        "PreVote keeps the minority from bumping the term:\n{out}"
+    );
+}
+
+#[test]
+fn a_follower_behind_the_compacted_log_catches_up_by_snapshot() {
+    let out = run("snapshot-catchup.txt");
+    in_order(
+        &out,
+        &[
+            "300 of 300 puts succeeded",
+            "etcd1 saved a snapshot at index 100 and compacted its log",
+            "$ @restart etcd3",
+            "sent its snapshot at index 300 to etcd3, whose log was too far behind",
+            "etcd3 installed the leader's snapshot at index 300",
+            "$ etcdctl get /load/0299 --endpoints=etcd3 --consistency=s\n/load/0299\n",
+        ],
+    );
+    let status: Vec<&str> = out.lines().filter(|l| l.starts_with("| http://10.0.0.")).collect();
+    assert_eq!(status.len(), 3, "{out}");
+    let applied = |l: &str| l.split('|').nth(9).map(str::trim).map(String::from);
+    assert!(status.iter().all(|l| applied(l) == applied(status[0])), "every member applied as far: {status:?}");
+}
+
+#[test]
+fn a_paused_leader_is_replaced_and_steps_down_when_it_resumes() {
+    let out = run("pause.txt");
+    in_order(
+        &out,
+        &[
+            "$ @pause etcd1\n$ @advance 3s\n$ @wait-leader\nleader: etcd",
+            "$ etcdctl put k during-pause --endpoints=etcd2\nOK\n",
+            "$ etcdctl get k --endpoints=etcd1\nk\nduring-pause\n",
+            "etcd1 became leader at term 1",
+            "etcd1 became follower at term 2",
+        ],
+    );
+    let after_pause = out.split_once("$ @pause etcd1").map_or("", |(_, rest)| rest);
+    assert!(!after_pause.contains("$ @wait-leader\nleader: etcd1"), "{out}");
+}
+
+#[test]
+fn a_wiped_member_must_be_removed_and_added_again() {
+    let out = run("wipe.txt");
+    in_order(
+        &out,
+        &[
+            "$ @restart etcd3\nError: etcd3 cannot restart: its data dir was deleted",
+            "Was the raft log corrupted, truncated, or lost?",
+            "$ etcdctl member remove fe9c64eaf3991d47\nMember fe9c64eaf3991d47 removed",
+            "$ etcdctl member add etcd3",
+            "$ etcdctl get k --endpoints=etcd3 --consistency=s\nk\nv1\n",
+            "started, etcd3, http://10.0.0.3:2380, http://10.0.0.3:2379, false",
+        ],
+    );
+    assert!(!out.rsplit("$ etcdctl member list").next().unwrap_or("").contains("fe9c64eaf3991d47"), "{out}");
+}
+
+#[test]
+fn check_perf_passes_on_fast_disks_and_fails_on_slow_ones() {
+    let out = run("slow-disk.txt");
+    let (fast, slow) = out.split_once("$ @disk etcd1").expect("the disks slow down");
+    assert!(fast.contains("PASS: Throughput is") && fast.trim_end().ends_with("PASS"), "{fast}");
+    in_order(slow, &["FAIL: Throughput too low", "Slowest request took too long", "\nFAIL\n[exit 1]"]);
+}

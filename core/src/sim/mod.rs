@@ -808,7 +808,8 @@ impl World {
             if let Some(l) = self.leader() {
                 let lid = self.nodes[l].id;
                 // Members cut off from the leader cannot know it; everyone else must.
-                let reachable = |n: &&Node| n.is_up() && (n.id == lid || self.network.is_reachable(n.id, lid));
+                let reachable =
+                    |n: &&Node| n.is_up() && !n.paused && (n.id == lid || self.network.is_reachable(n.id, lid));
                 let settled = self.nodes.iter().filter(reachable).all(|n| n.leader_id() == lid);
                 if settled {
                     return Some(l);
