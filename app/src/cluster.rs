@@ -1,7 +1,8 @@
 //! The cluster view: members on a ring, the leader linked to the followers it replicates to. Everything
 //! shown is read from [`Snapshot`](crate::sim::Snapshot); a member card can kill or restart its process,
-//! or isolate it from the network, through an [`Action`]; the network bar heals every cut link.
+//! or isolate it from the network, through an [`Action`]; cut links come from [`crate::network`].
 
+use crate::network::{self, CutLinks};
 use crate::sim::Sim;
 use etcdplay_core::{Action, NodeView, Role};
 use leptos::prelude::*;
@@ -9,11 +10,31 @@ use leptos::prelude::*;
 /// Radius of the ring as a percentage of the ring's box, leaving room for the cards at its edge.
 const RING_RADIUS_PCT: f64 = 36.0;
 
-/// Centre of member `index` of `count` on the ring, in percent of the box; the first member sits at the top.
+/// Radius of a ring of more than [`ROOMY_RING_MAX`] members: wider, so that the smaller cards of seven
+/// members do not overlap.
+const DENSE_RING_RADIUS_PCT: f64 = 40.0;
+
+/// The most members drawn with full-size cards.
+const ROOMY_RING_MAX: usize = 5;
+
+/// The ring's radius for `count` members, in percent of the box.
+fn ring_radius(count: usize) -> f64 {
+    if count > ROOMY_RING_MAX {
+        DENSE_RING_RADIUS_PCT
+    } else {
+        RING_RADIUS_PCT
+    }
+}
+
+/// Centre of member `index` of `count` on the ring, in percent of the box; the first member sits at the top,
+/// and a lone member in the middle (a ring of one would leave it hanging off the top).
 fn ring_position(index: usize, count: usize) -> (f64, f64) {
-    let count = count.max(1) as f64;
-    let angle = std::f64::consts::TAU * index as f64 / count - std::f64::consts::FRAC_PI_2;
-    (50.0 + RING_RADIUS_PCT * angle.cos(), 50.0 + RING_RADIUS_PCT * angle.sin())
+    if count <= 1 {
+        return (50.0, 50.0);
+    }
+    let radius = ring_radius(count);
+    let angle = std::f64::consts::TAU * index as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
+    (50.0 + radius * angle.cos(), 50.0 + radius * angle.sin())
 }
 
 /// All members on a ring, with a line from the leader to each member it is heartbeating.
@@ -24,27 +45,28 @@ pub fn ClusterRing() -> impl IntoView {
     let names = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>()));
     // Links carry the member count: positions on the ring depend on it, so a resized cluster redraws them.
     let links = Memo::new(move |_| {
-        sim.isolated.with(|isolated| {
+        sim.cut.with(|cut| {
             sim.snapshot.with(|s| {
                 let count = s.nodes.len();
-                leader_links(&s.nodes, isolated).into_iter().map(|(from, to)| (from, to, count)).collect::<Vec<_>>()
+                leader_links(&s.nodes, cut).into_iter().map(|(from, to)| (from, to, count)).collect::<Vec<_>>()
             })
         })
     });
-    // Links the page has cut, drawn broken so that an isolated member is visibly alone.
+    // Links the page has cut, drawn broken so that the sides of a partition are visibly apart.
     let cut = Memo::new(move |_| {
-        sim.isolated.with(|isolated| {
+        sim.cut.with(|cut| {
             names.with(|names| {
                 let count = names.len();
-                cut_links(names, isolated).into_iter().map(|(a, b)| (a, b, count)).collect::<Vec<_>>()
+                network::cut_links(names, cut).into_iter().map(|(a, b)| (a, b, count)).collect::<Vec<_>>()
             })
         })
     });
+    let count = Memo::new(move |_| names.with(Vec::len));
 
     view! {
-        <section class="ring" aria-label="cluster">
+        <section class="ring" class:ring-dense=move || { count.get() > ROOMY_RING_MAX } aria-label="cluster">
             <svg class="ring-lines" viewBox="0 0 100 100" aria-hidden="true">
-                <circle class="ring-track" cx="50" cy="50" r=RING_RADIUS_PCT></circle>
+                <circle class="ring-track" cx="50" cy="50" r=move || ring_radius(count.get())></circle>
                 <For
                     each=move || links.get()
                     key=|link| *link
@@ -90,16 +112,16 @@ pub fn ClusterRing() -> impl IntoView {
     }
 }
 
-/// The cluster size picker: 3 members survive losing one, 5 survive losing two. Changing it boots a new
-/// cluster from the same seed.
+/// The cluster size picker: 3 members survive losing one, 5 two, 7 three; 1 survives nothing but shows a
+/// leader that needs no votes. Changing it boots a new cluster from the same seed. The selected size is the
+/// running cluster's, read from the world: a restored cluster may have another size than the one picked.
 #[component]
 pub fn ClusterSize() -> impl IntoView {
     let sim = expect_context::<Sim>();
+    let running = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.len()));
     let on_change = move |ev| {
         if let Ok(members) = event_target_value(&ev).parse::<usize>() {
-            if members != sim.members.get_untracked() {
-                sim.rebuild(members);
-            }
+            sim.rebuild(members);
         }
     };
     view! {
@@ -110,8 +132,8 @@ pub fn ClusterSize() -> impl IntoView {
                     .iter()
                     .map(|&n| {
                         view! {
-                            <option value=n.to_string() prop:selected=move || sim.members.get() == n>
-                                {format!("{n} members")}
+                            <option value=n.to_string() prop:selected=move || running.get() == n>
+                                {size_label(n)}
                             </option>
                         }
                     })
@@ -122,7 +144,16 @@ pub fn ClusterSize() -> impl IntoView {
 }
 
 /// Cluster sizes on offer: odd, because an even member adds no fault tolerance.
-pub const CLUSTER_SIZES: [usize; 2] = [3, 5];
+pub const CLUSTER_SIZES: [usize; 4] = [1, 3, 5, 7];
+
+/// "1 member", "3 members".
+fn size_label(n: usize) -> String {
+    if n == 1 {
+        "1 member".to_string()
+    } else {
+        format!("{n} members")
+    }
+}
 
 /// Where a cut link's gap begins and ends, as fractions of the way from one member to the other.
 const CUT_GAP_START: f64 = 0.44;
@@ -139,96 +170,22 @@ fn along(from: (f64, f64), to: (f64, f64), t: f64) -> (f64, f64) {
 /// Pairs (leader index, follower index) for every up member that follows an up leader over a link the
 /// page has not cut. A cut-off leader keeps its role until CheckQuorum steps it down, and its old
 /// followers keep its ID until they elect another; no heartbeat crosses those links, so none is drawn.
-fn leader_links(nodes: &[NodeView], isolated: &[String]) -> Vec<(usize, usize)> {
-    let cut_off = |n: &NodeView| isolated.contains(&n.name);
+fn leader_links(nodes: &[NodeView], cut: &CutLinks) -> Vec<(usize, usize)> {
     let mut links = Vec::new();
-    for (leader, l) in nodes.iter().enumerate().filter(|(_, n)| n.up && n.role == Role::Leader && !cut_off(n)) {
-        for (follower, _) in
-            nodes.iter().enumerate().filter(|(i, n)| *i != leader && n.up && n.leader_id == l.id && !cut_off(n))
-        {
+    for (leader, l) in nodes.iter().enumerate().filter(|(_, n)| n.up && n.role == Role::Leader) {
+        let follows = |(i, n): &(usize, &NodeView)| {
+            *i != leader && n.up && n.leader_id == l.id && !network::is_cut(cut, &l.name, &n.name)
+        };
+        for (follower, _) in nodes.iter().enumerate().filter(follows) {
             links.push((leader, follower));
         }
     }
     links
 }
 
-/// Pairs of member indexes (lower first) whose link is cut because at least one of them is isolated.
-fn cut_links(names: &[String], isolated: &[String]) -> Vec<(usize, usize)> {
-    let mut links = Vec::new();
-    for (a, name_a) in names.iter().enumerate() {
-        for (b, name_b) in names.iter().enumerate().skip(a + 1) {
-            if isolated.contains(name_a) || isolated.contains(name_b) {
-                links.push((a, b));
-            }
-        }
-    }
-    links
-}
-
-/// The partition that cuts each isolated member off from every other member: each isolated member alone
-/// (in the order they were isolated), then the rest of `members` together. Names no longer in `members`
-/// are dropped, and so is an empty rest.
-fn isolation_groups(members: &[String], isolated: &[String]) -> Vec<Vec<String>> {
-    let mut groups: Vec<Vec<String>> =
-        isolated.iter().filter(|name| members.contains(name)).map(|name| vec![name.clone()]).collect();
-    let rest: Vec<String> = members.iter().filter(|name| !isolated.contains(name)).cloned().collect();
-    if !rest.is_empty() {
-        groups.push(rest);
-    }
-    groups
-}
-
-/// Cuts `member` off from every other member, keeping the members isolated before it isolated.
-fn isolate(sim: Sim, member: &str) {
-    let mut isolated = sim.isolated.get_untracked();
-    if isolated.iter().any(|m| m == member) {
-        return;
-    }
-    isolated.push(member.to_string());
-    let members = sim.snapshot.with_untracked(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>());
-    let outcome = sim.apply(Action::Partition { groups: isolation_groups(&members, &isolated) });
-    if outcome.stderr.is_empty() {
-        sim.isolated.set(isolated);
-    } else {
-        // Partitioning known members cannot fail; an error here would be a bug worth seeing.
-        leptos::logging::warn!("{}", outcome.stderr);
-    }
-}
-
-/// Restores every link.
-fn heal(sim: Sim) {
-    let outcome = sim.apply(Action::Heal);
-    if !outcome.stderr.is_empty() {
-        leptos::logging::warn!("{}", outcome.stderr);
-    }
-    sim.isolated.set(Vec::new());
-}
-
-/// What the network bar says, e.g. "all links up" or "etcd2 and etcd3 isolated".
-fn network_status(isolated: &[String]) -> String {
-    match isolated {
-        [] => "all links up".to_string(),
-        [only] => format!("{only} isolated from the other members"),
-        [first @ .., last] => format!("{} and {last} isolated from the other members", first.join(", ")),
-    }
-}
-
-/// The state of the network and the button that heals it; healing is only on offer while a link is cut.
-#[component]
-pub fn NetworkBar() -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    let partitioned = move || sim.isolated.with(|i| !i.is_empty());
-    view! {
-        <div class="network" class:network-cut=partitioned>
-            <span class="network-label">"Network: "</span>
-            <span class="network-status" role="status">
-                {move || sim.isolated.with(|i| network_status(i))}
-            </span>
-            <button class="network-heal" disabled=move || !partitioned() on:click=move |_| heal(sim)>
-                "Heal network"
-            </button>
-        </div>
-    }
+/// The members' names, in member order.
+fn member_names(nodes: &[NodeView]) -> Vec<String> {
+    nodes.iter().map(|n| n.name.clone()).collect()
 }
 
 /// The name a screen reader announces for a member, e.g. "etcd1, leader, term 3".
@@ -237,7 +194,8 @@ pub fn accessible_name(node: &NodeView) -> String {
 }
 
 /// One member: name, Raft role, term, commit index and store revision, plus its kill/restart and isolate
-/// buttons. Isolation is shown as a badge; the card's accessible name stays "name, role, term N".
+/// buttons. Its place in a partition ("isolated", "side B") is shown as a badge; the card's accessible name
+/// stays "name, role, term N".
 #[component]
 fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -247,10 +205,13 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
     };
     let field = move |f: fn(&NodeView) -> String| move || node.with(|n| n.as_ref().map(f).unwrap_or_default());
     let up = move || node.with(|n| n.as_ref().is_some_and(|n| n.up));
-    let isolated = {
+    let badge = {
         let name = name.clone();
-        Memo::new(move |_| sim.isolated.with(|i| i.contains(&name)))
+        Memo::new(move |_| {
+            sim.cut.with(|cut| sim.snapshot.with(|s| network::member_badge(&member_names(&s.nodes), cut, &name)))
+        })
     };
+    let isolated = Memo::new(move |_| badge.with(|b| b.as_deref() == Some(network::ISOLATED)));
     let class = move || {
         let role = node.with(|n| n.as_ref().map_or(Role::Down, |n| n.role));
         if isolated.get() {
@@ -292,9 +253,7 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
         >
             <div class="node-name">{name.clone()}</div>
             <div class="node-role">{field(|n| n.role.to_string())}</div>
-            <Show when=move || isolated.get()>
-                <span class="node-badge">"isolated"</span>
-            </Show>
+            {move || badge.get().map(|text| view! { <span class="node-badge">{text}</span> })}
             <dl class="node-stats">
                 <dt>"term"</dt>
                 <dd>{field(|n| n.term.to_string())}</dd>
@@ -311,7 +270,7 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
                     class="node-action node-isolate"
                     aria-label=format!("Isolate {name}")
                     disabled=move || isolated.get()
-                    on:click=move |_| isolate(sim, &name)
+                    on:click=move |_| network::isolate(sim, &name)
                 >
                     "Isolate"
                 </button>
@@ -343,33 +302,6 @@ mod tests {
     }
 
     #[test]
-    fn isolated_members_stand_alone_and_the_rest_stays_together() {
-        let members = names(&["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"]);
-        assert_eq!(
-            isolation_groups(&members, &names(&["etcd2"])),
-            [names(&["etcd2"]), names(&["etcd1", "etcd3", "etcd4", "etcd5"])]
-        );
-        assert_eq!(
-            isolation_groups(&members, &names(&["etcd4", "etcd1"])),
-            [names(&["etcd4"]), names(&["etcd1"]), names(&["etcd2", "etcd3", "etcd5"])]
-        );
-        // Everyone isolated: no empty rest; unknown names are dropped.
-        let three = names(&["etcd1", "etcd2", "etcd3"]);
-        assert_eq!(
-            isolation_groups(&three, &names(&["etcd1", "etcd9", "etcd2", "etcd3"])),
-            [names(&["etcd1"]), names(&["etcd2"]), names(&["etcd3"])]
-        );
-    }
-
-    #[test]
-    fn cut_links_touch_every_isolated_member_once() {
-        let members = names(&["etcd1", "etcd2", "etcd3"]);
-        assert_eq!(cut_links(&members, &[]), []);
-        assert_eq!(cut_links(&members, &names(&["etcd2"])), [(0, 1), (1, 2)]);
-        assert_eq!(cut_links(&members, &names(&["etcd1", "etcd2"])), [(0, 1), (0, 2), (1, 2)]);
-    }
-
-    #[test]
     fn no_heartbeat_is_drawn_across_a_cut_link() {
         // etcd1 was isolated while leading; etcd3 has not yet heard of the new leader etcd2.
         let nodes = [
@@ -378,17 +310,26 @@ mod tests {
             node("etcd3", 3, Role::Follower, 1),
             node("etcd4", 4, Role::Follower, 2),
         ];
-        assert_eq!(leader_links(&nodes, &names(&["etcd1"])), [(1, 3)]);
-        assert_eq!(leader_links(&nodes, &[]), [(0, 2), (1, 3)]);
+        let cut = network::partition_links(&[names(&["etcd1"]), names(&["etcd2", "etcd3", "etcd4"])]);
+        assert_eq!(leader_links(&nodes, &cut), [(1, 3)]);
+        assert_eq!(leader_links(&nodes, &CutLinks::new()), [(0, 2), (1, 3)]);
+        // A 2|2 split: etcd1 still reaches etcd3 on its side.
+        let split = network::partition_links(&[names(&["etcd1", "etcd3"]), names(&["etcd2", "etcd4"])]);
+        assert_eq!(leader_links(&nodes, &split), [(0, 2), (1, 3)]);
     }
 
     #[test]
-    fn network_status_names_the_isolated() {
-        assert_eq!(network_status(&[]), "all links up");
-        assert_eq!(network_status(&names(&["etcd2"])), "etcd2 isolated from the other members");
-        assert_eq!(
-            network_status(&names(&["etcd2", "etcd3", "etcd1"])),
-            "etcd2, etcd3 and etcd1 isolated from the other members"
-        );
+    fn seven_members_fit_on_the_ring() {
+        assert_eq!(ring_position(0, 1), (50.0, 50.0));
+        let cards: Vec<(f64, f64)> = (0..7).map(|i| ring_position(i, 7)).collect();
+        for (i, a) in cards.iter().enumerate() {
+            assert!((0.0..=100.0).contains(&a.0) && (0.0..=100.0).contains(&a.1), "{a:?}");
+            for b in &cards[i + 1..] {
+                // Dense cards are under a quarter of the box wide and tall: no two centres that close.
+                assert!((a.0 - b.0).abs() > 20.0 || (a.1 - b.1).abs() > 24.0, "{a:?} and {b:?} overlap");
+            }
+        }
+        assert_eq!(size_label(1), "1 member");
+        assert_eq!(size_label(7), "7 members");
     }
 }

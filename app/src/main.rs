@@ -6,13 +6,17 @@ mod clock;
 mod cluster;
 mod console;
 mod events;
+mod files;
+mod network;
 mod sim;
 
 use clock::Clock;
-use cluster::{ClusterRing, ClusterSize, NetworkBar};
+use cluster::{ClusterRing, ClusterSize};
 use console::Console;
 use events::Events;
+use files::Files;
 use leptos::prelude::*;
+use network::NetworkBar;
 use sim::Sim;
 
 /// Members in the playground cluster: three is the smallest cluster that survives losing one.
@@ -37,8 +41,8 @@ fn seed_from_location() -> u64 {
         .unwrap_or(DEFAULT_SEED)
 }
 
-/// The whole page: header with the clock and cluster size, the cluster ring with its network bar and
-/// event feed, and the console.
+/// The whole page: header with the clock and cluster size, the cluster ring with its network bar, event
+/// feed and files, and the console.
 #[component]
 fn App() -> impl IntoView {
     let sim = Sim::new(MEMBERS, seed_from_location());
@@ -57,6 +61,7 @@ fn App() -> impl IntoView {
                 <ClusterRing />
                 <NetworkBar />
                 <Events />
+                <Files />
             </div>
             <Console />
         </main>

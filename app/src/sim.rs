@@ -3,6 +3,7 @@
 //! components never reach into consensus or storage state themselves.
 
 use crate::events::EventFeed;
+use crate::network::CutLinks;
 use etcdplay_core::{Action, NodeView, Outcome, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -25,14 +26,35 @@ pub struct RunningStream {
     pub line: String,
 }
 
+/// A file in the world's simulated file system, as the Files panel lists it (the bytes stay in the world).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileView {
+    pub path: String,
+    pub size: usize,
+}
+
+/// A data dir `snapshot restore` wrote: the member it belongs to and the cluster it restores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataDirView {
+    pub path: String,
+    pub member: String,
+    pub cluster_id: u64,
+}
+
 /// What the components render: plain data copied out of the world after every step, so that a render never
 /// borrows the world (which an event handler may be mutating).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     pub now_ms: u64,
+    /// The running cluster's ID: it changes when a restored cluster replaces the running one.
+    pub cluster_id: u64,
     pub nodes: Vec<NodeView>,
     /// Running commands, oldest first.
     pub streams: Vec<RunningStream>,
+    /// The simulated file system, by path.
+    pub files: Vec<FileView>,
+    /// Data dirs written by `snapshot restore`, by path.
+    pub data_dirs: Vec<DataDirView>,
 }
 
 /// What a running command printed since it was last read; `finished` means it ended by itself and
@@ -66,9 +88,9 @@ pub struct Sim {
     set_epoch: WriteSignal<u64>,
     /// The seed the world was built from, shown so that a run can be reproduced.
     pub seed: u64,
-    /// Members the page has cut off from every other member, in the order they were isolated. The core
-    /// only knows cut links; this list is what the page partitioned, so that it can draw and extend it.
-    pub isolated: RwSignal<Vec<String>>,
+    /// Links the page has cut (by member names). The core only knows cut links, not the partition that cut
+    /// them; this is what the page applied, so that it can draw the split and extend or replace it.
+    pub cut: RwSignal<CutLinks>,
 }
 
 impl Sim {
@@ -89,7 +111,7 @@ impl Sim {
             epoch,
             set_epoch,
             seed,
-            isolated: RwSignal::new(Vec::new()),
+            cut: RwSignal::new(CutLinks::new()),
         };
         let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
         sim.publish(read);
@@ -120,11 +142,16 @@ impl Sim {
         };
         self.stream_output.set(Vec::new());
         // A new world starts with every link up.
-        self.isolated.set(Vec::new());
+        self.cut.set(CutLinks::new());
         self.set_members.set(members);
         self.set_epoch.update(|e| *e += 1);
         self.events.notify();
         self.publish(read);
+    }
+
+    /// The bytes of a file in the simulated file system, copied out for a download.
+    pub fn read_file(&self, path: &str) -> Option<Vec<u8>> {
+        self.world.get_value().borrow().read_file(path).map(<[u8]>::to_vec)
     }
 
     /// Starts the 1x clock: every tick advances the world by the real time elapsed since the previous
@@ -186,6 +213,11 @@ impl Sim {
         if read.new_events {
             self.events.notify();
         }
+        // A restored cluster replaced the running one: its network starts with every link up.
+        let replaced = self.snapshot.with_untracked(|old| old.cluster_id != read.snapshot.cluster_id);
+        if replaced && !self.cut.with_untracked(CutLinks::is_empty) {
+            self.cut.set(CutLinks::new());
+        }
         self.set_snapshot.set(read.snapshot);
     }
 }
@@ -204,7 +236,15 @@ fn snapshot_of(world: &World) -> Snapshot {
         .filter(|(_, s)| !s.finished)
         .map(|(&id, s)| RunningStream { id, line: s.line.clone() })
         .collect();
-    Snapshot { now_ms: world.now_ms(), nodes: world.nodes(), streams }
+    let files = world
+        .files()
+        .map(|path| FileView { path: path.clone(), size: world.read_file(path).map_or(0, <[u8]>::len) })
+        .collect();
+    let data_dirs = world
+        .restored_dirs()
+        .map(|(path, dir)| DataDirView { path: path.clone(), member: dir.name.clone(), cluster_id: dir.cluster_id })
+        .collect();
+    Snapshot { now_ms: world.now_ms(), cluster_id: world.cluster_id(), nodes: world.nodes(), streams, files, data_dirs }
 }
 
 /// Real time in milliseconds from the page's monotonic clock (`performance.now()`), which, unlike the

@@ -281,6 +281,139 @@ async function run(page, url) {
     throw new Error(`${cutOff.name} still shows "isolated" after healing`);
   }
   check(`healed: exactly one leader "${healed.name}, leader, term ${healed.term}", ${cutOff.name} follows it, "Heal network" disabled`);
+
+  await partitionByClicking(page, healed);
+  await snapshotDownloadAndRestore(page);
+  await sevenMembers(page);
+}
+
+/** The network bar's status line, e.g. "all links up" or "split etcd1, etcd2 | etcd3, etcd4, etcd5". */
+async function networkStatus(page) {
+  return (await page.locator('.network').getByRole('status').innerText()).trim();
+}
+
+// 13. A 2|3 split built by clicking: the old leader and one follower on side B. The minority keeps no
+// leader (CheckQuorum steps the old one down), the majority elects one at a higher term, and healing
+// leaves exactly one leader of all five.
+async function partitionByClicking(page, leader) {
+  const members = (await memberNames(page)).map(parseMember);
+  const minority = [leader.name, members.find((m) => m.name !== leader.name).name];
+  const majority = members.map((m) => m.name).filter((n) => !minority.includes(n));
+  const toggle = page.getByRole('button', { name: 'Partition…', exact: true });
+  await toggle.click();
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') throw new Error('"Partition…" did not open the editor');
+  for (const name of minority) {
+    await page.getByLabel(`Network side of ${name}`, { exact: true }).selectOption({ label: 'B' });
+  }
+  check(`opened "Partition…" and put ${minority.join(' and ')} on side B`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'partition-editor.png') });
+  await page.getByRole('button', { name: 'Apply partition', exact: true }).click();
+  const sorted = (names) => [...names].sort().join(', ');
+  const status = await waitFor('the network bar to show a 2|3 split', async () => {
+    const s = await networkStatus(page);
+    return s.startsWith('split ') && s.split(' | ').length === 2 && s;
+  }, 5_000);
+  const sides = status.slice('split '.length).split(' | ').map((g) => sorted(g.split(', ')));
+  if (!sides.includes(sorted(minority)) || !sides.includes(sorted(majority))) {
+    throw new Error(`network status ${JSON.stringify(status)} does not have ${minority.join(', ')} on one side`);
+  }
+  const cutLinks = await page.locator('.cut-link').count();
+  if (cutLinks !== minority.length * majority.length) {
+    throw new Error(`${cutLinks} cut links drawn, expected ${minority.length * majority.length}`);
+  }
+  check(`applied: the network bar says "${status}" and ${cutLinks} links are drawn cut`);
+  const elected = await waitFor(`the majority (${majority.join(', ')}) to elect a leader above term ${leader.term}, the minority none`, async () => {
+    const now = (await memberNames(page)).map(parseMember);
+    const leaders = now.filter((m) => m.role === 'leader');
+    const ok = leaders.length === 1 && majority.includes(leaders[0].name) && leaders[0].term > leader.term;
+    return ok && leaders[0];
+  });
+  const minorityRoles = (await memberNames(page)).map(parseMember).filter((m) => minority.includes(m.name));
+  check(`majority leader "${elected.name}, leader, term ${elected.term}"; minority: ${minorityRoles.map((m) => `${m.name} ${m.role}`).join(', ')}`);
+  const badge = page.getByRole('group', { name: new RegExp(`^${minority[0]}, `) }).getByText(/^side [A-Z]$/);
+  await badge.waitFor({ timeout: 5_000 });
+  check(`${minority[0]}'s card shows "${await badge.innerText()}"`);
+  await runCommand(page, `get foo --endpoints=${majority[0]}`, ['foo', 'before-the-partition']);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'partition-split.png') });
+  await page.getByRole('button', { name: 'Heal network', exact: true }).click();
+  const healed = await waitFor('one leader of five and "all links up" after healing', async () => {
+    const l = (await memberNames(page)).map(parseMember).filter((m) => m.role === 'leader');
+    return l.length === 1 && (await networkStatus(page)) === 'all links up' && l[0];
+  });
+  check(`healed: "all links up", exactly one leader "${healed.name}, leader, term ${healed.term}"`);
+}
+
+// 14. Disaster recovery through the Files panel: save a snapshot, download it, write more, upload the
+// download under a new name, restore it into a data dir and start the restored member: the new
+// one-member cluster has the key written before the snapshot and not the one written after.
+async function snapshotDownloadAndRestore(page) {
+  await runCommand(page, 'put snapkey before-snapshot', ['OK']);
+  await runCommand(page, 'snapshot save backup.db --endpoints=etcd1', ['Snapshot saved at backup.db']);
+  const download = page.getByRole('button', { name: 'Download backup.db', exact: true });
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: 5_000 }), download.click()]);
+  const saved = path.join(ARTIFACTS, 'backup.db');
+  await file.saveAs(saved);
+  const bytes = fs.readFileSync(saved);
+  if (!bytes.subarray(0, 17).equals(Buffer.from('ETCDPLAY SNAPSHOT'))) {
+    throw new Error(`the download does not start with "ETCDPLAY SNAPSHOT": ${JSON.stringify(bytes.subarray(0, 24).toString())}`);
+  }
+  check(`clicked "Download backup.db": ${file.suggestedFilename()}, ${bytes.length} bytes starting "ETCDPLAY SNAPSHOT"`);
+  await runCommand(page, 'put lostkey after-snapshot', ['OK']);
+  await page.getByLabel('Upload snapshot', { exact: true }).setInputFiles({
+    name: 'uploaded.db',
+    mimeType: 'application/octet-stream',
+    buffer: bytes,
+  });
+  await page.getByRole('button', { name: 'Download uploaded.db', exact: true }).waitFor({ timeout: 5_000 });
+  check('uploaded it as "uploaded.db": the Files panel lists it');
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill('snapshot status uploaded.db');
+  await input.press('Enter');
+  const status = await waitFor('"snapshot status uploaded.db" to print hash, revision, keys, size', async () => {
+    const out = outputOf(await logLines(page), 'snapshot status uploaded.db');
+    return out?.length === 1 && /^[0-9a-f]+, \d+, \d+, .+$/.test(out[0]) && out[0];
+  }, 5_000);
+  check(`"etcdctl snapshot status uploaded.db" printed "${status}"`);
+  const restore = 'snapshot restore uploaded.db --name etcd1 --initial-cluster etcd1=http://10.0.0.1:2380 ' +
+    '--initial-cluster-token restored --initial-advertise-peer-urls http://10.0.0.1:2380 --data-dir etcd1.etcd';
+  await runCommand(page, restore, []);
+  const start = page.getByRole('button', { name: 'Start etcd1 from etcd1.etcd', exact: true });
+  await start.click();
+  check('clicked "Start etcd1 from etcd1.etcd"');
+  const only = await waitFor('the restored one-member cluster to elect etcd1', async () => {
+    const members = (await memberNames(page)).map(parseMember);
+    return members.length === 1 && members[0].name === 'etcd1' && members[0].role === 'leader' && members[0];
+  });
+  check(`the page shows the restored cluster: one member, "${only.name}, leader, term ${only.term}"`);
+  if (!(await start.isDisabled())) throw new Error('"Start etcd1 from etcd1.etcd" is still enabled once etcd1 runs');
+  const size = await page.getByLabel('Cluster size', { exact: true }).evaluate((s) => s.selectedOptions[0]?.text);
+  if (size !== '1 member') throw new Error(`"Cluster size" shows ${JSON.stringify(size)} for the restored cluster`);
+  check('"Start etcd1 from etcd1.etcd" is disabled and "Cluster size" shows "1 member"');
+  await runCommand(page, 'get snapkey', ['snapkey', 'before-snapshot']);
+  await runCommand(page, 'get lostkey', []);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'restored.png') });
+}
+
+// 15. Seven members fit on the ring and elect one leader.
+async function sevenMembers(page) {
+  await page.getByLabel('Cluster size', { exact: true }).selectOption('7');
+  const leader = await waitFor('seven members with exactly one leader', async () => {
+    const members = (await memberNames(page)).map(parseMember);
+    const leaders = members.filter((m) => m?.role === 'leader');
+    return members.length === 7 && leaders.length === 1 && leaders[0];
+  });
+  const boxes = [];
+  for (const g of await page.getByRole('group', { name: /^etcd\S*, [a-z-]+, term \d+$/ }).all()) boxes.push(await g.boundingBox());
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+      if (!apart) throw new Error(`member cards ${i + 1} and ${j + 1} overlap: ${JSON.stringify([a, b])}`);
+    }
+  }
+  check(`seven members, one leader "${leader.name}, leader, term ${leader.term}", no two cards overlap`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'seven.png') });
 }
 
 async function main() {
