@@ -335,6 +335,31 @@ async function partitionByClicking(page, leader) {
   check(`${minority[0]}'s card shows "${await badge.innerText()}"`);
   await runCommand(page, `get foo --endpoints=${majority[0]}`, ['foo', 'before-the-partition']);
   await page.screenshot({ path: path.join(ARTIFACTS, 'partition-split.png') });
+
+  // 1|1|3 straight from 2|3: the new majority takes in a member of the old minority, so the page heals
+  // before cutting again (the core only ever adds cuts), and that member may now follow a leader.
+  const [alone1, alone2] = [minority[0], majority[0]];
+  const rest = members.map((m) => m.name).filter((n) => n !== alone1 && n !== alone2);
+  await toggle.click();
+  const sideOf = (name) => (name === alone1 ? 'B' : name === alone2 ? 'C' : 'A');
+  for (const name of members.map((m) => m.name)) {
+    await page.getByLabel(`Network side of ${name}`, { exact: true }).selectOption({ label: sideOf(name) });
+  }
+  await page.getByRole('button', { name: 'Apply partition', exact: true }).click();
+  const isolatedStatus = `${[alone1, alone2].sort().join(' and ')} isolated from the other members`;
+  await waitFor(`the network bar to say "${isolatedStatus}"`, async () => (await networkStatus(page)) === isolatedStatus, 5_000);
+  const cut113 = await page.locator('.cut-link').count();
+  if (cut113 !== 2 * rest.length + 1) throw new Error(`${cut113} cut links drawn for 1|1|3, expected ${2 * rest.length + 1}`);
+  const leader113 = await waitFor(`a leader among ${rest.join(', ')} followed by all three`, async () => {
+    const now = (await memberNames(page)).map(parseMember);
+    const leaders = now.filter((m) => m.role === 'leader');
+    const followers = now.filter((m) => rest.includes(m.name) && m.role === 'follower');
+    return leaders.length === 1 && rest.includes(leaders[0].name) && followers.length === rest.length - 1 && leaders[0];
+  });
+  for (const name of [alone1, alone2]) {
+    await page.getByRole('group', { name: new RegExp(`^${name}, `) }).getByText('isolated', { exact: true }).waitFor();
+  }
+  check(`1|1|3: "${isolatedStatus}", ${cut113} cut links, "${leader113.name}, leader, term ${leader113.term}" leads ${rest.join(', ')}`);
   await page.getByRole('button', { name: 'Heal network', exact: true }).click();
   const healed = await waitFor('one leader of five and "all links up" after healing', async () => {
     const l = (await memberNames(page)).map(parseMember).filter((m) => m.role === 'leader');
