@@ -256,3 +256,33 @@ fn a_crash_loses_what_the_disk_had_not_fsynced_and_the_member_catches_up() {
     let line = format!("get k --endpoints={name} --consistency=s");
     assert_eq!(etcdctl(&mut w, &line).stdout, "k\nv\n", "seed {seed}: caught up from the leader");
 }
+
+/// The value of a metric line `name value` in Prometheus text.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
+#[test]
+fn metrics_show_slow_fsyncs_leader_changes_and_peer_round_trips() {
+    let seed = etcdplay_tests::seed(5);
+    let mut w = World::new(WorldConfig::demo(3, seed));
+    let leader = w.wait_for_leader(10_000).expect("leader");
+    let name = w.members()[leader].name.clone();
+    w.apply(Action::Disk { member: name.clone(), min_us: 30_000, max_us: 30_000 });
+    for i in 0..5 {
+        assert_eq!(etcdctl(&mut w, &format!("put k{i} v")).stdout, "OK\n", "seed {seed}");
+    }
+    w.advance(6_000);
+    let url = w.members()[leader].client_urls[0].clone();
+    let text = etcdctl(&mut w, &format!("curl -s {url}/metrics")).stdout;
+    assert_eq!(metric(&text, "etcd_server_has_leader"), 1.0, "seed {seed}");
+    assert_eq!(metric(&text, "etcd_server_leader_changes_seen_total"), 1.0, "seed {seed}");
+    // Every fsync since the disk slowed down takes 30 ms: the five puts' land between 16 and 32 ms.
+    let bucket = |le: &str| metric(&text, &format!("etcd_disk_wal_fsync_duration_seconds_bucket{{le=\"{le}\"}}"));
+    assert!(bucket("0.032") - bucket("0.016") >= 5.0, "seed {seed}:\n{text}");
+    assert!(metric(&text, "etcd_disk_backend_commit_duration_seconds_count") >= 1.0, "seed {seed}");
+    assert!(text.contains("etcd_network_peer_round_trip_time_seconds_count{To="), "seed {seed}:\n{text}");
+}

@@ -87,7 +87,13 @@ pub struct World {
     restored_dirs: BTreeMap<String, RestoredDir>,
     /// Messages that arrived for a paused member, delivered when it resumes (its socket buffers them).
     held: Vec<Message>,
+    /// When each (leader, follower) heartbeat was last sent, and when its round trip was last recorded.
+    heartbeats_sent: BTreeMap<(u64, u64), u64>,
+    rtt_sampled: BTreeMap<(u64, u64), u64>,
 }
+
+/// How often a member records the round-trip time to each peer (etcd's prober samples every few seconds).
+const RTT_SAMPLE_MS: u64 = 5_000;
 
 /// The client URL a member serves on when none is given: its peer URL's host on port 2379.
 fn default_client_url(peer_urls: &[String]) -> String {
@@ -157,6 +163,8 @@ impl World {
             files: BTreeMap::new(),
             restored_dirs: BTreeMap::new(),
             held: Vec::new(),
+            heartbeats_sent: BTreeMap::new(),
+            rtt_sampled: BTreeMap::new(),
         }
     }
 
@@ -287,7 +295,24 @@ impl World {
             return;
         }
         self.report_if_snapshot(&msg, true);
+        if msg.get_msg_type() == MessageType::MsgHeartbeatResponse {
+            self.observe_round_trip(i, msg.from);
+        }
         self.nodes[i].step(msg, self.now_ms, &mut self.rng);
+    }
+
+    /// A heartbeat came back to member `i` from `peer`: like etcd's peer prober, record the round trip,
+    /// at most once per [`RTT_SAMPLE_MS`] per peer.
+    fn observe_round_trip(&mut self, i: usize, peer: u64) {
+        let key = (self.nodes[i].id, peer);
+        let Some(sent) = self.heartbeats_sent.remove(&key) else { return };
+        let last = self.rtt_sampled.get(&key).copied();
+        if last.is_some_and(|t| self.now_ms < t + RTT_SAMPLE_MS) {
+            return;
+        }
+        self.rtt_sampled.insert(key, self.now_ms);
+        let secs = (self.now_ms - sent) as f64 / 1000.0;
+        self.nodes[i].server.metrics.observe_peer_rtt(peer, secs);
     }
 
     /// Tells the leader whether the snapshot it sent arrived, as etcd's peer transport does.
@@ -302,6 +327,9 @@ impl World {
 
     /// Puts a member's message on the network.
     fn send(&mut self, i: usize, msg: Message) {
+        if msg.get_msg_type() == MessageType::MsgHeartbeat {
+            self.heartbeats_sent.insert((msg.from, msg.to), self.now_ms);
+        }
         if msg.get_msg_type() == MessageType::MsgSnapshot {
             let to = self.nodes.iter().find(|n| n.id == msg.to).map_or(format!("{:x}", msg.to), |n| n.name.clone());
             let ev = Event::SnapshotSent {
@@ -390,6 +418,12 @@ impl World {
     /// its role before its Ready is handled, so the comparison is with the last observation).
     fn note_changes(&mut self, i: usize) {
         let observed = std::mem::take(&mut self.nodes[i].observed);
+        let node = &mut self.nodes[i];
+        for us in &observed.fsync_us {
+            node.server.metrics.observe_wal_fsync(*us as f64 / 1e6);
+        }
+        let leader_id = node.leader_id();
+        node.server.metrics.observe_leader(leader_id);
         let member = self.nodes[i].name.clone();
         if let Some(index) = observed.saved_snapshot {
             self.trace.push(self.now_ms, Event::SnapshotSaved { member: member.clone(), index });
