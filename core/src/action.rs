@@ -40,6 +40,10 @@ pub enum Action {
         min_us: u64,
         max_us: u64,
     },
+    /// Every member's `--auto-compaction-mode` and `--auto-compaction-retention` (None: off).
+    AutoCompaction {
+        mode: Option<crate::server::compactor::Mode>,
+    },
     /// Every member's `--snapshot-count`.
     SnapshotCount {
         count: u64,
@@ -118,6 +122,10 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             }
             None => unknown_member(&member),
         },
+        Action::AutoCompaction { mode } => {
+            world.set_auto_compaction(mode);
+            Outcome::default()
+        }
         Action::SnapshotCount { count } => {
             world.set_snapshot_count(count);
             Outcome::default()

@@ -4,6 +4,7 @@
 
 use crate::server::alarm::{AlarmAction, AlarmMember, AlarmType};
 use crate::server::api::{Proposal, Request, Response, ResponseHeader, Route, ServerResult};
+use crate::server::compactor::Compactor;
 use crate::server::idgen::IdGen;
 use crate::server::lease::EXPIRY_CHECK_MS;
 use crate::server::membership::{ConfProposal, MemberChange};
@@ -72,6 +73,8 @@ pub struct Node {
     pub snapshot_count: u64,
     /// A paused process (a GC pause, SIGSTOP) does nothing until resumed; its disk and memory stay.
     pub paused: bool,
+    /// `--auto-compaction-mode` and retention; acts while this member leads.
+    pub compactor: Option<Compactor>,
     /// Observations of this member the world's trace and metrics pick up (fsync times in µs, snapshots).
     pub observed: Observations,
 }
@@ -85,6 +88,8 @@ pub struct Observations {
     pub saved_snapshot: Option<u64>,
     /// Index of a snapshot this member installed from the leader.
     pub installed_snapshot: Option<u64>,
+    /// Revision this leader's auto-compactor proposed to compact to.
+    pub auto_compacted: Option<i64>,
 }
 
 fn raft_config(id: u64, applied: u64) -> Config {
@@ -124,6 +129,7 @@ impl Node {
             last_fsync_us: 0,
             snapshot_count: DEFAULT_SNAPSHOT_COUNT,
             paused: false,
+            compactor: None,
             observed: Observations::default(),
         };
         node.boot(now_ms, rng);
@@ -256,6 +262,20 @@ impl Node {
         }
     }
 
+    /// The leader's auto-compactor proposes a compaction when its retention says so.
+    fn auto_compact(&mut self, now_ms: u64) {
+        if self.role() != Role::Leader {
+            return;
+        }
+        let rev = self.server.store.current_rev();
+        let Some(revision) = self.compactor.as_mut().and_then(|c| c.poll(now_ms, rev)) else { return };
+        let request_id = self.ids.next_id();
+        let request = Request::Compaction { revision, physical: false };
+        let data = postcard::to_allocvec(&Proposal { id: request_id, request }).expect("requests serialize");
+        self.propose(request_id, data);
+        self.observed.auto_compacted = Some(revision);
+    }
+
     /// One Raft tick; also retries proposals and reads that found no leader, and expires leases.
     pub fn tick(&mut self, now_ms: u64, rng: &mut SimRng) {
         if self.paused {
@@ -266,6 +286,7 @@ impl Node {
         self.next_tick_ms = now_ms + TICK_MS;
         self.sync_lessor(now_ms);
         self.revoke_expired(now_ms);
+        self.auto_compact(now_ms);
         let has_leader = self.leader_id() != 0;
         self.server.expire(now_ms, has_leader);
         for (id, data) in self.server.take_unproposed() {

@@ -15,6 +15,7 @@
 //! @wipe etcd2   (delete etcd2's data dir; it must be removed and added again)
 //! @disk etcd1 hdd | @disk etcd1 fsync=40ms jitter=10ms   (fsync latency: nvme, ssd, hdd or custom)
 //! @load 500 [/prefix/]   (500 puts, one after another)   @events snapshot   (trace events containing it)
+//! @auto-compaction periodic 1h | @auto-compaction revision 1000 | @auto-compaction off
 //! @snapshot-count 100   (entries between snapshots; the Raft log is compacted behind each)
 //! @start etcd1 --data-dir etcd1.etcd   (launch a member of the cluster `snapshot restore` wrote that dir for)
 //! curl -s http://10.0.0.1:2379/metrics   (a member's HTTP endpoints: /metrics, /health, /version)
@@ -22,6 +23,7 @@
 
 use crate::action::Action;
 use crate::ctl::flags::parse_duration_ms;
+use crate::server::compactor::Mode;
 use crate::sim::disk::DiskProfile;
 use crate::sim::World;
 use std::fmt::Write;
@@ -155,6 +157,28 @@ fn load(world: &mut World, args: &[&str]) -> Result<String, String> {
     Ok(format!("{ok} of {n} puts succeeded\n"))
 }
 
+/// `@auto-compaction periodic 1h | revision 1000 | off`, as etcd's `--auto-compaction-mode` and
+/// `--auto-compaction-retention` (a bare number of hours in periodic mode, as etcd accepts).
+fn compaction_mode(args: &[&str]) -> Result<Option<Mode>, String> {
+    let bad = || "@auto-compaction takes `periodic DURATION`, `revision N` or `off`".to_string();
+    match args {
+        ["off"] => Ok(None),
+        ["periodic", r] => {
+            let ms = match r.parse::<u64>() {
+                Ok(hours) => hours.checked_mul(3_600_000),
+                Err(_) => parse_duration_ms(r),
+            };
+            let retention_ms = ms.filter(|&ms| ms > 0).ok_or_else(bad)?;
+            Ok(Some(Mode::Periodic { retention_ms }))
+        }
+        ["revision", n] => {
+            let retention = n.parse().ok().filter(|&n: &i64| n > 0).ok_or_else(bad)?;
+            Ok(Some(Mode::Revision { retention }))
+        }
+        _ => Err(bad()),
+    }
+}
+
 /// Runs one `@` directive; returns what it prints.
 fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let words: Vec<&str> = d.split_whitespace().collect();
@@ -171,6 +195,7 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
         Some("resume") => world.apply(Action::Resume { member: one(&words)? }),
         Some("wipe") => world.apply(Action::Wipe { member: one(&words)? }),
         Some("disk") => world.apply(disk_action(&words[1..])?),
+        Some("auto-compaction") => world.apply(Action::AutoCompaction { mode: compaction_mode(&words[1..])? }),
         Some("snapshot-count") => {
             let [_, n] = words.as_slice() else { return Err("@snapshot-count takes a number of entries".into()) };
             let count = n.parse().map_err(|_| format!("bad count {n:?}"))?;

@@ -104,6 +104,11 @@ pub enum Event {
         member: String,
         index: u64,
     },
+    /// The leader's auto-compactor proposed compacting history up to `revision`.
+    AutoCompaction {
+        member: String,
+        revision: i64,
+    },
 }
 
 impl fmt::Display for Event {
@@ -138,6 +143,9 @@ impl fmt::Display for Event {
             }
             Event::SnapshotSent { from, to, index } => {
                 write!(f, "{from} sent its snapshot at index {index} to {to}, whose log was too far behind")
+            }
+            Event::AutoCompaction { member, revision } => {
+                write!(f, "{member} started auto-compaction at revision {revision}")
             }
             Event::SnapshotInstalled { member, index } => {
                 write!(f, "{member} installed the leader's snapshot at index {index}")

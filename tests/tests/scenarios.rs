@@ -264,3 +264,19 @@ fn check_perf_passes_on_fast_disks_and_fails_on_slow_ones() {
     assert!(fast.contains("PASS: Throughput is") && fast.trim_end().ends_with("PASS"), "{fast}");
     in_order(slow, &["FAIL: Throughput too low", "Slowest request took too long", "\nFAIL\n[exit 1]"]);
 }
+
+#[test]
+fn auto_compaction_in_revision_and_periodic_modes() {
+    let out = run("auto-compaction.txt");
+    in_order(
+        &out,
+        &[
+            "$ etcdctl get /load/0000 --rev=5\n/load/0000\n",
+            "started auto-compaction at revision 21",
+            "$ etcdctl get /load/0000 --rev=5\nError: etcdserver: mvcc: required revision has been compacted",
+            "$ etcdctl get /load/0019 --rev=21\n/load/0019\n",
+            "started auto-compaction at revision 41",
+            "$ etcdctl get /periodic/0000 --rev=35\nError: etcdserver: mvcc: required revision has been compacted",
+        ],
+    );
+}

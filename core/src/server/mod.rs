@@ -5,6 +5,7 @@
 pub mod alarm;
 pub mod api;
 pub mod apply;
+pub mod compactor;
 pub mod idgen;
 pub mod lease;
 pub mod membership;

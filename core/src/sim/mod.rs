@@ -428,6 +428,9 @@ impl World {
         if let Some(index) = observed.saved_snapshot {
             self.trace.push(self.now_ms, Event::SnapshotSaved { member: member.clone(), index });
         }
+        if let Some(revision) = observed.auto_compacted {
+            self.trace.push(self.now_ms, Event::AutoCompaction { member: member.clone(), revision });
+        }
         if let Some(index) = observed.installed_snapshot {
             self.trace.push(self.now_ms, Event::SnapshotInstalled { member, index });
         }
@@ -802,6 +805,14 @@ impl World {
     pub fn set_snapshot_count(&mut self, count: u64) {
         for n in &mut self.nodes {
             n.snapshot_count = count;
+        }
+    }
+
+    /// Sets every member's `--auto-compaction-mode` and retention (None turns it off).
+    pub fn set_auto_compaction(&mut self, mode: Option<crate::server::compactor::Mode>) {
+        let now = self.now_ms;
+        for n in &mut self.nodes {
+            n.compactor = mode.map(|m| crate::server::compactor::Compactor::new(m, now));
         }
     }
 
