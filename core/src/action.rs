@@ -65,6 +65,12 @@ pub enum Action {
         latency_ms: u64,
         jitter_ms: u64,
         loss_per_mille: u32,
+        duplicate_per_mille: u32,
+        reorder_per_mille: u32,
+    },
+    /// The whole network's profile: `lan`, `wan` or `congested`.
+    Network {
+        profile: String,
     },
     /// Run an etcdctl command line (with or without the leading `etcdctl`), optionally with stdin.
     Etcdctl {
@@ -163,12 +169,25 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             world.heal();
             Outcome::default()
         }
-        Action::Link { a, b, latency_ms, jitter_ms, loss_per_mille } => {
+        Action::Network { profile } => match crate::sim::network::LinkFault::profile(&profile) {
+            Some(fault) => {
+                world.set_network_profile(&profile, fault);
+                Outcome::default()
+            }
+            None => Outcome::error(format!("unknown network profile {profile:?} (lan, wan, congested)"), 1),
+        },
+        Action::Link { a, b, latency_ms, jitter_ms, loss_per_mille, duplicate_per_mille, reorder_per_mille } => {
             let (Some(i), Some(j)) = (world.member_index(&a), world.member_index(&b)) else {
                 return unknown_member(if world.member_index(&a).is_none() { &a } else { &b });
             };
-            let fault =
-                crate::sim::network::LinkFault { latency_ms, jitter_ms, loss: f64::from(loss_per_mille) / 1000.0 };
+            let p = |per_mille: u32| f64::from(per_mille) / 1000.0;
+            let fault = crate::sim::network::LinkFault {
+                latency_ms,
+                jitter_ms,
+                loss: p(loss_per_mille),
+                duplicate: p(duplicate_per_mille),
+                reorder: p(reorder_per_mille),
+            };
             world.set_link(i, j, fault);
             Outcome::default()
         }

@@ -9,7 +9,8 @@
 //! EOF
 //! @kill etcd1 | @restart etcd1 | @partition etcd1 | etcd2 etcd3 | @heal | @advance 5s | @wait-leader
 //! @quota 64KB   (every member's --quota-backend-bytes)
-//! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2   (a slow, lossy link; @heal restores it)
+//! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2 duplicate=0.1 reorder=0.1   (a bad link; @heal restores it)
+//! @network lan | wan | congested   (the whole network's profile)
 //! @start etcd4 [http://10.0.0.4:2379]   (launch a member announced by `etcdctl member add etcd4 ...`)
 //! @pause etcd1 | @resume etcd1   (a stopped process, like a long GC pause)
 //! @wipe etcd2   (delete etcd2's data dir; it must be removed and added again)
@@ -179,6 +180,14 @@ fn compaction_mode(args: &[&str]) -> Result<Option<Mode>, String> {
     }
 }
 
+/// The single argument of a directive.
+fn one_word(words: &[&str]) -> Result<String, String> {
+    match words {
+        [_, w] => Ok(w.to_string()),
+        _ => Err(format!("@{} takes one argument", words[0])),
+    }
+}
+
 /// Runs one `@` directive; returns what it prints.
 fn directive(world: &mut World, d: &str) -> Result<String, String> {
     let words: Vec<&str> = d.split_whitespace().collect();
@@ -212,6 +221,7 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
                 .collect();
             return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
         }
+        Some("network") => world.apply(Action::Network { profile: one_word(&words)? }),
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
             let groups: Vec<Vec<String>> =
@@ -228,18 +238,32 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
                         .into(),
                 );
             };
-            let (mut latency_ms, mut jitter_ms, mut loss) = (0, 0, 0.0f64);
+            let (mut latency_ms, mut jitter_ms) = (0, 0);
+            let (mut loss_per_mille, mut duplicate_per_mille, mut reorder_per_mille) = (0, 0, 0);
             for opt in opts {
                 let bad = || format!("bad @link option {opt:?}");
+                let chance = |v: &str| {
+                    v.parse().ok().filter(|l| (0.0..=1.0).contains(l)).map(|p: f64| (p * 1000.0).round() as u32)
+                };
                 match opt.split_once('=') {
                     Some(("latency", v)) => latency_ms = parse_duration_ms(v).ok_or_else(bad)?,
                     Some(("jitter", v)) => jitter_ms = parse_duration_ms(v).ok_or_else(bad)?,
-                    Some(("loss", v)) => loss = v.parse().ok().filter(|l| (0.0..=1.0).contains(l)).ok_or_else(bad)?,
+                    Some(("loss", v)) => loss_per_mille = chance(v).ok_or_else(bad)?,
+                    Some(("duplicate", v)) => duplicate_per_mille = chance(v).ok_or_else(bad)?,
+                    Some(("reorder", v)) => reorder_per_mille = chance(v).ok_or_else(bad)?,
                     _ => return Err(bad()),
                 }
             }
-            let loss_per_mille = (loss * 1000.0).round() as u32;
-            world.apply(Action::Link { a: a.to_string(), b: b.to_string(), latency_ms, jitter_ms, loss_per_mille })
+            let (a, b) = (a.to_string(), b.to_string());
+            world.apply(Action::Link {
+                a,
+                b,
+                latency_ms,
+                jitter_ms,
+                loss_per_mille,
+                duplicate_per_mille,
+                reorder_per_mille,
+            })
         }
         Some("quota") => {
             let [_, size] = words.as_slice() else { return Err("@quota takes a size, e.g. 64KB or 2GB".into()) };

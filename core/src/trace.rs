@@ -104,6 +104,10 @@ pub enum Event {
         member: String,
         index: u64,
     },
+    /// The whole network changed profile (lan, wan, congested).
+    NetworkProfile {
+        profile: String,
+    },
     /// The leader's auto-compactor proposed compacting history up to `revision`.
     AutoCompaction {
         member: String,
@@ -144,6 +148,7 @@ impl fmt::Display for Event {
             Event::SnapshotSent { from, to, index } => {
                 write!(f, "{from} sent its snapshot at index {index} to {to}, whose log was too far behind")
             }
+            Event::NetworkProfile { profile } => write!(f, "the network is now {profile}"),
             Event::AutoCompaction { member, revision } => {
                 write!(f, "{member} started auto-compaction at revision {revision}")
             }

@@ -280,3 +280,16 @@ fn auto_compaction_in_revision_and_periodic_modes() {
         ],
     );
 }
+
+#[test]
+fn raft_keeps_every_member_identical_over_wan_and_congested_networks() {
+    let out = run("network.txt");
+    let times = health_times_ms(&out);
+    assert_eq!(times.len(), 2, "{out}");
+    assert!(times[0] < 30 && times[1] >= 60, "LAN then cross-region round trips: {times:?}");
+    in_order(&out, &["200 of 200 puts succeeded", "--consistency=s\n/load/0199\n"]);
+    let hashes: Vec<&str> =
+        out.lines().filter(|l| l.starts_with("http://10.0.0.")).filter_map(|l| l.split(", ").nth(1)).collect();
+    assert_eq!(hashes.len(), 3, "{out}");
+    assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
+}

@@ -835,6 +835,12 @@ impl World {
         );
     }
 
+    /// Gives every link without its own fault the fault of a network profile (`lan`: none).
+    pub fn set_network_profile(&mut self, name: &str, fault: Option<network::LinkFault>) {
+        self.network.profile = fault;
+        self.trace.push(self.now_ms, Event::NetworkProfile { profile: name.to_string() });
+    }
+
     pub fn heal(&mut self) {
         self.network.heal();
         self.trace.push(self.now_ms, Event::Healed);

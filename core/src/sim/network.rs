@@ -35,13 +35,40 @@ impl Default for Latency {
     }
 }
 
-/// Faults on one link (both directions): its own latency and jitter, and a loss probability.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Faults on one link (both directions): its own latency and jitter, and the probabilities that a
+/// message is lost, delivered twice, or held back so that later ones overtake it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LinkFault {
     pub latency_ms: u64,
     pub jitter_ms: u64,
     /// Probability (0.0..=1.0) that a message on the link is lost.
     pub loss: f64,
+    pub duplicate: f64,
+    pub reorder: f64,
+}
+
+impl LinkFault {
+    /// A whole-network profile by name: `lan` (the default, 1-3 ms), `wan` (members in different
+    /// regions, 30-60 ms), or `congested` (a shared, overloaded network: slow, jittery, lossy, with
+    /// duplicated and reordered messages).
+    pub fn profile(name: &str) -> Option<Option<LinkFault>> {
+        match name {
+            "lan" => Some(None),
+            "wan" => Some(Some(LinkFault { latency_ms: 45, jitter_ms: 15, ..Default::default() })),
+            "congested" => {
+                Some(Some(LinkFault { latency_ms: 40, jitter_ms: 35, loss: 0.02, duplicate: 0.01, reorder: 0.05 }))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl LinkFault {
+    /// One message's one-way latency on this link.
+    fn delay(&self, rng: &mut SimRng) -> u64 {
+        let low = self.latency_ms.saturating_sub(self.jitter_ms);
+        rng.range(low, self.latency_ms + self.jitter_ms + 1)
+    }
 }
 
 /// A message on its way, ordered by delivery time then send order.
@@ -78,6 +105,8 @@ pub struct Network {
     cut: BTreeSet<(u64, u64)>,
     /// Links with their own latency or loss, as (lower id, higher id).
     faults: std::collections::BTreeMap<(u64, u64), LinkFault>,
+    /// The fault every other link has (a network profile); None is a healthy LAN.
+    pub profile: Option<LinkFault>,
     pub sent: u64,
     pub dropped: u64,
 }
@@ -87,30 +116,43 @@ fn link(a: u64, b: u64) -> (u64, u64) {
 }
 
 impl Network {
-    /// Queues a message for delivery after a random latency (plus its transfer time, which matters
-    /// for snapshots). Returns false when the message is lost at once.
+    /// Queues a message for delivery after a random latency, applying the link's faults. Returns false
+    /// when the message is lost at once.
     pub fn send(&mut self, msg: Message, now_ms: u64, rng: &mut SimRng) -> bool {
         self.sent += 1;
         if self.is_cut(msg.from, msg.to) || self.queue.len() >= MAX_IN_FLIGHT {
             self.dropped += 1;
             return false;
         }
-        let delay = match self.faults.get(&link(msg.from, msg.to)) {
-            Some(f) => {
-                if f.loss > 0.0 && rng.chance(f.loss) {
-                    self.dropped += 1;
-                    return false;
-                }
-                let low = f.latency_ms.saturating_sub(f.jitter_ms);
-                rng.range(low, f.latency_ms + f.jitter_ms + 1)
-            }
-            None => rng.range(self.latency.min_ms, self.latency.max_ms + 1),
+        let fault = self.faults.get(&link(msg.from, msg.to)).or(self.profile.as_ref()).copied();
+        let Some(f) = fault else {
+            let delay = rng.range(self.latency.min_ms, self.latency.max_ms + 1);
+            self.enqueue(msg, now_ms + delay);
+            return true;
         };
+        if f.loss > 0.0 && rng.chance(f.loss) {
+            self.dropped += 1;
+            return false;
+        }
+        if f.duplicate > 0.0 && rng.chance(f.duplicate) {
+            let at = now_ms + f.delay(rng);
+            self.enqueue(msg.clone(), at);
+        }
+        let mut at = now_ms + f.delay(rng);
+        if f.reorder > 0.0 && rng.chance(f.reorder) {
+            // Held back long enough for messages sent after it to arrive first.
+            at += rng.range(f.latency_ms + 1, 3 * f.latency_ms + 10);
+        }
+        self.enqueue(msg, at);
+        true
+    }
+
+    /// Queues a message to arrive at `at_ms`, plus its transfer time (which matters for snapshots).
+    fn enqueue(&mut self, msg: Message, at_ms: u64) {
         let transfer = msg.get_snapshot().data.len() as u64 / BYTES_PER_MS;
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(Reverse(InFlight { deliver_at_ms: now_ms + delay + transfer, seq, msg }));
-        true
+        self.queue.push(Reverse(InFlight { deliver_at_ms: at_ms + transfer, seq, msg }));
     }
 
     /// When the next message arrives, if any is in flight.
@@ -137,7 +179,7 @@ impl Network {
 
     /// Whether anything sent from `a` can reach `b` (the link is neither cut nor losing everything).
     pub fn is_reachable(&self, a: u64, b: u64) -> bool {
-        !self.is_cut(a, b) && self.faults.get(&link(a, b)).is_none_or(|f| f.loss < 1.0)
+        !self.is_cut(a, b) && self.faults.get(&link(a, b)).or(self.profile.as_ref()).is_none_or(|f| f.loss < 1.0)
     }
 
     /// Cuts every link between members of different groups.
@@ -153,7 +195,7 @@ impl Network {
         }
     }
 
-    /// Restores every link, cut or degraded.
+    /// Restores every link, cut or degraded (the network profile stays: it is the network, not a fault).
     pub fn heal(&mut self) {
         self.cut.clear();
         self.faults.clear();
@@ -169,5 +211,58 @@ impl Network {
 
     pub fn in_flight(&self) -> usize {
         self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(from: u64, to: u64, index: u64) -> Message {
+        Message { from, to, index, ..Default::default() }
+    }
+
+    fn drain(net: &mut Network) -> Vec<u64> {
+        let mut out = Vec::new();
+        while let Some(d) = net.pop_due(u64::MAX) {
+            if let Delivery::Arrived(m) = d {
+                out.push(m.index);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_duplicating_link_delivers_every_message_twice() {
+        let mut net = Network::default();
+        net.set_link(1, 2, Some(LinkFault { latency_ms: 5, duplicate: 1.0, ..Default::default() }));
+        let mut rng = SimRng::new(3);
+        for i in 0..10 {
+            assert!(net.send(msg(1, 2, i), 0, &mut rng));
+        }
+        let mut got = drain(&mut net);
+        got.sort();
+        assert_eq!(got, (0..10).flat_map(|i| [i, i]).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_reordering_link_lets_later_messages_overtake() {
+        let mut net = Network::default();
+        net.set_link(1, 2, Some(LinkFault { latency_ms: 5, reorder: 0.3, ..Default::default() }));
+        let mut rng = SimRng::new(3);
+        for i in 0..50 {
+            net.send(msg(1, 2, i), i, &mut rng);
+        }
+        let got = drain(&mut net);
+        assert_eq!(got.len(), 50);
+        assert!(got.windows(2).any(|w| w[0] > w[1]), "some message arrives after a later one: {got:?}");
+    }
+
+    #[test]
+    fn a_profile_applies_to_links_without_their_own_fault() {
+        let mut net = Network { profile: LinkFault::profile("wan").flatten(), ..Default::default() };
+        let mut rng = SimRng::new(3);
+        net.send(msg(1, 2, 0), 0, &mut rng);
+        assert!(net.next_due_ms().is_some_and(|t| t >= 30), "a cross-region latency");
     }
 }
