@@ -79,6 +79,10 @@ pub enum Event {
     Resumed {
         member: String,
     },
+    /// A member applied its own removal from the cluster and stopped.
+    Removed {
+        member: String,
+    },
     /// A member's data dir was deleted.
     Wiped {
         member: String,
@@ -140,6 +144,7 @@ impl fmt::Display for Event {
             Event::Started { line } => write!(f, "{} (running)", crate::ctl::echo_line(line)),
             Event::Paused { member } => write!(f, "{member} was paused"),
             Event::Resumed { member } => write!(f, "{member} resumed"),
+            Event::Removed { member } => write!(f, "{member} was removed from the cluster and stopped"),
             Event::Wiped { member } => write!(f, "{member}'s data dir was deleted"),
             Event::DiskChanged { member, disk } => write!(f, "{member}'s disk is now {disk}"),
             Event::SnapshotSaved { member, index } => {

@@ -61,6 +61,11 @@ impl Membership {
         self.members.values().cloned().collect()
     }
 
+    /// Whether `id` was removed from the cluster (it may never come back with that ID).
+    pub fn is_removed(&self, id: u64) -> bool {
+        self.removed.contains(&id)
+    }
+
     pub fn get(&self, id: u64) -> Option<&Member> {
         self.members.get(&id)
     }

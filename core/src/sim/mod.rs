@@ -434,6 +434,11 @@ impl World {
         if let Some(index) = observed.installed_snapshot {
             self.trace.push(self.now_ms, Event::SnapshotInstalled { member, index });
         }
+        if self.nodes[i].is_up() && self.nodes[i].server.membership.is_removed(self.nodes[i].id) {
+            // etcd exits once it applies its own removal ("the member has been permanently removed").
+            self.nodes[i].kill();
+            self.trace.push(self.now_ms, Event::Removed { member: self.nodes[i].name.clone() });
+        }
         let n = &self.nodes[i];
         let now = (n.role(), n.term(), n.server.applied_index);
         let before = self.observed.get(i).copied().unwrap_or((Role::Down, 0, 0));
