@@ -38,7 +38,7 @@ pub fn is_running(snapshot: &Snapshot, dir: &DataDirView) -> bool {
 }
 
 /// Hands `bytes` to the browser as a download named after `path`: a Blob, an object URL and a click on a
-/// detached `<a download>`, which is how a page saves a file without a server.
+/// momentary `<a download>`, which is how a page saves a file without a server.
 fn download(path: &str, bytes: &[u8]) -> Result<(), JsValue> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
@@ -46,10 +46,14 @@ fn download(path: &str, bytes: &[u8]) -> Result<(), JsValue> {
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let body = document.body().ok_or("no body")?;
     let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
     anchor.set_href(&url);
     anchor.set_download(download_name(path));
+    // Attached for the click: some browsers ignore clicks on a link that is not in the document.
+    body.append_child(&anchor)?;
     anchor.click();
+    anchor.remove();
     // Revoking at once can cancel the download in some browsers; the URL is freed a little later instead.
     gloo_timers::callback::Timeout::new(OBJECT_URL_LIFETIME_MS, move || {
         let _ = web_sys::Url::revoke_object_url(&url);

@@ -226,7 +226,7 @@ pub fn NetworkBar() -> impl IntoView {
                 <button
                     class="network-button"
                     aria-expanded=move || editing.get().to_string()
-                    aria-controls="partition-editor"
+                    aria-controls=move || editing.get().then_some("partition-editor")
                     on:click=move |_| editing.update(|e| *e = !*e)
                 >
                     "Partition…"
