@@ -115,6 +115,25 @@ impl Histogram {
     pub fn sum(&self) -> f64 {
         self.sum
     }
+
+    /// Estimates quantile `q` (0..=1) as Prometheus's `histogram_quantile` does: linear interpolation
+    /// inside the bucket the rank falls in; above the last bound it answers that bound. None when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * self.count as f64;
+        let mut below = 0u64;
+        for (slot, &n) in self.counts.iter().enumerate() {
+            if n > 0 && (below + n) as f64 >= rank {
+                let Some(&upper) = self.upper_bounds.get(slot) else { return self.upper_bounds.last().copied() };
+                let lower = if slot == 0 { 0.0 } else { self.upper_bounds[slot - 1] };
+                return Some(lower + (upper - lower) * (rank - below as f64) / n as f64);
+            }
+            below += n;
+        }
+        self.upper_bounds.last().copied()
+    }
 }
 
 /// What one member has observed since its process started.
@@ -505,6 +524,19 @@ fn plain_decimal(digits: &str, exp: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantile_interpolates_within_the_bucket() {
+        let mut h = Histogram::new(disk_buckets());
+        assert_eq!(h.quantile(0.99), None);
+        for _ in 0..100 {
+            h.observe(0.0015);
+        }
+        // Every observation is in (1 ms, 2 ms]: p50 is halfway through it.
+        assert!((h.quantile(0.5).unwrap() - 0.0015).abs() < 1e-9);
+        h.observe(100.0);
+        assert_eq!(h.quantile(1.0), Some(8.192));
+    }
 
     #[test]
     fn floats_print_as_go_does() {

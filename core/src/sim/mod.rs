@@ -57,6 +57,10 @@ pub struct NodeView {
     pub up: bool,
     pub leader_id: u64,
     pub revision: i64,
+    /// Frozen by [`Action::Pause`] (a GC pause): up, but neither ticking nor answering.
+    pub paused: bool,
+    /// The disk's fsync profile, as [`disk::DiskProfile::describe`] names it ("NVMe", "fsync 250-350 ms").
+    pub disk: String,
 }
 
 /// The whole simulated deployment.
@@ -233,7 +237,29 @@ impl World {
                 up: n.is_up(),
                 leader_id: n.leader_id(),
                 revision: n.server.store.current_rev(),
+                paused: n.paused,
+                disk: n.disk.profile.describe(),
             })
+            .collect()
+    }
+
+    /// The voting members (not learners) in the leader's membership, in ID order, or none without a
+    /// leader: a quorum is a majority of these, so the page shows "quorum 2 of 3 voters" from it.
+    pub fn voters(&self) -> Vec<u64> {
+        let Some(l) = self.leader() else { return Vec::new() };
+        self.nodes[l].server.membership.list().iter().filter(|m| !m.is_learner).map(|m| m.id).collect()
+    }
+
+    /// Members announced by `member add` and not started yet, by name, each with the client URL it would
+    /// serve on (its peer URL's host, port 2379): the page offers to start them.
+    pub fn announced_unstarted(&self) -> Vec<(String, String)> {
+        let Some(l) = self.leader() else { return Vec::new() };
+        let membership = &self.nodes[l].server.membership;
+        let started = |id: u64| self.nodes.iter().any(|n| n.id == id);
+        self.announced
+            .iter()
+            .filter(|(_, &id)| !started(id))
+            .filter_map(|(name, &id)| Some((name.clone(), default_client_url(&membership.get(id)?.peer_urls))))
             .collect()
     }
 
