@@ -1,11 +1,37 @@
 //! The cluster view: members on a ring, the leader linked to the followers it replicates to. Everything
-//! shown is read from [`Snapshot`](crate::sim::Snapshot); a member card can kill or restart its process,
-//! or isolate it from the network, through an [`Action`]; cut links come from [`crate::network`].
+//! shown is read from [`Snapshot`](crate::sim::Snapshot); a member card can kill, restart, pause or wipe
+//! its process, change its disk, or isolate it from the network, through an [`Action`]; cut links come
+//! from [`crate::network`]. What an action refuses (restarting a wiped member) is shown under the ring.
 
 use crate::network::{self, CutLinks};
 use crate::sim::Sim;
-use etcdplay_core::{Action, NodeView, Role};
+use etcdplay_core::sim::disk::DiskProfile;
+use etcdplay_core::{Action, NodeView, Outcome, Role};
 use leptos::prelude::*;
+
+/// The last refusal of a member action, shown under the ring until the next action succeeds: etcd's
+/// answer to restarting a wiped member is the lesson, so it must not be swallowed.
+#[derive(Clone, Copy)]
+struct Notice(RwSignal<Option<String>>);
+
+impl Notice {
+    /// Applies a member action and records what it refused (or clears the last refusal).
+    fn apply(self, sim: Sim, action: Action) {
+        let outcome: Outcome = sim.apply(action);
+        let message = outcome.stderr.trim();
+        self.0.set((!message.is_empty()).then(|| message.trim_start_matches("Error: ").to_string()));
+    }
+}
+
+/// The disks a card offers: (label, profile). "Slow" is far beyond etcd's 10 ms fsync guidance.
+fn disk_choices() -> [(&'static str, DiskProfile); 4] {
+    [
+        ("NVMe", DiskProfile::NVME),
+        ("SSD", DiskProfile::SSD),
+        ("HDD", DiskProfile::HDD),
+        ("Slow (300 ms fsync)", DiskProfile::fixed(300, 50)),
+    ]
+}
 
 /// Radius of the ring as a percentage of the ring's box, leaving room for the cards at its edge.
 const RING_RADIUS_PCT: f64 = 36.0;
@@ -62,6 +88,8 @@ pub fn ClusterRing() -> impl IntoView {
         })
     });
     let count = Memo::new(move |_| names.with(Vec::len));
+    let notice = Notice(RwSignal::new(None));
+    provide_context(notice);
 
     view! {
         <section class="ring" class:ring-dense=move || { count.get() > ROOMY_RING_MAX } aria-label="cluster">
@@ -109,6 +137,34 @@ pub fn ClusterRing() -> impl IntoView {
                 }
             />
         </section>
+        <div class="cluster-notices">
+            <p class="cluster-notice" role="alert">{move || notice.0.get()}</p>
+            <Announced />
+        </div>
+    }
+}
+
+/// A "Start etcdN" button for each member `member add` announced and nobody started yet, as running
+/// `etcd --initial-cluster-state existing` on a new machine would.
+#[component]
+fn Announced() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let notice = expect_context::<Notice>();
+    let announced = Memo::new(move |_| sim.snapshot.with(|s| s.announced.clone()));
+    view! {
+        <For
+            each=move || announced.get()
+            key=|a| a.clone()
+            children=move |(name, url)| {
+                let label = format!("Start {name}");
+                let action = Action::Start { member: name.clone(), client_url: Some(url), data_dir: None };
+                view! {
+                    <button class="network-button start-member" on:click=move |_| notice.apply(sim, action.clone())>
+                        {label}
+                    </button>
+                }
+            }
+        />
     }
 }
 
@@ -205,6 +261,7 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
     };
     let field = move |f: fn(&NodeView) -> String| move || node.with(|n| n.as_ref().map(f).unwrap_or_default());
     let up = move || node.with(|n| n.as_ref().is_some_and(|n| n.up));
+    let paused = move || node.with(|n| n.as_ref().is_some_and(|n| n.paused));
     let badge = {
         let name = name.clone();
         Memo::new(move |_| {
@@ -230,16 +287,15 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
             }
         }
     };
+    let notice = expect_context::<Notice>();
+    let controls_name = name.clone();
     let on_click = {
         let name = name.clone();
         move |_| {
             let member = name.clone();
+            // Restarting a wiped member is refused, as etcd would panic: the notice says what to do.
             let action = if up() { Action::Kill { member } } else { Action::Restart { member } };
-            // Kill and restart of a known member cannot fail; an error here would be a bug worth seeing.
-            let outcome = sim.apply(action);
-            if !outcome.stderr.is_empty() {
-                leptos::logging::warn!("{}", outcome.stderr);
-            }
+            notice.apply(sim, action);
         }
     };
 
@@ -254,6 +310,7 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
             <div class="node-name">{name.clone()}</div>
             <div class="node-role">{field(|n| n.role.to_string())}</div>
             {move || badge.get().map(|text| view! { <span class="node-badge">{text}</span> })}
+            {move || paused().then(|| view! { <span class="node-badge node-paused">"paused"</span> })}
             <dl class="node-stats">
                 <dt>"term"</dt>
                 <dd>{field(|n| n.term.to_string())}</dd>
@@ -275,7 +332,61 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
                     "Isolate"
                 </button>
             </div>
+            <MemberControls name=controls_name node=node />
         </div>
+    }
+}
+
+/// A card's second row: pause/resume the process, wipe its data dir, and pick its disk.
+#[component]
+fn MemberControls(name: String, node: Memo<Option<NodeView>>) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let notice = expect_context::<Notice>();
+    let up = move || node.with(|n| n.as_ref().is_some_and(|n| n.up));
+    let paused = move || node.with(|n| n.as_ref().is_some_and(|n| n.paused));
+    let disk = move || node.with(|n| n.as_ref().map(|n| n.disk.clone()).unwrap_or_default());
+    let pause_label = {
+        let name = name.clone();
+        move || if paused() { format!("Resume {name}") } else { format!("Pause {name}") }
+    };
+    let on_pause = {
+        let name = name.clone();
+        move |_| {
+            let member = name.clone();
+            notice.apply(sim, if paused() { Action::Resume { member } } else { Action::Pause { member } });
+        }
+    };
+    let on_wipe = {
+        let name = name.clone();
+        move |_| notice.apply(sim, Action::Wipe { member: name.clone() })
+    };
+    let on_disk = {
+        let name = name.clone();
+        move |ev| {
+            let label = event_target_value(&ev);
+            if let Some((_, p)) = disk_choices().into_iter().find(|(l, _)| *l == label) {
+                notice.apply(sim, Action::Disk { member: name.clone(), min_us: p.min_us, max_us: p.max_us });
+            }
+        }
+    };
+    view! {
+        <div class="node-actions node-actions-more">
+            <button class="node-action" aria-label=pause_label disabled=move || !up() on:click=on_pause>
+                {move || if paused() { "Resume" } else { "Pause" }}
+            </button>
+            <button class="node-action" aria-label=format!("Wipe data dir of {name}") on:click=on_wipe>
+                "Wipe"
+            </button>
+        </div>
+        <select class="node-disk" aria-label=format!("Disk of {name}") on:change=on_disk>
+            {disk_choices()
+                .into_iter()
+                .map(|(label, p)| {
+                    let described = p.describe();
+                    view! { <option value=label prop:selected=move || disk() == described>{label}</option> }
+                })
+                .collect_view()}
+        </select>
     }
 }
 
@@ -298,6 +409,8 @@ mod tests {
             up: true,
             leader_id,
             revision: 1,
+            paused: false,
+            disk: "NVMe".to_string(),
         }
     }
 

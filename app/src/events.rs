@@ -67,26 +67,39 @@ impl EventFeed {
     }
 }
 
+/// How close to the bottom (in pixels) still counts as reading the newest line.
+const STICK_SLACK_PX: i32 = 24;
+
 /// The feed, newest at the bottom; it follows new events unless the visitor has scrolled up to read.
 #[component]
 pub fn Events() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let list_ref = NodeRef::<Div>::new();
-    // Stick to the bottom only if the visitor was already there before the new lines arrived.
+    // Whether to follow new lines, decided by where the visitor last left the scrollbar. Measuring when
+    // lines arrive is too late: by then they are rendered, and a burst taller than the slack would look
+    // like the visitor scrolled up, leaving the feed stuck above the newest line.
+    let follow = StoredValue::new(true);
+    let on_scroll = move |_| {
+        if let Some(list) = list_ref.get_untracked() {
+            follow.set_value(list.scroll_height() - list.scroll_top() - list.client_height() <= STICK_SLACK_PX);
+        }
+    };
     Effect::new(move |_| {
         sim.events.track();
-        if let Some(list) = list_ref.get_untracked() {
-            let near_bottom = list.scroll_height() - list.scroll_top() - list.client_height() < 48;
-            if near_bottom {
-                request_animation_frame(move || list.set_scroll_top(list.scroll_height()));
-            }
+        if follow.get_value() {
+            // After the new lines are laid out.
+            request_animation_frame(move || {
+                if let Some(list) = list_ref.get_untracked() {
+                    list.set_scroll_top(list.scroll_height());
+                }
+            });
         }
     });
 
     view! {
         <section class="events" aria-labelledby="events-title">
             <h2 id="events-title" class="panel-title">"Events"</h2>
-            <div class="event-list" role="log" aria-label="Events" node_ref=list_ref>
+            <div class="event-list" role="log" aria-label="Events" node_ref=list_ref on:scroll=on_scroll>
                 <For
                     each=move || sim.events.with(|f| f.lines.iter().cloned().collect::<Vec<_>>())
                     key=|l| l.seq

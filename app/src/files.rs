@@ -237,6 +237,8 @@ mod tests {
             up,
             leader_id: 0,
             revision: 1,
+            paused: false,
+            disk: "NVMe".into(),
         };
         let snapshot = |cluster_id, up| Snapshot { cluster_id, nodes: vec![node(up)], ..Snapshot::default() };
         // The running demo cluster also has an etcd1, but it is another cluster.

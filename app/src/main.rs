@@ -7,7 +7,9 @@ mod cluster;
 mod console;
 mod events;
 mod files;
+mod metrics;
 mod network;
+mod settings;
 mod sim;
 
 use clock::Clock;
@@ -16,7 +18,9 @@ use console::Console;
 use events::Events;
 use files::Files;
 use leptos::prelude::*;
+use metrics::Metrics;
 use network::NetworkBar;
+use settings::Settings;
 use sim::Sim;
 
 /// Members in the playground cluster: three is the smallest cluster that survives losing one.
@@ -41,8 +45,8 @@ fn seed_from_location() -> u64 {
         .unwrap_or(DEFAULT_SEED)
 }
 
-/// The whole page: header with the clock and cluster size, the cluster ring with its network bar, event
-/// feed and files, and the console.
+/// The whole page: header with the clock and cluster size, the cluster ring with its network bar,
+/// settings, event feed and files, the console, and the metrics charts below.
 #[component]
 fn App() -> impl IntoView {
     let sim = Sim::new(MEMBERS, seed_from_location());
@@ -60,10 +64,12 @@ fn App() -> impl IntoView {
             <div class="cluster-column">
                 <ClusterRing />
                 <NetworkBar />
+                <Settings />
                 <Events />
                 <Files />
             </div>
             <Console />
         </main>
+        <Metrics />
     }
 }

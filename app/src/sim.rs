@@ -3,6 +3,7 @@
 //! components never reach into consensus or storage state themselves.
 
 use crate::events::EventFeed;
+use crate::metrics::MetricsHistory;
 use crate::network::CutLinks;
 use etcdplay_core::{Action, NodeView, Outcome, World, WorldConfig};
 use gloo_timers::callback::Interval;
@@ -55,6 +56,10 @@ pub struct Snapshot {
     pub files: Vec<FileView>,
     /// Data dirs written by `snapshot restore`, by path.
     pub data_dirs: Vec<DataDirView>,
+    /// Voting members in the leader's membership (none without a leader): the quorum is a majority.
+    pub voters: usize,
+    /// Members `member add` announced and nobody started yet: (name, client URL to start it on).
+    pub announced: Vec<(String, String)>,
 }
 
 /// What a running command printed since it was last read; `finished` means it ended by itself and
@@ -80,6 +85,8 @@ pub struct Sim {
     pub stream_output: RwSignal<Vec<StreamChunk>>,
     /// The newest trace events, formatted for the feed.
     pub events: RwSignal<EventFeed>,
+    /// Each member's metrics, sampled once a simulated second, for the Metrics panel's charts.
+    pub metrics: RwSignal<MetricsHistory>,
     /// Members in the cluster; changing it (see [`Sim::rebuild`]) boots a new world.
     pub members: ReadSignal<usize>,
     set_members: WriteSignal<usize>,
@@ -106,6 +113,7 @@ impl Sim {
             set_snapshot,
             stream_output: RwSignal::new(Vec::new()),
             events: RwSignal::new(EventFeed::default()),
+            metrics: RwSignal::new(MetricsHistory::default()),
             members,
             set_members,
             epoch,
@@ -138,6 +146,7 @@ impl Sim {
             let mut world = world.borrow_mut();
             *world = World::new(WorldConfig::demo(members, self.seed));
             self.events.update_untracked(EventFeed::reset);
+            self.metrics.update_untracked(MetricsHistory::reset);
             self.read_out(&mut world)
         };
         self.stream_output.set(Vec::new());
@@ -146,6 +155,7 @@ impl Sim {
         self.set_members.set(members);
         self.set_epoch.update(|e| *e += 1);
         self.events.notify();
+        self.metrics.notify();
         self.publish(read);
     }
 
@@ -203,7 +213,8 @@ impl Sim {
         }
         let snapshot = snapshot_of(world);
         let new_events = self.events.try_update_untracked(|feed| feed.catch_up(world.trace())).unwrap_or(false);
-        ReadOut { snapshot, chunks, new_events }
+        let new_sample = self.metrics.try_update_untracked(|history| history.catch_up(world)).unwrap_or(false);
+        ReadOut { snapshot, chunks, new_events, new_sample }
     }
 
     fn publish(&self, read: ReadOut) {
@@ -212,6 +223,9 @@ impl Sim {
         }
         if read.new_events {
             self.events.notify();
+        }
+        if read.new_sample {
+            self.metrics.notify();
         }
         // A restored cluster replaced the running one: its network starts with every link up.
         let replaced = self.snapshot.with_untracked(|old| old.cluster_id != read.snapshot.cluster_id);
@@ -227,6 +241,8 @@ struct ReadOut {
     snapshot: Snapshot,
     chunks: Vec<StreamChunk>,
     new_events: bool,
+    /// A metrics sample was taken (once a simulated second), so the charts redraw.
+    new_sample: bool,
 }
 
 fn snapshot_of(world: &World) -> Snapshot {
@@ -244,7 +260,16 @@ fn snapshot_of(world: &World) -> Snapshot {
         .restored_dirs()
         .map(|(path, dir)| DataDirView { path: path.clone(), member: dir.name.clone(), cluster_id: dir.cluster_id })
         .collect();
-    Snapshot { now_ms: world.now_ms(), cluster_id: world.cluster_id(), nodes: world.nodes(), streams, files, data_dirs }
+    Snapshot {
+        now_ms: world.now_ms(),
+        cluster_id: world.cluster_id(),
+        nodes: world.nodes(),
+        streams,
+        files,
+        data_dirs,
+        voters: world.voters().len(),
+        announced: world.announced_unstarted(),
+    }
 }
 
 /// Real time in milliseconds from the page's monotonic clock (`performance.now()`), which, unlike the

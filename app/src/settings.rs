@@ -1,0 +1,114 @@
+//! Cluster-wide settings: the network profile, `--snapshot-count` and `--auto-compaction-*`, each sent to
+//! the core as an [`Action`], plus the quorum the leader's membership needs (read from the core, which
+//! counts the voters; the page only does the majority arithmetic it prints).
+
+use crate::sim::Sim;
+use etcdplay_core::server::compactor::Mode;
+use etcdplay_core::Action;
+use leptos::prelude::*;
+
+/// Network profiles the core knows (`LinkFault::profile`).
+const NETWORKS: [&str; 3] = ["lan", "wan", "congested"];
+
+/// Auto-compaction choices: (option value, label, mode).
+const COMPACTIONS: [(&str, &str, Option<Mode>); 4] = [
+    ("off", "off", None),
+    ("periodic-5m", "periodic, keep 5m", Some(Mode::Periodic { retention_ms: 5 * 60_000 })),
+    ("periodic-1h", "periodic, keep 1h", Some(Mode::Periodic { retention_ms: 3_600_000 })),
+    ("revision-1000", "revision, keep 1000", Some(Mode::Revision { retention: 1_000 })),
+];
+
+/// etcd's default `--snapshot-count` in the simulation.
+const DEFAULT_SNAPSHOT_COUNT: u64 = 1_000;
+
+/// "quorum 2 of 3 voters", or that there is no leader to count them.
+pub fn quorum_text(voters: usize) -> String {
+    if voters == 0 {
+        "quorum unknown: no leader".to_string()
+    } else {
+        let plural = if voters == 1 { "" } else { "s" };
+        format!("quorum {} of {voters} voter{plural}", voters / 2 + 1)
+    }
+}
+
+/// The settings panel. A rebuilt world starts from the defaults again, so the controls are redrawn per
+/// world (keyed by the epoch) rather than keeping a stale choice.
+#[component]
+pub fn Settings() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let quorum = Memo::new(move |_| sim.snapshot.with(|s| quorum_text(s.voters)));
+    view! {
+        <section class="settings" aria-labelledby="settings-title">
+            <h2 id="settings-title" class="panel-title">"Cluster settings"</h2>
+            <div class="settings-body">
+                {move || {
+                    sim.epoch.track();
+                    view! { <SettingControls /> }
+                }}
+                <p class="quorum" role="status" aria-live="polite">{move || quorum.get()}</p>
+            </div>
+        </section>
+    }
+}
+
+/// The three controls; each change applies at once.
+#[component]
+fn SettingControls() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let on_network = move |ev| {
+        let profile = event_target_value(&ev);
+        report(sim.apply(Action::Network { profile }));
+    };
+    let on_snapshot_count = move |ev| {
+        if let Ok(count) = event_target_value(&ev).trim().parse::<u64>() {
+            report(sim.apply(Action::SnapshotCount { count }));
+        }
+    };
+    let on_compaction = move |ev| {
+        let value = event_target_value(&ev);
+        if let Some(&(_, _, mode)) = COMPACTIONS.iter().find(|c| c.0 == value) {
+            report(sim.apply(Action::AutoCompaction { mode }));
+        }
+    };
+    view! {
+        <label class="setting">
+            "Network"
+            <select on:change=on_network>
+                {NETWORKS.iter().map(|&n| view! { <option value=n>{n}</option> }).collect_view()}
+            </select>
+        </label>
+        <label class="setting">
+            "Snapshot count"
+            <input type="number" min="0" step="100" value=DEFAULT_SNAPSHOT_COUNT.to_string() on:change=on_snapshot_count />
+        </label>
+        <label class="setting">
+            "Auto-compaction"
+            <select on:change=on_compaction>
+                {COMPACTIONS.iter().map(|&(v, label, _)| view! { <option value=v>{label}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// These actions fail only on a bug (an unknown profile name); the browser console shows it.
+fn report(outcome: etcdplay_core::Outcome) {
+    if !outcome.stderr.is_empty() {
+        leptos::logging::warn!("{}", outcome.stderr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_is_a_majority_of_voters() {
+        assert_eq!(quorum_text(3), "quorum 2 of 3 voters");
+        assert_eq!(quorum_text(4), "quorum 3 of 4 voters");
+        assert_eq!(quorum_text(1), "quorum 1 of 1 voter");
+        assert_eq!(quorum_text(0), "quorum unknown: no leader");
+        for profile in NETWORKS {
+            assert!(etcdplay_core::sim::network::LinkFault::profile(profile).is_some());
+        }
+    }
+}
