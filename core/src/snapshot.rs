@@ -153,10 +153,10 @@ fn take<const N: usize>(b: &[u8]) -> Result<([u8; N], &[u8]), SnapshotError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sample() -> SnapshotData {
+    pub(crate) fn sample() -> SnapshotData {
         let mut store = Store::new();
         let mut lessor = Lessor::default();
         lessor.grant(7, 60, 0);

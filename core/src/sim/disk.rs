@@ -69,8 +69,9 @@ pub enum Write {
     ConfState(ConfState),
     /// A snapshot received from the leader: it replaces the whole log.
     Install(Snapshot),
-    /// A snapshot of this member's own applied state (log compaction); the log stays.
-    SaveSnapshot(Snapshot),
+    /// A snapshot of this member's own applied state (log compaction): its metadata, and the state
+    /// itself, encoded only when a follower needs it sent. The log stays.
+    SaveSnapshot(Snapshot, Rc<SnapshotData>),
     /// Drop entries before this index (they are covered by the saved snapshot).
     Compact(u64),
 }
@@ -81,6 +82,8 @@ pub struct LogState {
     pub hard_state: HardState,
     pub conf_state: ConfState,
     pub snapshot: Snapshot,
+    /// The state a self-saved snapshot holds (its `data` stays empty until it is sent).
+    pub snapshot_state: Option<Rc<SnapshotData>>,
     /// Consecutive entries; the first may precede the snapshot (kept so slow followers catch up from
     /// the log rather than by snapshot, like etcd's `SnapshotCatchUpEntries`).
     pub entries: Vec<Entry>,
@@ -99,35 +102,38 @@ impl LogState {
         self.entries.last().map_or(self.snapshot_index(), |e| e.index)
     }
 
-    fn apply(&mut self, write: &Write) {
+    fn apply(&mut self, write: Write) {
         match write {
             Write::Append(entries) => self.append(entries),
-            Write::HardState(hs) => self.hard_state = hs.clone(),
-            Write::ConfState(cs) => self.conf_state = cs.clone(),
+            Write::HardState(hs) => self.hard_state = hs,
+            Write::ConfState(cs) => self.conf_state = cs,
             Write::Install(snap) => {
                 let meta = snap.get_metadata();
                 self.hard_state.term = self.hard_state.term.max(meta.term);
                 self.hard_state.commit = self.hard_state.commit.max(meta.index);
                 self.conf_state = meta.get_conf_state().clone();
                 self.entries.clear();
-                self.snapshot = snap.clone();
+                self.snapshot = snap;
+                self.snapshot_state = None;
             }
-            Write::SaveSnapshot(snap) => self.snapshot = snap.clone(),
+            Write::SaveSnapshot(snap, state) => {
+                self.snapshot = snap;
+                self.snapshot_state = Some(state);
+            }
             Write::Compact(index) => {
-                let drop = self.entries.iter().take_while(|e| e.index < *index).count();
+                let drop = self.entries.iter().take_while(|e| e.index < index).count();
                 self.entries.drain(..drop);
             }
         }
     }
 
-    fn append(&mut self, entries: &[Entry]) {
+    fn append(&mut self, mut entries: Vec<Entry>) {
         let floor = self.snapshot_index();
         let Some(first) = entries.iter().position(|e| e.index > floor) else { return };
-        let entries = &entries[first..];
-        let start = entries[0].index;
+        let start = entries[first].index;
         let keep = self.entries.iter().take_while(|e| e.index < start).count();
         self.entries.truncate(keep);
-        self.entries.extend_from_slice(entries);
+        self.entries.extend(entries.drain(first..));
     }
 }
 
@@ -207,7 +213,11 @@ impl raft::Storage for DiskStorage {
         if snap.get_metadata().index < request_index || snap.get_metadata().index == 0 {
             return Err(raft::Error::Store(StorageError::SnapshotTemporarilyUnavailable));
         }
-        Ok(snap.clone())
+        let mut snap = snap.clone();
+        if let Some(state) = core.written.snapshot_state.as_ref().filter(|_| snap.data.is_empty()) {
+            snap.set_data(state.encode().into());
+        }
+        Ok(snap)
     }
 }
 
@@ -265,7 +275,7 @@ impl Disk {
     /// Writes to the page cache: visible at once, durable after the next fsync.
     pub fn write(&mut self, write: Write) {
         let mut core = self.storage.0.borrow_mut();
-        core.written.apply(&write);
+        core.written.apply(write.clone());
         core.unsynced.push(write);
     }
 
@@ -284,7 +294,7 @@ impl Disk {
     pub fn finish_fsync(&mut self) {
         let mut core = self.storage.0.borrow_mut();
         if let Some(batch) = core.syncing.pop_front() {
-            for w in &batch {
+            for w in batch {
                 core.durable.apply(w);
             }
         }
@@ -321,9 +331,15 @@ impl Disk {
         self.core().written.first_index()
     }
 
-    /// The newest Raft snapshot on disk (empty when the log was never compacted).
-    pub fn snapshot(&self) -> Snapshot {
-        self.core().written.snapshot.clone()
+    /// The newest Raft snapshot's index and the state it holds (None when the log was never compacted).
+    pub fn snapshot_state(&self) -> (u64, Option<Rc<SnapshotData>>) {
+        let core = self.core();
+        let log = &core.written;
+        let state = match &log.snapshot_state {
+            Some(state) => Some(state.clone()),
+            None => SnapshotData::decode(&log.snapshot.data).ok().map(Rc::new),
+        };
+        (log.snapshot.get_metadata().index, state)
     }
 
     /// Entries written but not yet durable (lost if the member crashes now).
@@ -380,12 +396,14 @@ mod tests {
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 3;
         snap.mut_metadata().term = 1;
-        d.write(Write::SaveSnapshot(snap));
+        d.write(Write::SaveSnapshot(snap, Rc::new(crate::snapshot::tests::sample())));
         d.write(Write::Compact(3));
         assert_eq!(d.first_index(), 3);
         assert_eq!(d.storage().term(2), Err(raft::Error::Store(StorageError::Compacted)));
         assert_eq!(d.storage().entries(3, 5, None, GetEntriesContext::empty(false)).map(|e| e.len()), Ok(2));
-        assert_eq!(d.storage().snapshot(0, 2).map(|s| s.get_metadata().index), Ok(3));
+        let sent = d.storage().snapshot(0, 2).expect("a snapshot to send");
+        assert_eq!(sent.get_metadata().index, 3);
+        assert_eq!(SnapshotData::decode(&sent.data), Ok(crate::snapshot::tests::sample()), "encoded when sent");
     }
 
     #[test]
