@@ -208,6 +208,13 @@ impl Store {
                 }
             } else {
                 ki.put(rev);
+                // The first version of a life that compaction cut short: its creation revision and version
+                // come from the stored key-value, as etcd's restore does (`keyIndex.restore`).
+                let g = ki.generations.last_mut().expect("a generation exists");
+                if g.revs.len() == 1 && kv.create_revision != rev.main {
+                    g.created = Revision::new(kv.create_revision, 0);
+                    g.ver = kv.version;
+                }
             }
             store.insert(rev, Stored { kv, tombstone });
         }
