@@ -10,7 +10,7 @@ const HOUR_MS: u64 = 60 * 60 * 1000;
 const RETRY_DIVISOR: u64 = 10;
 
 /// `--auto-compaction-mode` with its `--auto-compaction-retention`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     /// Keep this much history, in milliseconds.
     Periodic { retention_ms: u64 },
