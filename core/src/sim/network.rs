@@ -134,7 +134,11 @@ impl Network {
             self.dropped += 1;
             return false;
         }
-        if f.duplicate > 0.0 && rng.chance(f.duplicate) {
+        // A proposal a follower forwards to its leader is not idempotent (a second copy is appended and
+        // applied again); etcd's TCP transport never delivers a message twice, so proposals are not
+        // duplicated, while Raft's own messages (appends, heartbeats, votes) tolerate duplicates.
+        let idempotent = msg.get_msg_type() != raft::prelude::MessageType::MsgPropose;
+        if idempotent && f.duplicate > 0.0 && rng.chance(f.duplicate) {
             let at = now_ms + f.delay(rng);
             self.enqueue(msg.clone(), at);
         }
