@@ -51,7 +51,8 @@ pub fn Settings() -> impl IntoView {
     }
 }
 
-/// The three controls; each change applies at once.
+/// The three controls; each change applies at once. Each is named by `aria-label`: a wrapping label's
+/// name would also take in the selected option's text.
 #[component]
 fn SettingControls() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -73,17 +74,17 @@ fn SettingControls() -> impl IntoView {
     view! {
         <label class="setting">
             "Network"
-            <select on:change=on_network>
+            <select aria-label="Network" on:change=on_network>
                 {NETWORKS.iter().map(|&n| view! { <option value=n>{n}</option> }).collect_view()}
             </select>
         </label>
         <label class="setting">
             "Snapshot count"
-            <input type="number" min="0" step="100" value=DEFAULT_SNAPSHOT_COUNT.to_string() on:change=on_snapshot_count />
+            <input aria-label="Snapshot count" type="number" min="0" step="100" value=DEFAULT_SNAPSHOT_COUNT.to_string() on:change=on_snapshot_count />
         </label>
         <label class="setting">
             "Auto-compaction"
-            <select on:change=on_compaction>
+            <select aria-label="Auto-compaction" on:change=on_compaction>
                 {COMPACTIONS.iter().map(|&(v, label, _)| view! { <option value=v>{label}</option> }).collect_view()}
             </select>
         </label>

@@ -16,7 +16,7 @@ const DIST = path.resolve(HERE, '../../dist');
 const ARTIFACTS = path.join(HERE, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Upper bound on the whole run, so a hung browser cannot hang CI. */
-const TOTAL_TIMEOUT_MS = 120_000;
+const TOTAL_TIMEOUT_MS = 240_000;
 /** How long to wait for an election: a few election timeouts of simulated (= real) time. */
 const ELECTION_TIMEOUT_MS = 10_000;
 
@@ -285,6 +285,7 @@ async function run(page, url) {
   await partitionByClicking(page, healed);
   await snapshotDownloadAndRestore(page);
   await sevenMembers(page);
+  await memberControls(page);
 }
 
 /** The network bar's status line, e.g. "all links up" or "split etcd1, etcd2 | etcd3, etcd4, etcd5". */
@@ -439,6 +440,127 @@ async function sevenMembers(page) {
   check(`seven members, one leader "${leader.name}, leader, term ${leader.term}", no two cards overlap`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(ARTIFACTS, 'seven.png') });
+}
+
+/** The leaders the cards show (a paused leader still shows its frozen role). */
+async function shownLeaders(page) {
+  return (await memberNames(page)).map(parseMember).filter((m) => m?.role === 'leader');
+}
+
+/** The settings panel's quorum line, e.g. "quorum 2 of 3 voters". */
+async function quorumText(page) {
+  return (await page.locator('.quorum').innerText()).trim();
+}
+
+// 16. Per-member and cluster-wide controls on a fresh three-member cluster: the quorum, pausing the
+// leader, a wan network, slow disks in the fsync chart, and a wiped member removed, added and started.
+async function memberControls(page) {
+  await page.getByLabel('Cluster size', { exact: true }).selectOption('3');
+  const leader = await waitFor('three members with exactly one leader', async () => {
+    const members = (await memberNames(page)).map(parseMember);
+    const leaders = members.filter((m) => m?.role === 'leader');
+    return members.length === 3 && leaders.length === 1 && leaders[0];
+  });
+  await waitFor('the quorum to read "quorum 2 of 3 voters"', async () => (await quorumText(page)) === 'quorum 2 of 3 voters', 5_000);
+  check(`three members, leader ${leader.name}; the settings panel says "quorum 2 of 3 voters"`);
+  await pauseTheLeader(page, leader);
+  await wanNetwork(page);
+  await slowDisks(page);
+  await wipeAFollower(page);
+}
+
+/** Pausing the leader lets the others elect one; resumed, the old leader follows. */
+async function pauseTheLeader(page, leader) {
+  await page.getByRole('button', { name: `Pause ${leader.name}`, exact: true }).click();
+  const card = page.getByRole('group', { name: new RegExp(`^${leader.name}, `) });
+  await card.getByText('paused', { exact: true }).waitFor({ timeout: 5_000 });
+  check(`clicked "Pause ${leader.name}": its card shows "paused"`);
+  const next = await waitFor(`a leader other than the paused ${leader.name}`, async () =>
+    (await shownLeaders(page)).find((m) => m.name !== leader.name && m.term > leader.term));
+  check(`the others elected "${next.name}, leader, term ${next.term}"`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'paused-leader.png') });
+  await page.getByRole('button', { name: `Resume ${leader.name}`, exact: true }).click();
+  const back = await waitFor(`${leader.name} to follow after resuming`, async () => {
+    const m = (await memberNames(page)).map(parseMember).find((m) => m?.name === leader.name);
+    return m?.role === 'follower' && (await shownLeaders(page)).length === 1 && m;
+  });
+  if (await card.getByText('paused', { exact: true }).count()) throw new Error(`${leader.name} still shows "paused"`);
+  check(`clicked "Resume ${leader.name}": "${back.name}, follower, term ${back.term}"`);
+}
+
+/** The wan profile adds tens of milliseconds per hop: `endpoint health`'s quorum read shows it. */
+async function wanNetwork(page) {
+  await page.getByLabel('Network', { exact: true }).selectOption('wan');
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill('endpoint health');
+  await input.press('Enter');
+  const took = await waitFor('"endpoint health" to report how long it took', async () => {
+    const out = outputOf(await logLines(page), 'endpoint health') ?? [];
+    const times = out.map((l) => /took = ([\d.]+)(ms|s)$/.exec(l)).filter(Boolean);
+    return times.length > 0 && times.map((m) => Number(m[1]) * (m[2] === 's' ? 1000 : 1));
+  }, 10_000);
+  if (!took.every((ms) => ms >= 60)) throw new Error(`on wan, "endpoint health" took ${JSON.stringify(took)} ms`);
+  check(`selected "Network" wan: "endpoint health" took ${took.join(', ')} ms (>= 60)`);
+  await page.getByLabel('Network', { exact: true }).selectOption('lan');
+}
+
+/** Every member on a 300 ms disk: a few puts push the WAL fsync p99 over etcd's 20 ms "bad" line. */
+async function slowDisks(page) {
+  const names = (await memberNames(page)).map((l) => parseMember(l).name);
+  for (const name of names) {
+    await page.getByLabel(`Disk of ${name}`, { exact: true }).selectOption({ label: 'Slow (300 ms fsync)' });
+  }
+  check(`set the disks of ${names.join(', ')} to "Slow (300 ms fsync)"`);
+  for (const i of [1, 2, 3]) await runCommand(page, `put slow${i} v`, ['OK']);
+  const fsync = page.getByRole('figure', { name: 'WAL fsync duration p99', exact: true });
+  const bad = await waitFor('the fsync chart to report a p99 above 20 ms (bad)', async () => {
+    const text = await fsync.locator('.chart-values').innerText();
+    const m = /(\S+) ([\d.]+) ms \(bad\)/.exec(text);
+    return m && Number(m[2]) > 20 && m[0];
+  }, 5_000);
+  check(`the WAL fsync chart's text reads "${bad}"`);
+  await page.getByRole('region', { name: 'Metrics' }).screenshot({ path: path.join(ARTIFACTS, 'metrics.png') });
+  for (const name of names) await page.getByLabel(`Disk of ${name}`, { exact: true }).selectOption({ label: 'NVMe' });
+}
+
+/** A wiped follower cannot restart (etcd would panic); removed, added again and started, it rejoins. */
+async function wipeAFollower(page) {
+  const follower = await waitFor('a follower', async () =>
+    (await memberNames(page)).map(parseMember).find((m) => m?.role === 'follower'));
+  await page.getByRole('button', { name: `Wipe data dir of ${follower.name}`, exact: true }).click();
+  await page.getByRole('button', { name: `Restart ${follower.name}`, exact: true }).click();
+  const alert = page.locator('.cluster-notice');
+  const message = await waitFor('the refusal to restart the wiped member', async () => {
+    const t = (await alert.innerText()).trim();
+    return /cannot restart/.test(t) && /Remove it/.test(t) && t;
+  }, 5_000);
+  check(`wiped ${follower.name}; "Restart ${follower.name}" shows "${message.slice(0, 60)}..."`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'wiped.png') });
+  const id = /member remove ([0-9a-f]+)/.exec(message)[1];
+  await runUntil(page, `member remove ${id}`, (l) => l.startsWith(`Member ${id} removed from cluster `));
+  await waitFor('the quorum to read "quorum 2 of 2 voters"', async () => (await quorumText(page)) === 'quorum 2 of 2 voters', 5_000);
+  const n = follower.name.replace(/^etcd/, '');
+  const add = `member add ${follower.name} --peer-urls=http://10.0.0.${n}:2380`;
+  await runUntil(page, add, (l) => l.startsWith('Member ') && l.includes(' added to cluster '));
+  await page.getByRole('button', { name: `Start ${follower.name}`, exact: true }).click();
+  const rejoined = await waitFor(`${follower.name} to rejoin as a follower at the leader's term`, async () => {
+    const members = (await memberNames(page)).map(parseMember);
+    const m = members.find((m) => m?.name === follower.name);
+    const lead = members.find((m) => m?.role === 'leader');
+    return m?.role === 'follower' && m.term === lead?.term && (await quorumText(page)) === 'quorum 2 of 3 voters' && m;
+  });
+  check(`member remove, member add, "Start ${follower.name}": "${rejoined.name}, follower, term ${rejoined.term}", quorum 2 of 3 again`);
+}
+
+/** Runs a console command and waits for an output line that satisfies `wanted`; returns that line. */
+async function runUntil(page, command, wanted) {
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill(command);
+  await input.press('Enter');
+  const line = await waitFor(`"${command}" to print the expected line`, async () =>
+    (outputOf(await logLines(page), command) ?? []).find(wanted), 5_000);
+  check(`"etcdctl ${command}" printed "${line}"`);
+  return line;
 }
 
 async function main() {
