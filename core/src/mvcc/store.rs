@@ -134,6 +134,12 @@ impl Store {
         if rev < self.compact_rev {
             return Err(MvccError::Compacted);
         }
+        if let KeyRange::Single(key) = range {
+            // A point read is a map lookup, not a range walk (most reads and every put's are); a limit
+            // cannot cut a single key.
+            let kvs: Vec<KeyValue> = self.get_at(key, rev).cloned().into_iter().collect();
+            return Ok(RangeResult { count: kvs.len() as i64, kvs, rev: cur });
+        }
         let mut kvs = Vec::new();
         let mut count = 0;
         for (_, ki) in self.index.range::<[u8], _>(range.bounds()) {
@@ -144,6 +150,12 @@ impl Store {
             }
         }
         Ok(RangeResult { kvs, count, rev: cur })
+    }
+
+    /// The version of `key` live at `rev`, if any.
+    fn get_at(&self, key: &[u8], rev: i64) -> Option<&KeyValue> {
+        let at = self.index.get(key)?.get(rev)?;
+        self.revs.get(&at.modified).map(|s| &s.kv)
     }
 
     /// Starts a write transaction; its changes share revision `current_rev + 1`.
