@@ -17,3 +17,4 @@ pub use sim::{NodeView, World, WorldConfig};
 pub use trace::{Event, Role};
 pub mod golden;
 pub mod script;
+pub mod robustness;

@@ -2,6 +2,8 @@
 //!
 //! - `etcdplay [--seed N] [--members 3|5]`: an interactive etcdctl console over a simulated cluster.
 //! - `etcdplay script FILE`: runs a scenario script and prints its transcript.
+//! - `etcdplay sim --seeds N [--first-seed S] [--duration-ms MS]`: robustness runs (random workload and
+//!   faults, then linearizability, watch, Raft safety and hash checks); exits 0 only if every seed is clean.
 //! - `etcdplay golden DIR [--out FILE] [--help-out FILE]`: replays an etcdctl reference directory.
 
 use etcdplay_core::{golden, script, Action, World, WorldConfig};
@@ -45,8 +47,9 @@ fn main() -> ExitCode {
         None => repl(&opts),
         Some("script") => run_script(&opts),
         Some("golden") => run_golden(&opts),
+        Some("sim") => run_sim(&opts),
         Some(other) => Err(format!(
-            "unknown command {other:?}; usage: etcdplay [script FILE | golden DIR] [--seed N] [--members N]"
+            "unknown command {other:?}; usage: etcdplay [script FILE | golden DIR | sim --seeds N [--first-seed S]] [--seed N] [--members N]"
         )),
     };
     match result {
@@ -120,5 +123,55 @@ fn write_lines(path: Option<&str>, lines: &[String]) -> Result<(), String> {
             print!("{text}");
             Ok(())
         }
+    }
+}
+
+fn run_sim(opts: &Opts) -> Result<(), String> {
+    let mut seeds = 100u64;
+    let mut first = 1u64;
+    let mut cfg = etcdplay_core::robustness::Config { members: opts.members, ..Default::default() };
+    let mut it = opts.positional.iter().skip(1);
+    while let Some(a) = it.next() {
+        let mut num = |name: &str| -> Result<u64, String> {
+            it.next().and_then(|v| v.parse().ok()).ok_or_else(|| format!("{name} takes a number"))
+        };
+        match a.as_str() {
+            "--seeds" => seeds = num("--seeds")?,
+            "--first-seed" => first = num("--first-seed")?,
+            "--duration-ms" => cfg.duration_ms = num("--duration-ms")?,
+            "--clients" => cfg.clients = num("--clients")? as usize,
+            other => return Err(format!("sim: unknown argument {other:?}")),
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut summary = etcdplay_core::robustness::Summary::default();
+    for seed in first..first + seeds {
+        let r = etcdplay_core::robustness::run_seed(seed, &cfg);
+        summary.add(&r);
+        let ops: u64 = r.ops.values().sum();
+        let faults: u64 = r.faults.values().sum();
+        let verdict =
+            if r.violations.is_empty() { "ok".to_string() } else { format!("FAILED ({})", r.violations.len()) };
+        println!(
+            "seed {seed}: {verdict}, {ops} ops, {faults} faults, {:.1} s simulated, trace {:016x} [{}/{} in {:.1} s]",
+            r.sim_ms as f64 / 1000.0,
+            r.fingerprint,
+            seed - first + 1,
+            seeds,
+            started.elapsed().as_secs_f64()
+        );
+        for v in &r.violations {
+            println!("  {v}");
+        }
+        if !r.violations.is_empty() {
+            println!("  replay: {}", r.replay_command());
+        }
+    }
+    println!("{summary}");
+    println!("time: {:.1} s", started.elapsed().as_secs_f64());
+    if summary.failed_seeds.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} of {seeds} seeds failed: {:?}", summary.failed_seeds.len(), summary.failed_seeds))
     }
 }

@@ -1,0 +1,171 @@
+//! Random faults, every one an [`Action`] (so the world's action list replays them): partitions of any
+//! split and heal, kill and restart, pause and resume, bad links (loss, duplication, reordering, delay),
+//! network profiles, slow disks, leader transfers; a low `--snapshot-count` makes lagging members catch
+//! up by snapshot.
+
+use crate::action::Action;
+use crate::sim::rng::SimRng;
+use crate::sim::World;
+use crate::trace::Role;
+use std::collections::BTreeMap;
+
+pub struct Faults {
+    next_ms: u64,
+    /// The actions that undo the active fault, and when.
+    undo: Option<(u64, Vec<Action>)>,
+    pub counts: BTreeMap<&'static str, u64>,
+}
+
+const NVME: (u64, u64) = (100, 400);
+
+impl Faults {
+    pub fn new(rng: &mut SimRng, world: &mut World) -> Faults {
+        let mut f = Faults { next_ms: world.now_ms() + rng.range(500, 1500), undo: None, counts: BTreeMap::new() };
+        if rng.chance(0.5) {
+            world.apply(Action::SnapshotCount { count: rng.range(10, 60) });
+            f.count("snapshot-count");
+        }
+        f
+    }
+
+    pub fn next_ms(&self) -> u64 {
+        self.undo.as_ref().map_or(self.next_ms, |(t, _)| *t)
+    }
+
+    fn count(&mut self, name: &'static str) {
+        *self.counts.entry(name).or_default() += 1;
+    }
+
+    /// Injects or undoes a fault when its time comes.
+    pub fn step(&mut self, rng: &mut SimRng, world: &mut World) {
+        let now = world.now_ms();
+        if let Some((t, actions)) = &self.undo {
+            if *t <= now {
+                for a in actions.clone() {
+                    world.apply(a);
+                }
+                self.undo = None;
+                self.next_ms = now + rng.range(300, 2000);
+            }
+            return;
+        }
+        if now < self.next_ms {
+            return;
+        }
+        let names: Vec<String> = world.members().iter().map(|m| m.name.clone()).collect();
+        let n = names.len();
+        let pick = |rng: &mut SimRng| names[rng.range(0, n as u64) as usize].clone();
+        let hold = rng.range(500, 4000);
+        let mut undo = Vec::new();
+        match rng.range(0, 9) {
+            0 => {
+                // Any split into two non-empty sides.
+                let mask = rng.range(1, (1 << n) - 1);
+                let (a, b): (Vec<_>, Vec<_>) = (0..n).partition(|i| mask & (1 << i) != 0);
+                let side = |v: Vec<usize>| v.into_iter().map(|i| names[i].clone()).collect::<Vec<_>>();
+                world.apply(Action::Partition { groups: vec![side(a), side(b)] });
+                undo.push(Action::Heal);
+                self.count("partition");
+            }
+            1 => {
+                let m = pick(rng);
+                world.apply(Action::Kill { member: m.clone() });
+                undo.push(Action::Restart { member: m });
+                self.count("kill");
+            }
+            2 => {
+                let m = leader_name(world).unwrap_or_else(|| pick(rng));
+                world.apply(Action::Kill { member: m.clone() });
+                undo.push(Action::Restart { member: m });
+                self.count("kill-leader");
+            }
+            3 => {
+                let m = pick(rng);
+                world.apply(Action::Pause { member: m.clone() });
+                undo.push(Action::Resume { member: m });
+                self.count("pause");
+            }
+            4 => {
+                let (a, b) = (rng.range(0, n as u64) as usize, rng.range(0, n as u64) as usize);
+                if a != b {
+                    world.apply(Action::Link {
+                        a: names[a].clone(),
+                        b: names[b].clone(),
+                        latency_ms: rng.range(1, 80),
+                        jitter_ms: rng.range(0, 40),
+                        loss_per_mille: rng.range(0, 300) as u32,
+                        duplicate_per_mille: rng.range(0, 200) as u32,
+                        reorder_per_mille: rng.range(0, 300) as u32,
+                    });
+                    undo.push(Action::Heal);
+                    self.count("link");
+                }
+            }
+            5 => {
+                let profile = if rng.chance(0.5) { "wan" } else { "congested" };
+                world.apply(Action::Network { profile: profile.into() });
+                undo.push(Action::Network { profile: "lan".into() });
+                self.count("network");
+            }
+            6 => {
+                let m = pick(rng);
+                let min_us = rng.range(5_000, 100_000);
+                world.apply(Action::Disk { member: m.clone(), min_us, max_us: min_us * 3 });
+                undo.push(Action::Disk { member: m, min_us: NVME.0, max_us: NVME.1 });
+                self.count("slow-disk");
+            }
+            7 => {
+                if let Some(l) = world.leader() {
+                    let others: Vec<usize> = (0..n).filter(|&i| i != l && world.node(i).is_up()).collect();
+                    if !others.is_empty() {
+                        let t = others[rng.range(0, others.len() as u64) as usize];
+                        let line = format!("move-leader {:x} --endpoints={}", world.node(t).id, names[l]);
+                        world.apply(Action::Etcdctl { line, stdin: None });
+                        self.count("move-leader");
+                    }
+                }
+            }
+            _ => {
+                // Two faults at once: a member down while another is isolated.
+                let (a, b) = (pick(rng), pick(rng));
+                world.apply(Action::Kill { member: a.clone() });
+                let rest: Vec<String> = names.iter().filter(|x| **x != b).cloned().collect();
+                world.apply(Action::Partition { groups: vec![vec![b], rest] });
+                undo.push(Action::Heal);
+                undo.push(Action::Restart { member: a });
+                self.count("kill+partition");
+            }
+        }
+        if undo.is_empty() {
+            self.next_ms = now + rng.range(300, 2000);
+        } else {
+            self.undo = Some((now + hold, undo));
+        }
+    }
+
+    /// Undoes everything: the network healed and at LAN speed, every member up with a fast disk.
+    pub fn heal_all(&mut self, world: &mut World) {
+        if let Some((_, actions)) = self.undo.take() {
+            for a in actions {
+                world.apply(a);
+            }
+        }
+        world.apply(Action::Heal);
+        world.apply(Action::Network { profile: "lan".into() });
+        let names: Vec<String> = world.members().iter().map(|m| m.name.clone()).collect();
+        for (i, m) in names.into_iter().enumerate() {
+            if world.node(i).paused {
+                world.apply(Action::Resume { member: m.clone() });
+            }
+            if !world.node(i).is_up() {
+                world.apply(Action::Restart { member: m.clone() });
+            }
+            world.apply(Action::Disk { member: m, min_us: NVME.0, max_us: NVME.1 });
+        }
+    }
+}
+
+fn leader_name(world: &World) -> Option<String> {
+    let l = world.leader()?;
+    (world.node(l).role() == Role::Leader).then(|| world.members()[l].name.clone())
+}
