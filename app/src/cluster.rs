@@ -18,8 +18,17 @@ impl Notice {
     /// Applies a member action and records what it refused (or clears the last refusal).
     fn apply(self, sim: Sim, action: Action) {
         let outcome: Outcome = sim.apply(action);
-        let message = outcome.stderr.trim();
-        self.0.set((!message.is_empty()).then(|| message.trim_start_matches("Error: ").to_string()));
+        let message = outcome.stderr.trim().trim_start_matches("Error: ");
+        self.0.set((!message.is_empty()).then(|| page_hint(message)));
+    }
+}
+
+/// The core's refusal names the script directive `@start`; on the page, the Start button does that.
+fn page_hint(message: &str) -> String {
+    if message.contains("@start") {
+        format!("{message} On this page: run member remove and member add in the console, then click its Start button.")
+    } else {
+        message.to_string()
     }
 }
 

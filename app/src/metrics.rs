@@ -201,9 +201,26 @@ fn describe(spec: &ChartSpec, name: &str, value: Option<f64>) -> String {
 /// The panel: one small chart per metric, each with its latest values as text.
 #[component]
 pub fn Metrics() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    // Which colour is which member; the captions name them too, so the legend is hidden from readers.
+    let names = Memo::new(move |_| {
+        sim.metrics.with(|h| h.samples.back().map(|s| s.members.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()))
+    });
+    let legend = move || {
+        names
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                view! { <li><span class=format!("swatch series-{}", i % 7)></span>{name}</li> }
+            })
+            .collect_view()
+    };
     view! {
         <section class="metrics" aria-labelledby="metrics-title">
             <h2 id="metrics-title" class="panel-title">"Metrics"</h2>
+            <ul class="chart-legend" aria-hidden="true">{legend}</ul>
             <div class="chart-grid">
                 {(0..CHARTS.len()).map(|k| view! { <Chart index=k /> }).collect_view()}
             </div>

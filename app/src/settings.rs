@@ -3,6 +3,7 @@
 //! counts the voters; the page only does the majority arithmetic it prints).
 
 use crate::sim::Sim;
+use etcdplay_core::raftnode::DEFAULT_SNAPSHOT_COUNT;
 use etcdplay_core::server::compactor::Mode;
 use etcdplay_core::Action;
 use leptos::prelude::*;
@@ -17,9 +18,6 @@ const COMPACTIONS: [(&str, &str, Option<Mode>); 4] = [
     ("periodic-1h", "periodic, keep 1h", Some(Mode::Periodic { retention_ms: 3_600_000 })),
     ("revision-1000", "revision, keep 1000", Some(Mode::Revision { retention: 1_000 })),
 ];
-
-/// etcd's default `--snapshot-count` in the simulation.
-const DEFAULT_SNAPSHOT_COUNT: u64 = 1_000;
 
 /// "quorum 2 of 3 voters", or that there is no leader to count them.
 pub fn quorum_text(voters: usize) -> String {
