@@ -264,6 +264,8 @@ pub enum ServerError {
     DeadlineExceeded,
     /// Nothing answers at the endpoint.
     Unavailable,
+    /// A write larger than `--max-request-bytes` (1.5 MiB by default).
+    RequestTooLarge,
 }
 
 impl fmt::Display for ServerError {
@@ -300,6 +302,7 @@ impl fmt::Display for ServerError {
             ServerError::LeaderTransferTimeout => "etcdserver: request timed out, leader transfer took too long",
             ServerError::DeadlineExceeded => "context deadline exceeded",
             ServerError::Unavailable => "context deadline exceeded",
+            ServerError::RequestTooLarge => "etcdserver: request is too large",
         })
     }
 }

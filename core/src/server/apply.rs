@@ -5,8 +5,16 @@ use super::api::*;
 use super::lease::Lessor;
 use crate::mvcc::{KeyRange, KeyValue, MvccError, RangeResult, Store, WriteTxn};
 
+/// etcd's default `--max-request-bytes`: a larger proposal fails with "request is too large".
+pub const MAX_REQUEST_BYTES: usize = 1536 * 1024;
+
 /// Validates a request before it is proposed, as etcd's gRPC layer does (so bad input never enters the log).
 pub fn check(req: &Request) -> Result<(), ServerError> {
+    if matches!(req, Request::Put(_) | Request::Txn(_) | Request::DeleteRange(_))
+        && request_bytes(req) > MAX_REQUEST_BYTES
+    {
+        return Err(ServerError::RequestTooLarge);
+    }
     let key = match req {
         Request::Range(r) => &r.key,
         Request::Put(p) => &p.key,
@@ -21,6 +29,25 @@ pub fn check(req: &Request) -> Result<(), ServerError> {
         return Err(ServerError::KeyNotProvided);
     }
     Ok(())
+}
+
+/// The size of a write as proposed: the bytes of its keys and values (what dominates etcd's marshalled
+/// InternalRaftRequest, which etcd compares with `--max-request-bytes`).
+fn request_bytes(req: &Request) -> usize {
+    let op = |o: &RequestOp| match o {
+        RequestOp::Put(p) => p.key.len() + p.value.len(),
+        RequestOp::Range(r) => r.key.len() + r.range_end.len(),
+        RequestOp::DeleteRange(d) => d.key.len() + d.range_end.len(),
+    };
+    match req {
+        Request::Put(p) => p.key.len() + p.value.len(),
+        Request::DeleteRange(d) => d.key.len() + d.range_end.len(),
+        Request::Txn(t) => {
+            let compares: usize = t.compare.iter().map(|c| c.key.len() + c.range_end.len()).sum();
+            compares + t.success.iter().chain(&t.failure).map(op).sum::<usize>()
+        }
+        _ => 0,
+    }
 }
 
 /// Applies a write to `store` and `lessor`; the header's member and term are filled in by the caller.
