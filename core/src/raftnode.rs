@@ -207,6 +207,23 @@ impl Node {
         }
     }
 
+    /// Whom this member voted for in its current term (0: nobody).
+    pub fn vote(&self) -> u64 {
+        match &self.raw {
+            Some(r) => r.raft.vote,
+            None => self.disk.hard_state().vote,
+        }
+    }
+
+    /// On the leader: (peer, match index, next index, state) for every member it replicates to.
+    pub fn progress(&self) -> Vec<(u64, u64, u64, String)> {
+        let Some(raw) = self.raw.as_ref().filter(|r| r.raft.state == StateRole::Leader) else { return Vec::new() };
+        let mut out: Vec<_> =
+            raw.raft.prs().iter().map(|(id, p)| (*id, p.matched, p.next_idx, format!("{:?}", p.state))).collect();
+        out.sort();
+        out
+    }
+
     pub fn leader_id(&self) -> u64 {
         self.raw.as_ref().map_or(0, |r| r.raft.leader_id)
     }

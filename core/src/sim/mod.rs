@@ -6,6 +6,7 @@
 pub mod disk;
 pub mod network;
 pub mod rng;
+pub mod view;
 
 use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};

@@ -74,6 +74,7 @@ impl LinkFault {
 /// A message on its way, ordered by delivery time then send order.
 #[derive(Clone, Debug)]
 pub struct InFlight {
+    pub sent_at_ms: u64,
     pub deliver_at_ms: u64,
     pub seq: u64,
     pub msg: Message,
@@ -127,7 +128,7 @@ impl Network {
         let fault = self.faults.get(&link(msg.from, msg.to)).or(self.profile.as_ref()).copied();
         let Some(f) = fault else {
             let delay = rng.range(self.latency.min_ms, self.latency.max_ms + 1);
-            self.enqueue(msg, now_ms + delay);
+            self.enqueue(msg, now_ms, now_ms + delay);
             return true;
         };
         if f.loss > 0.0 && rng.chance(f.loss) {
@@ -140,23 +141,29 @@ impl Network {
         let idempotent = msg.get_msg_type() != raft::prelude::MessageType::MsgPropose;
         if idempotent && f.duplicate > 0.0 && rng.chance(f.duplicate) {
             let at = now_ms + f.delay(rng);
-            self.enqueue(msg.clone(), at);
+            self.enqueue(msg.clone(), now_ms, at);
         }
         let mut at = now_ms + f.delay(rng);
         if f.reorder > 0.0 && rng.chance(f.reorder) {
             // Held back long enough for messages sent after it to arrive first.
             at += rng.range(f.latency_ms + 1, 3 * f.latency_ms + 10);
         }
-        self.enqueue(msg, at);
+        self.enqueue(msg, now_ms, at);
         true
     }
 
-    /// Queues a message to arrive at `at_ms`, plus its transfer time (which matters for snapshots).
-    fn enqueue(&mut self, msg: Message, at_ms: u64) {
+    /// Queues a message sent at `sent_at_ms` to arrive at `at_ms`, plus its transfer time (which matters
+    /// for snapshots).
+    fn enqueue(&mut self, msg: Message, sent_at_ms: u64, at_ms: u64) {
         let transfer = msg.get_snapshot().data.len() as u64 / BYTES_PER_MS;
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(Reverse(InFlight { deliver_at_ms: at_ms + transfer, seq, msg }));
+        self.queue.push(Reverse(InFlight { sent_at_ms, deliver_at_ms: at_ms + transfer, seq, msg }));
+    }
+
+    /// Messages on their way, in no particular order.
+    pub fn in_flight_messages(&self) -> impl Iterator<Item = &InFlight> {
+        self.queue.iter().map(|Reverse(m)| m)
     }
 
     /// When the next message arrives, if any is in flight.
