@@ -99,6 +99,43 @@ fn report(outcome: etcdplay_core::Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use etcdplay_core::{World, WorldConfig};
+
+    fn ctl(world: &mut World, line: &str) -> String {
+        let out = world.apply(Action::Etcdctl { line: line.to_string(), stdin: None });
+        assert_eq!(out.exit_code, 0, "{line}: {}", out.stderr);
+        out.stdout
+    }
+
+    #[test]
+    fn the_quorum_follows_member_add_promote_and_remove() {
+        let mut world = World::new(WorldConfig::demo(3, 1));
+        world.wait_for_leader(10_000);
+        assert_eq!(quorum_text(world.voters().len()), "quorum 2 of 3 voters");
+        let added = ctl(&mut world, "member add etcd4 --peer-urls=http://10.0.0.4:2380");
+        let id = added.split_whitespace().nth(1).unwrap_or_default().to_string();
+        world.advance(500);
+        assert_eq!(quorum_text(world.voters().len()), "quorum 3 of 4 voters");
+        assert_eq!(world.announced_unstarted(), [("etcd4".to_string(), "http://10.0.0.4:2379".to_string())]);
+        let member = "etcd4".to_string();
+        let start = Action::Start { member, client_url: Some("http://10.0.0.4:2379".into()), data_dir: None };
+        assert_eq!(world.apply(start).exit_code, 0);
+        assert!(world.announced_unstarted().is_empty());
+        world.advance(2_000);
+        ctl(&mut world, &format!("member remove {id}"));
+        world.advance(500);
+        assert_eq!(quorum_text(world.voters().len()), "quorum 2 of 3 voters");
+        // A learner does not vote until promoted.
+        let added = ctl(&mut world, "member add etcd5 --peer-urls=http://10.0.0.5:2380 --learner");
+        let id = added.split_whitespace().nth(1).unwrap_or_default().to_string();
+        let member = "etcd5".to_string();
+        world.apply(Action::Start { member, client_url: Some("http://10.0.0.5:2379".into()), data_dir: None });
+        world.advance(3_000);
+        assert_eq!(world.voters().len(), 3);
+        ctl(&mut world, &format!("member promote {id}"));
+        world.advance(500);
+        assert_eq!(quorum_text(world.voters().len()), "quorum 3 of 4 voters");
+    }
 
     #[test]
     fn quorum_is_a_majority_of_voters() {
