@@ -467,6 +467,17 @@ async function memberControls(page) {
   await wanNetwork(page);
   await slowDisks(page);
   await wipeAFollower(page);
+  await eventsFollowTheNewest(page);
+}
+
+/** The Events feed, longer than its box by now, shows its newest line. */
+async function eventsFollowTheNewest(page) {
+  const events = page.getByRole('log', { name: 'Events', exact: true });
+  const gap = await waitFor('the Events feed to be scrolled to its newest line', async () => {
+    const g = await events.evaluate((e) => ({ overflow: e.scrollHeight > e.clientHeight, gap: e.scrollHeight - e.scrollTop - e.clientHeight }));
+    return g.overflow && g.gap <= 2 && g;
+  }, 5_000);
+  check(`the Events feed overflows its box and is scrolled to the newest line (${gap.gap}px from the bottom)`);
 }
 
 /** Pausing the leader lets the others elect one; resumed, the old leader follows. */
