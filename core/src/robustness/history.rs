@@ -62,8 +62,8 @@ impl Reference {
                     for (rev, changes) in by_rev {
                         // A batch applied with a compaction in it is polled after the compaction.
                         if rev <= compact {
-                            if !self.revisions.contains_key(&rev) {
-                                self.revisions.insert(rev, changes);
+                            if let std::collections::btree_map::Entry::Vacant(e) = self.revisions.entry(rev) {
+                                e.insert(changes);
                                 self.partial.insert(rev);
                             }
                             continue;

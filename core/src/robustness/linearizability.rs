@@ -178,7 +178,7 @@ fn reads(s: &KeyState, out: &Option<(u64, i64)>) -> Option<KeyState> {
     match out {
         None => s.value.is_none().then(|| s.clone()),
         Some((v, mr)) => (s.value == Some(*v) && s.rev.is_none_or(|r| r == *mr))
-            .then(|| KeyState { value: Some(*v), rev: Some(*mr) }),
+            .then_some(KeyState { value: Some(*v), rev: Some(*mr) }),
     }
 }
 
@@ -200,7 +200,7 @@ impl Model for KvModel {
             KvOp::Put { value, rev: None } => vec![KeyState { value: Some(*value), rev: None }],
             KvOp::Delete { out: Some((0, _)) } => s.value.is_none().then(|| s.clone()).into_iter().collect(),
             KvOp::Delete { out: Some((_, r)) } => (s.value.is_some() && newer(s, *r))
-                .then(|| KeyState { value: None, rev: Some(*r) })
+                .then_some(KeyState { value: None, rev: Some(*r) })
                 .into_iter()
                 .collect(),
             KvOp::Delete { out: None } => match s.value {

@@ -67,7 +67,7 @@ fn check(report: &mut SeedReport, name: &'static str, n: u64) {
 pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
     let mut world = World::new(WorldConfig::demo(cfg.members, seed));
     // The workload has its own stream, so the world's draws stay those of (seed, actions).
-    let mut rng = SimRng::new(seed ^ 0x5eed_0f_c0ffee);
+    let mut rng = SimRng::new(seed ^ 0x5eed_0fc0_ffee);
     let mut report = SeedReport { seed, ..Default::default() };
     world.wait_for_leader(10_000);
     let mut faults = faults::Faults::new(&mut rng, &mut world);

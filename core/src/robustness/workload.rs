@@ -26,6 +26,9 @@ fn lease_key(i: usize) -> Vec<u8> {
     format!("l/{i}").into_bytes()
 }
 
+/// A read's result: the value ID and its mod revision, or absent.
+pub type Read = Option<(u64, i64)>;
+
 /// What a pending request was, to interpret its answer.
 #[derive(Clone, Debug)]
 enum Pending {
@@ -72,7 +75,7 @@ pub struct Workload {
     max_rev: i64,
     pub history: Vec<KeyOp>,
     /// Serializable reads: (key, value read and its mod revision).
-    pub serializable: Vec<(Vec<u8>, Option<(u64, i64)>)>,
+    pub serializable: Vec<(Vec<u8>, Read)>,
     pub counts: BTreeMap<&'static str, u64>,
     pub answered: u64,
     pub failed: u64,
