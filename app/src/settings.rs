@@ -29,18 +29,21 @@ pub fn quorum_text(voters: usize) -> String {
     }
 }
 
-/// The settings panel. A rebuilt world starts from the defaults again, so the controls are redrawn per
-/// world (keyed by the epoch) rather than keeping a stale choice.
+/// The settings panel. A rebuilt world or a restored cluster starts from the defaults again, so the
+/// controls are redrawn for each (keyed by the epoch and cluster ID) rather than keeping a stale choice.
 #[component]
 pub fn Settings() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let quorum = Memo::new(move |_| sim.snapshot.with(|s| quorum_text(s.voters)));
+    // A restored cluster replacing the running one starts from the defaults too.
+    let cluster = Memo::new(move |_| sim.snapshot.with(|s| s.cluster_id));
     view! {
         <section class="settings" aria-labelledby="settings-title">
             <h2 id="settings-title" class="panel-title">"Cluster settings"</h2>
             <div class="settings-body">
                 {move || {
                     sim.epoch.track();
+                    cluster.track();
                     view! { <SettingControls /> }
                 }}
                 <p class="quorum" role="status" aria-live="polite">{move || quorum.get()}</p>
