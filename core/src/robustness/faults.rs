@@ -13,14 +13,24 @@ pub struct Faults {
     next_ms: u64,
     /// The actions that undo the active fault, and when.
     undo: Option<(u64, Vec<Action>)>,
+    /// A wiped member being replaced: (when to try the next stage, member index, stage 0 remove, 1 add,
+    /// 2 start).
+    replace: Option<(u64, usize, u8)>,
     pub counts: BTreeMap<&'static str, u64>,
+    membership: bool,
 }
 
 const NVME: (u64, u64) = (100, 400);
 
 impl Faults {
-    pub fn new(rng: &mut SimRng, world: &mut World) -> Faults {
-        let mut f = Faults { next_ms: world.now_ms() + rng.range(500, 1500), undo: None, counts: BTreeMap::new() };
+    pub fn new(rng: &mut SimRng, world: &mut World, membership: bool) -> Faults {
+        let mut f = Faults {
+            next_ms: world.now_ms() + rng.range(500, 1500),
+            undo: None,
+            replace: None,
+            counts: BTreeMap::new(),
+            membership,
+        };
         if rng.chance(0.5) {
             world.apply(Action::SnapshotCount { count: rng.range(10, 60) });
             f.count("snapshot-count");
@@ -29,7 +39,52 @@ impl Faults {
     }
 
     pub fn next_ms(&self) -> u64 {
-        self.undo.as_ref().map_or(self.next_ms, |(t, _)| *t)
+        match (&self.replace, &self.undo) {
+            (Some((t, _, _)), _) => *t,
+            (None, Some((t, _))) => *t,
+            (None, None) => self.next_ms,
+        }
+    }
+
+    /// One stage of replacing wiped member `i`, as an operator does: `member remove` its old ID, `member
+    /// add` it again, start it with an empty data dir. True when that stage worked.
+    fn replace_stage(world: &mut World, i: usize, stage: u8) -> bool {
+        let n = world.members().len();
+        let Some(via) = (0..n).find(|&j| j != i && world.node(j).is_up() && !world.node(j).paused) else {
+            return false;
+        };
+        let name = world.members()[i].name.clone();
+        let via = world.members()[via].name.clone();
+        let peer = world.members()[i].peer_urls[0].clone();
+        let ctl = |world: &mut World, line: String| world.apply(Action::Etcdctl { line, stdin: None }).exit_code == 0;
+        match stage {
+            0 => {
+                let id = world.node(i).id;
+                ctl(world, format!("member remove {id:x} --endpoints={via}"))
+            }
+            1 => ctl(world, format!("member add {name} --peer-urls={peer} --endpoints={via}")),
+            _ => {
+                let url = peer.replace(":2380", ":2379");
+                let out = world.apply(Action::Start { member: name, client_url: Some(url), data_dir: None });
+                out.exit_code == 0
+            }
+        }
+    }
+
+    /// Advances a replacement; true once the member runs again.
+    fn replace_step(&mut self, world: &mut World) -> bool {
+        let Some((_, i, stage)) = self.replace else { return true };
+        let now = world.now_ms();
+        if Self::replace_stage(world, i, stage) {
+            if stage == 2 {
+                self.replace = None;
+                return true;
+            }
+            self.replace = Some((now + 200, i, stage + 1));
+        } else {
+            self.replace = Some((now + 1_000, i, stage));
+        }
+        false
     }
 
     fn count(&mut self, name: &'static str) {
@@ -39,6 +94,12 @@ impl Faults {
     /// Injects or undoes a fault when its time comes.
     pub fn step(&mut self, rng: &mut SimRng, world: &mut World) {
         let now = world.now_ms();
+        if let Some((t, _, _)) = self.replace {
+            if t <= now && self.replace_step(world) {
+                self.next_ms = world.now_ms() + rng.range(300, 2000);
+            }
+            return;
+        }
         if let Some((t, actions)) = &self.undo {
             if *t <= now {
                 for a in actions.clone() {
@@ -57,7 +118,16 @@ impl Faults {
         let pick = |rng: &mut SimRng| names[rng.range(0, n as u64) as usize].clone();
         let hold = rng.range(500, 4000);
         let mut undo = Vec::new();
-        match rng.range(0, 9) {
+        let kinds = if self.membership { 10 } else { 9 };
+        match rng.range(0, kinds) {
+            9 => {
+                // Lose a member's disk: it must be removed and added again with an empty data dir.
+                let i = rng.range(0, n as u64) as usize;
+                world.apply(Action::Wipe { member: names[i].clone() });
+                self.replace = Some((now + hold, i, 0));
+                self.count("wipe+replace");
+                return;
+            }
             0 => {
                 // Any split into two non-empty sides.
                 let mask = rng.range(1, (1 << n) - 1);
@@ -149,6 +219,12 @@ impl Faults {
             for a in actions {
                 world.apply(a);
             }
+        }
+        for _ in 0..30 {
+            if self.replace_step(world) {
+                break;
+            }
+            world.advance(500);
         }
         world.apply(Action::Heal);
         world.apply(Action::Network { profile: "lan".into() });

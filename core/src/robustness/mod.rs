@@ -29,11 +29,16 @@ pub struct Config {
     pub clients: usize,
     /// Search steps per key before the linearizability check gives up (inconclusive, not a failure).
     pub budget: u64,
+    /// Also wipe members and replace them (member remove, member add, start with an empty data dir). Off
+    /// by default: a member added after the leader's newest Raft snapshot cannot install that snapshot
+    /// (raft-rs refuses a snapshot whose conf state lacks it) and waits for the next one, so a
+    /// replacement near the end of a run may never catch up (seed 142 with `--membership`).
+    pub membership: bool,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { members: 3, duration_ms: 20_000, clients: 6, budget: 2_000_000 }
+        Config { members: 3, duration_ms: 20_000, clients: 6, budget: 2_000_000, membership: false }
     }
 }
 
@@ -51,6 +56,8 @@ pub struct SeedReport {
     pub sim_ms: u64,
     /// A digest of the world's trace: the same seed gives the same run.
     pub fingerprint: u64,
+    /// The trace's last events, kept for a failing seed.
+    pub trace_tail: Vec<String>,
 }
 
 impl SeedReport {
@@ -70,7 +77,7 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
     let mut rng = SimRng::new(seed ^ 0x5eed_0fc0_ffee);
     let mut report = SeedReport { seed, ..Default::default() };
     world.wait_for_leader(10_000);
-    let mut faults = faults::Faults::new(&mut rng, &mut world);
+    let mut faults = faults::Faults::new(&mut rng, &mut world, cfg.membership);
     let mut load = workload::Workload::new(&mut rng, cfg.clients, cfg.members, world.now_ms());
     let mut safety = safety::Safety::default();
     let mut reference = Reference::default();
@@ -138,6 +145,22 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
     }
     check_hashes(&mut report, &world);
     report.fingerprint = fingerprint(&world);
+    if !report.violations.is_empty() {
+        let records: Vec<_> = world
+            .trace()
+            .records()
+            .filter(|r| {
+                !matches!(
+                    r.event,
+                    crate::trace::Event::Applied { .. }
+                        | crate::trace::Event::Answered { .. }
+                        | crate::trace::Event::SnapshotSent { .. }
+                )
+            })
+            .collect();
+        let from = records.len().saturating_sub(40);
+        report.trace_tail = records[from..].iter().map(|r| format!("{:>7} ms  {}", r.at_ms, r.event)).collect();
+    }
     report
 }
 
