@@ -230,29 +230,30 @@ fn describe(ops: &[Operation<KvOp>]) -> String {
 }
 
 /// Serializable reads are not linearizable; they must still return a value some client wrote to that key,
-/// at the revision it was written when that is known.
+/// at the revision it was written when that is known, and not from the future (a write sent after the
+/// read returned).
 fn check_serializable(report: &mut SeedReport, load: &workload::Workload) {
-    let mut written: BTreeMap<u64, (&[u8], Option<i64>)> = BTreeMap::new();
+    let mut written: BTreeMap<u64, (&[u8], Option<i64>, u64)> = BTreeMap::new();
     for op in &load.history {
         match &op.op.op {
             KvOp::Put { value, rev } => {
-                written.insert(*value, (&op.key, *rev));
+                written.insert(*value, (&op.key, *rev, op.op.call));
             }
             KvOp::Cas { value, out, .. } => {
                 let rev = match out {
                     Some(Ok(r)) => Some(*r),
                     _ => None,
                 };
-                written.insert(*value, (&op.key, rev));
+                written.insert(*value, (&op.key, rev, op.op.call));
             }
             _ => {}
         }
     }
-    for (key, out) in &load.serializable {
+    for (key, out, returned) in &load.serializable {
         check(report, "serializable-reads", 1);
         let Some((v, mr)) = out else { continue };
         match written.get(v) {
-            Some((k, rev)) if *k == key.as_slice() && rev.is_none_or(|r| r == *mr) => {}
+            Some((k, rev, sent)) if *k == key.as_slice() && rev.is_none_or(|r| r == *mr) && sent <= returned => {}
             other => report.violations.push(format!(
                 "serializable read of {} returned value {v} at revision {mr}, written as {other:?}",
                 String::from_utf8_lossy(key)

@@ -75,7 +75,8 @@ pub struct Workload {
     max_rev: i64,
     pub history: Vec<KeyOp>,
     /// Serializable reads: (key, value read and its mod revision).
-    pub serializable: Vec<(Vec<u8>, Read)>,
+    /// Serializable reads: key, result, and when the read returned.
+    pub serializable: Vec<(Vec<u8>, Read, u64)>,
     pub counts: BTreeMap<&'static str, u64>,
     pub answered: u64,
     pub failed: u64,
@@ -291,7 +292,7 @@ impl Workload {
                     self.clients[c].seen_rev.insert(key.clone(), rev);
                 }
                 if serializable {
-                    self.serializable.push((key, out));
+                    self.serializable.push((key, out, ret.unwrap_or(call)));
                 } else {
                     self.push(key, call, ret, KvOp::Get { out });
                 }
