@@ -56,13 +56,16 @@ pub struct SeedReport {
     pub sim_ms: u64,
     /// A digest of the world's trace: the same seed gives the same run.
     pub fingerprint: u64,
+    /// `etcdplay` arguments that replay this seed.
+    pub replay_args: String,
     /// The trace's last events, kept for a failing seed.
     pub trace_tail: Vec<String>,
 }
 
 impl SeedReport {
+    /// The one-line command that replays this seed (with the options that differ from the defaults).
     pub fn replay_command(&self) -> String {
-        format!("cargo run -p etcdplay-core --bin etcdplay -- sim --seeds 1 --first-seed {}", self.seed)
+        format!("cargo run -p etcdplay-core --bin etcdplay -- {}", self.replay_args)
     }
 }
 
@@ -75,7 +78,7 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
     let mut world = World::new(WorldConfig::demo(cfg.members, seed));
     // The workload has its own stream, so the world's draws stay those of (seed, actions).
     let mut rng = SimRng::new(seed ^ 0x5eed_0fc0_ffee);
-    let mut report = SeedReport { seed, ..Default::default() };
+    let mut report = SeedReport { seed, replay_args: replay_args(seed, cfg), ..Default::default() };
     world.wait_for_leader(10_000);
     let mut faults = faults::Faults::new(&mut rng, &mut world, cfg.membership);
     let mut load = workload::Workload::new(&mut rng, cfg.clients, cfg.members, world.now_ms());
@@ -162,6 +165,25 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
         report.trace_tail = records[from..].iter().map(|r| format!("{:>7} ms  {}", r.at_ms, r.event)).collect();
     }
     report
+}
+
+fn replay_args(seed: u64, cfg: &Config) -> String {
+    let d = Config::default();
+    let mut args = String::new();
+    if cfg.members != d.members {
+        args.push_str(&format!("--members {} ", cfg.members));
+    }
+    args.push_str(&format!("sim --seeds 1 --first-seed {seed}"));
+    if cfg.duration_ms != d.duration_ms {
+        args.push_str(&format!(" --duration-ms {}", cfg.duration_ms));
+    }
+    if cfg.clients != d.clients {
+        args.push_str(&format!(" --clients {}", cfg.clients));
+    }
+    if cfg.membership {
+        args.push_str(" --membership");
+    }
+    args
 }
 
 /// Every member up and at the same revision and applied index.
