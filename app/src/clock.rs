@@ -20,7 +20,7 @@ pub fn Clock() -> impl IntoView {
     view! {
         <div class="clock">
             <span class="clock-label">"simulated time "</span>
-            <time class="clock-value">{move || format_sim_time(now_ms.get())}</time>
+            <time class="clock-value" role="timer" aria-label="Simulated time">{move || format_sim_time(now_ms.get())}</time>
             <span class="clock-seed">{format!(" · seed {}", sim.seed)}</span>
         </div>
     }

@@ -203,10 +203,9 @@ pub fn Console() -> impl IntoView {
     Effect::watch(
         move || sim.epoch.get(),
         move |_, _, _| {
-            let members = sim.members.get_untracked();
             scrollback.update(|s| {
                 s.clear();
-                s.push(Stream::Note, &format!("A new {members}-member cluster boots from seed {}.", sim.seed));
+                s.push(Stream::Note, &sim.origin.get_untracked());
                 s.push(Stream::Note, GREETING);
             });
         },

@@ -7,10 +7,12 @@ mod cluster;
 mod console;
 mod events;
 mod files;
+mod link;
 mod metrics;
 mod network;
 mod settings;
 mod sim;
+mod time;
 
 use clock::Clock;
 use cluster::{ClusterRing, ClusterSize};
@@ -22,6 +24,7 @@ use metrics::Metrics;
 use network::NetworkBar;
 use settings::Settings;
 use sim::Sim;
+use time::TimeBar;
 
 /// Members in the playground cluster: three is the smallest cluster that survives losing one.
 const MEMBERS: usize = 3;
@@ -34,22 +37,35 @@ fn main() {
     mount_to_body(App);
 }
 
-/// Reads `?seed=N` from the page address, so that a run can be shared and replayed.
-fn seed_from_location() -> u64 {
+/// Builds the world the page address asks for: a linked run replayed to the moment it was shared (paused
+/// there), or a fresh cluster from `?seed=N`. Also returns what the Time bar should say about it; a damaged
+/// link says why and starts a fresh cluster.
+fn sim_from_location() -> (Sim, String) {
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("seed="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_SEED)
+    let seed = link::param(&search, "seed").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SEED);
+    match link::parse_query(&search) {
+        Ok(Some(run)) => {
+            let notice = format!(
+                "Replayed a shared run: seed {}, {} members, {} actions, paused at {}. Press Play to go on.",
+                run.seed,
+                run.members,
+                run.actions.len(),
+                clock::format_sim_time(run.at_ms)
+            );
+            (Sim::from_link(&run), notice)
+        }
+        Ok(None) => (Sim::new(MEMBERS, seed), String::new()),
+        Err(reason) => {
+            (Sim::new(MEMBERS, seed), format!("This link is damaged ({reason}); a fresh cluster started instead."))
+        }
+    }
 }
 
 /// The whole page: header with the clock and cluster size, the cluster ring with its network bar,
 /// settings, event feed and files, the console, and the metrics charts below.
 #[component]
 fn App() -> impl IntoView {
-    let sim = Sim::new(MEMBERS, seed_from_location());
+    let (sim, notice) = sim_from_location();
     provide_context(sim);
     sim.start_clock();
 
@@ -60,6 +76,7 @@ fn App() -> impl IntoView {
             <ClusterSize />
             <Clock />
         </header>
+        <TimeBar notice />
         <main class="layout">
             <div class="cluster-column">
                 <ClusterRing />

@@ -7,7 +7,7 @@
 //! broken links) is derived from that set.
 
 use crate::sim::Sim;
-use etcdplay_core::Action;
+use etcdplay_core::{Action, TimedAction};
 use leptos::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,6 +44,21 @@ pub fn partition_links(groups: &[Vec<String>]) -> CutLinks {
         }
     }
     links
+}
+
+/// The links cut after a run's `actions`, as the page would have mirrored them while applying them: what a
+/// replayed or rewound world starts with.
+pub fn cut_after(actions: &[TimedAction]) -> CutLinks {
+    let mut cut = CutLinks::new();
+    for timed in actions {
+        match &timed.action {
+            Action::Partition { groups } => cut.extend(partition_links(groups)),
+            // A restored cluster replaces the running one, and its network starts with every link up.
+            Action::Heal | Action::Start { data_dir: Some(_), .. } => cut.clear(),
+            _ => {}
+        }
+    }
+    cut
 }
 
 /// Pairs of member indexes (lower first) whose link is cut, for drawing.
@@ -329,6 +344,18 @@ mod tests {
 
     fn groups(list: &[&[&str]]) -> Vec<Vec<String>> {
         list.iter().map(|g| names(g)).collect()
+    }
+
+    #[test]
+    fn a_replay_starts_with_the_links_its_actions_cut() {
+        let at = |action| TimedAction { at_ms: 0, action };
+        let split = |g: &[&[&str]]| at(Action::Partition { groups: groups(g) });
+        let isolate1 = split(&[&["etcd1"], &["etcd2", "etcd3"]]);
+        let isolate2 = split(&[&["etcd2"], &["etcd1", "etcd3"]]);
+        assert_eq!(cut_after(&[isolate1.clone(), isolate2.clone()]).len(), 3);
+        assert!(cut_after(&[isolate1.clone(), at(Action::Heal)]).is_empty());
+        let after_heal = cut_after(&[isolate1, at(Action::Heal), isolate2]);
+        assert!(is_cut(&after_heal, "etcd2", "etcd3") && !is_cut(&after_heal, "etcd1", "etcd3"));
     }
 
     fn five() -> Vec<String> {

@@ -2,10 +2,12 @@
 //! module only owns it, drives its clock from real time and publishes what it looks like, so that
 //! components never reach into consensus or storage state themselves.
 
+use crate::clock::format_sim_time;
 use crate::events::EventFeed;
+use crate::link::RunLink;
 use crate::metrics::MetricsHistory;
-use crate::network::CutLinks;
-use etcdplay_core::{Action, NodeView, Outcome, World, WorldConfig};
+use crate::network::{cut_after, CutLinks};
+use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -15,9 +17,17 @@ use std::rc::Rc;
 /// enough for elections and heartbeats and leaves the main thread idle most of the time.
 pub const TICK_INTERVAL_MS: u32 = 50;
 
-/// The most simulated time one tick may cover. Browsers throttle timers in background tabs; without a cap
+/// The most real time one tick accounts for. Browsers throttle timers in background tabs; without a cap
 /// a tab brought back after minutes would stall while it simulates all of them at once.
-pub const MAX_STEP_MS: u64 = 1_000;
+pub const MAX_REAL_STEP_MS: f64 = 1_000.0;
+
+/// The most simulated time one tick may cover: one 50 ms frame at 100x. Five simulated seconds of a
+/// seven-member cluster take about a millisecond (600 s take 90 ms in a debug build), so a frame stays short.
+pub const MAX_STEP_MS: u64 = 5_000;
+
+/// What a Step does when nothing at all is scheduled (every member down, no running command): the clock
+/// still moves, by one heartbeat interval.
+const IDLE_STEP_MS: u64 = 100;
 
 /// A command that keeps running (watch, lease keep-alive), as the console lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,12 +108,31 @@ pub struct Sim {
     /// Links the page has cut (by member names). The core only knows cut links, not the partition that cut
     /// them; this is what the page applied, so that it can draw the split and extend or replace it.
     pub cut: RwSignal<CutLinks>,
+    /// Whether the clock runs; paused, the world only moves on a Step or an action.
+    pub playing: RwSignal<bool>,
+    /// Simulated milliseconds per real millisecond.
+    pub speed: RwSignal<f64>,
+    /// How the current world came to be (a new cluster, a replayed link, a rewind), for the console.
+    pub origin: RwSignal<String>,
 }
 
 impl Sim {
     /// Boots a fresh demo cluster of `members` nodes.
     pub fn new(members: usize, seed: u64) -> Sim {
-        let world = Rc::new(RefCell::new(World::new(WorldConfig::demo(members, seed))));
+        Sim::with_world(members, seed, World::new(WorldConfig::demo(members, seed)), true)
+    }
+
+    /// Replays a linked run to the moment the link was made, paused there so the visitor sees that state.
+    pub fn from_link(run: &RunLink) -> Sim {
+        let world = replay_until(run.members, run.seed, &run.actions, run.at_ms);
+        let sim = Sim::with_world(run.members, run.seed, world, false);
+        sim.cut.set(cut_after(&run.actions));
+        sim
+    }
+
+    fn with_world(members: usize, seed: u64, world: World, playing: bool) -> Sim {
+        let origin = RwSignal::new(new_cluster_note(members, seed));
+        let world = Rc::new(RefCell::new(world));
         let (snapshot, set_snapshot) = signal(Snapshot::default());
         let (members, set_members) = signal(members);
         let (epoch, set_epoch) = signal(0);
@@ -120,6 +149,9 @@ impl Sim {
             set_epoch,
             seed,
             cut: RwSignal::new(CutLinks::new()),
+            playing: RwSignal::new(playing),
+            speed: RwSignal::new(1.0),
+            origin,
         };
         let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
         sim.publish(read);
@@ -133,6 +165,10 @@ impl Sim {
         let (outcome, read) = {
             let mut world = world.borrow_mut();
             let outcome = world.apply(action);
+            // Run what the action made due right now, as a replay does before the next action: paused, two
+            // actions at one millisecond would otherwise see a different world than their replay.
+            let now = world.now_ms();
+            world.advance_to(now);
             (outcome, self.read_out(&mut world))
         };
         self.publish(read);
@@ -141,17 +177,68 @@ impl Sim {
 
     /// Replaces the world with a fresh cluster of `members` nodes from the same seed.
     pub fn rebuild(&self, members: usize) {
+        self.origin.set(new_cluster_note(members, self.seed));
+        self.install(members, World::new(WorldConfig::demo(members, self.seed)), CutLinks::new());
+    }
+
+    /// Runs exactly the next simulated moment (every event due at it), however far ahead it is.
+    pub fn step(&self) {
         let world = self.world.get_value();
         let read = {
             let mut world = world.borrow_mut();
-            *world = World::new(WorldConfig::demo(members, self.seed));
+            if world.run_next_event(u64::MAX) {
+                // Finish that millisecond, as a replay's advance_to would.
+                let now = world.now_ms();
+                world.advance_to(now);
+            } else {
+                world.advance(IDLE_STEP_MS);
+            }
+            self.read_out(&mut world)
+        };
+        self.publish(read);
+    }
+
+    /// Rebuilds the world as it was `back_ms` ago: the same seed and the actions applied before then. The
+    /// later actions are dropped, so acting now forks the run. The clock pauses there.
+    pub fn rewind(&self, back_ms: u64) {
+        let (target, actions) = {
+            let world = self.world.get_value();
+            let world = world.borrow();
+            let target = world.now_ms().saturating_sub(back_ms);
+            let kept: Vec<_> = world.actions().iter().take_while(|a| a.at_ms < target).cloned().collect();
+            (target, kept)
+        };
+        let members = self.members.get_untracked();
+        self.playing.set(false);
+        self.origin.set(format!("Rewound to {} (seed {}, {members} members).", format_sim_time(target), self.seed));
+        self.install(members, replay_until(members, self.seed, &actions, target), cut_after(&actions));
+    }
+
+    /// The current run as a link's contents: seed, cluster size, actions, and the time now.
+    pub fn run_link(&self) -> RunLink {
+        let world = self.world.get_value();
+        let world = world.borrow();
+        RunLink {
+            seed: self.seed,
+            members: self.members.get_untracked(),
+            at_ms: world.now_ms(),
+            actions: world.actions().to_vec(),
+        }
+    }
+
+    /// Swaps in `new_world` and starts every view over: events, metrics, console and running commands.
+    fn install(&self, members: usize, new_world: World, cut: CutLinks) {
+        let world = self.world.get_value();
+        let read = {
+            let mut world = world.borrow_mut();
+            *world = new_world;
             self.events.update_untracked(EventFeed::reset);
             self.metrics.update_untracked(MetricsHistory::reset);
             self.read_out(&mut world)
         };
         self.stream_output.set(Vec::new());
-        // A new world starts with every link up.
-        self.cut.set(CutLinks::new());
+        // A new world starts with every link up; a replayed one with the links its actions cut.
+        self.cut.set(cut);
         self.set_members.set(members);
         self.set_epoch.update(|e| *e += 1);
         self.events.notify();
@@ -164,8 +251,8 @@ impl Sim {
         self.world.get_value().borrow().read_file(path).map(<[u8]>::to_vec)
     }
 
-    /// Starts the 1x clock: every tick advances the world by the real time elapsed since the previous
-    /// tick (capped at [`MAX_STEP_MS`]) and publishes a snapshot. The page stays responsive because each
+    /// Starts the clock: every tick advances the world by the real time elapsed since the previous tick
+    /// times [`Sim::speed`] (capped at [`MAX_STEP_MS`]) and publishes a snapshot; paused, it does nothing. The page stays responsive because each
     /// step is short; the simulation itself never waits on anything.
     pub fn start_clock(&self) {
         let sim = *self;
@@ -175,8 +262,13 @@ impl Sim {
         let mut carry_ms = 0.0_f64;
         let interval = Interval::new(TICK_INTERVAL_MS, move || {
             let now = now_real_ms();
-            let elapsed = (now - last_ms).max(0.0) + carry_ms;
+            let real_ms = (now - last_ms).clamp(0.0, MAX_REAL_STEP_MS);
             last_ms = now;
+            if !sim.playing.get_untracked() {
+                carry_ms = 0.0;
+                return;
+            }
+            let elapsed = real_ms * sim.speed.get_untracked() + carry_ms;
             let step_ms = elapsed.floor();
             carry_ms = elapsed - step_ms;
             let step_ms = (step_ms as u64).min(MAX_STEP_MS);
@@ -270,6 +362,18 @@ fn snapshot_of(world: &World) -> Snapshot {
         voters: world.voters().len(),
         announced: world.announced_unstarted(),
     }
+}
+
+/// A world replayed from `actions` and advanced to `at_ms` (or to where its last action left it, if later).
+fn replay_until(members: usize, seed: u64, actions: &[TimedAction], at_ms: u64) -> World {
+    let mut world = World::replay(WorldConfig::demo(members, seed), actions);
+    world.advance_to(at_ms);
+    world
+}
+
+/// The console's first line for a fresh cluster.
+fn new_cluster_note(members: usize, seed: u64) -> String {
+    format!("A new {members}-member cluster boots from seed {seed}.")
 }
 
 /// Real time in milliseconds from the page's monotonic clock (`performance.now()`), which, unlike the

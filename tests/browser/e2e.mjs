@@ -286,6 +286,126 @@ async function run(page, url) {
   await snapshotDownloadAndRestore(page);
   await sevenMembers(page);
   await memberControls(page);
+  await timeControls(page);
+  await sharedLink(page);
+}
+
+/** The simulated clock's text ("m:ss.mmm") in milliseconds. */
+async function clockMs(page) {
+  const text = await page.getByRole('timer', { name: 'Simulated time', exact: true }).innerText();
+  const m = /^(\d+):(\d\d)\.(\d{3})$/.exec(text.trim());
+  if (!m) throw new Error(`the clock reads ${JSON.stringify(text)}`);
+  return (Number(m[1]) * 60 + Number(m[2])) * 1000 + Number(m[3]);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Simulated milliseconds per real millisecond over about `realMs` of real time. */
+async function clockRate(page, realMs) {
+  const [sim0, real0] = [await clockMs(page), Date.now()];
+  await sleep(realMs);
+  const [sim1, real1] = [await clockMs(page), Date.now()];
+  return (sim1 - sim0) / (real1 - real0);
+}
+
+// 17. The Time bar: pause freezes the clock, Step runs the next event, the keys work outside the console,
+// 10x runs ten times faster than 1x, and Back 1 s rewinds.
+async function timeControls(page) {
+  const bar = page.getByRole('region', { name: 'Time', exact: true });
+  await bar.getByText('Space play/pause').waitFor({ timeout: 5_000 });
+  await bar.getByRole('button', { name: 'Pause', exact: true }).click();
+  const paused = await clockMs(page);
+  await sleep(500);
+  if ((await clockMs(page)) !== paused) throw new Error('the clock moved while paused');
+  check(`clicked "Pause": the clock stays at ${paused} ms over 500 ms of real time`);
+  await bar.getByRole('button', { name: 'Step', exact: true }).click();
+  const stepped = await clockMs(page);
+  if (!(stepped > paused && stepped - paused <= 1_000)) throw new Error(`Step moved the clock from ${paused} to ${stepped} ms`);
+  check(`clicked "Step": the clock moved by ${stepped - paused} ms, to the next event`);
+  await page.locator('h1').click();
+  await page.keyboard.press('.');
+  const keyed = await clockMs(page);
+  if (!(keyed > stepped)) throw new Error(`"." did not step: ${stepped} -> ${keyed} ms`);
+  await page.keyboard.press('Space');
+  await bar.getByRole('button', { name: 'Pause', exact: true }).waitFor({ timeout: 2_000 });
+  await page.keyboard.press('Space');
+  await bar.getByRole('button', { name: 'Play', exact: true }).waitFor({ timeout: 2_000 });
+  check('"." stepped the clock; Space played and paused again');
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill('');
+  await input.pressSequentially('s. ');
+  if ((await input.inputValue()) !== 's. ' || (await clockMs(page)) !== keyed) throw new Error('keys typed into the console drove the clock');
+  await input.fill('');
+  check('"s", "." and Space typed into the console stay there');
+
+  await bar.getByRole('button', { name: 'Play', exact: true }).click();
+  const speed = page.getByLabel('Speed', { exact: true });
+  const at1 = await clockRate(page, 1_000);
+  await speed.selectOption('10x');
+  const at10 = await clockRate(page, 1_000);
+  await speed.selectOption('1x');
+  if (!(at1 > 0.5 && at1 < 1.5 && at10 / at1 > 5 && at10 / at1 < 15)) throw new Error(`clock rates: 1x ${at1}, 10x ${at10}`);
+  check(`the clock runs at ${at1.toFixed(2)}x real time at "1x" and ${at10.toFixed(2)}x at "10x"`);
+
+  await bar.getByRole('button', { name: 'Pause', exact: true }).click();
+  const before = await clockMs(page);
+  await bar.getByRole('button', { name: 'Back 1 s', exact: true }).click();
+  const back = await waitFor('the clock to go back by a second', async () => {
+    const t = await clockMs(page);
+    return t >= before - 1_000 && t < before && t;
+  }, 5_000);
+  await bar.getByRole('button', { name: 'Play', exact: true }).waitFor({ timeout: 2_000 });
+  await waitFor('one leader after the rewind', async () => (await shownLeaders(page)).length === 1, 5_000);
+  check(`clicked "Back 1 s": the clock went from ${before} to ${back} ms, paused, with one leader`);
+  await bar.getByRole('button', { name: 'Play', exact: true }).click();
+}
+
+/** Sorted member card labels: names, roles and terms. */
+async function memberState(page) {
+  return (await memberNames(page)).sort();
+}
+
+// 18. A link to the run replays it: put a key, kill a follower, copy the link, open it in a new page: the
+// same members are down, the same leader leads at the same term, and the key is there. A damaged link
+// says so and starts a fresh cluster.
+async function sharedLink(page) {
+  const leader = await waitFor('one leader', async () => (await shownLeaders(page)).length === 1 && (await shownLeaders(page))[0]);
+  await runCommand(page, 'put shared-key shared-value', ['OK']);
+  const follower = (await memberNames(page)).map(parseMember).find((m) => m?.role === 'follower');
+  await page.getByRole('button', { name: `Kill ${follower.name}`, exact: true }).click();
+  await waitFor(`${follower.name} to be shown down`, async () =>
+    (await memberNames(page)).some((l) => l.startsWith(`${follower.name}, down, `)));
+  await sleep(300);
+  const bar = page.getByRole('region', { name: 'Time', exact: true });
+  await bar.getByRole('button', { name: 'Pause', exact: true }).click();
+  await bar.getByRole('button', { name: 'Copy link', exact: true }).click();
+  const link = await waitFor('the link field to fill in', async () =>
+    page.getByRole('textbox', { name: 'Link to this run', exact: true }).inputValue(), 2_000);
+  const state = await memberState(page);
+  const clock = await clockMs(page);
+  check(`put shared-key, killed ${follower.name} (leader ${leader.name}), paused at ${clock} ms and copied a ${link.length}-character link`);
+
+  const other = await page.context().newPage();
+  try {
+    await other.goto(link);
+    await other.getByText('Replayed a shared run').waitFor({ timeout: 10_000 });
+    const replayed = await memberState(other);
+    if (JSON.stringify(replayed) !== JSON.stringify(state)) {
+      throw new Error(`the link shows ${JSON.stringify(replayed)}, the run showed ${JSON.stringify(state)}`);
+    }
+    if ((await clockMs(other)) !== clock) throw new Error(`the link opened at ${await clockMs(other)} ms, not ${clock}`);
+    await other.getByRole('region', { name: 'Time', exact: true }).getByRole('button', { name: 'Play', exact: true }).waitFor();
+    check(`the link opens paused at ${clock} ms with the same cards: ${replayed.join('; ')}`);
+    await runCommand(other, 'get shared-key', ['shared-key', 'shared-value']);
+
+    await other.goto(`${link.split('?')[0]}?seed=3&members=3&t=10&run=not-a-run!`);
+    await other.getByText(/This link is damaged \(.+\); a fresh cluster started instead\./).waitFor({ timeout: 10_000 });
+    await waitFor('a leader in the fresh cluster', async () => (await shownLeaders(other)).length === 1);
+    check('a damaged link says "This link is damaged (...); a fresh cluster started instead." and a fresh cluster elects a leader');
+  } finally {
+    await other.close();
+  }
+  await page.getByRole('region', { name: 'Time', exact: true }).getByRole('button', { name: 'Play', exact: true }).click();
 }
 
 /** The network bar's status line, e.g. "all links up" or "split etcd1, etcd2 | etcd3, etcd4, etcd5". */
@@ -599,15 +719,21 @@ async function main() {
         '--no-first-run',
       ],
     });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
-    page.on('response', (res) => {
-      if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
-    });
+    // Every page, including the one the shared link opens, reports its problems.
+    const watch = (page) => {
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+      });
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`));
+      page.on('response', (res) => {
+        if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+      });
+    };
+    const first = context.pages()[0];
+    if (first) watch(first);
+    context.on('page', watch);
+    const page = first ?? (await context.newPage());
 
     let completed = false;
     try {
