@@ -164,11 +164,7 @@ impl Sim {
         let world = self.world.get_value();
         let (outcome, read) = {
             let mut world = world.borrow_mut();
-            let outcome = world.apply(action);
-            // Run what the action made due right now, as a replay does before the next action: paused, two
-            // actions at one millisecond would otherwise see a different world than their replay.
-            let now = world.now_ms();
-            world.advance_to(now);
+            let outcome = apply_now(&mut world, action);
             (outcome, self.read_out(&mut world))
         };
         self.publish(read);
@@ -186,13 +182,7 @@ impl Sim {
         let world = self.world.get_value();
         let read = {
             let mut world = world.borrow_mut();
-            if world.run_next_event(u64::MAX) {
-                // Finish that millisecond, as a replay's advance_to would.
-                let now = world.now_ms();
-                world.advance_to(now);
-            } else {
-                world.advance(IDLE_STEP_MS);
-            }
+            step_world(&mut world);
             self.read_out(&mut world)
         };
         self.publish(read);
@@ -364,6 +354,26 @@ fn snapshot_of(world: &World) -> Snapshot {
     }
 }
 
+/// Applies `action`, then runs what it made due right now, as a replay does before the next action: paused,
+/// two actions at one millisecond would otherwise see a different world than their replay.
+fn apply_now(world: &mut World, action: Action) -> Outcome {
+    let outcome = world.apply(action);
+    let now = world.now_ms();
+    world.advance_to(now);
+    outcome
+}
+
+/// Runs the next simulated moment and finishes it as a replay's `advance_to` would (events it makes due at
+/// the same millisecond run too), so a Step is just one more chunk of time a replay can reproduce.
+fn step_world(world: &mut World) {
+    if world.run_next_event(u64::MAX) {
+        let now = world.now_ms();
+        world.advance_to(now);
+    } else {
+        world.advance(IDLE_STEP_MS);
+    }
+}
+
 /// A world replayed from `actions` and advanced to `at_ms` (or to where its last action left it, if later).
 fn replay_until(members: usize, seed: u64, actions: &[TimedAction], at_ms: u64) -> World {
     let mut world = World::replay(WorldConfig::demo(members, seed), actions);
@@ -380,4 +390,47 @@ fn new_cluster_note(members: usize, seed: u64) -> String {
 /// wall clock, never jumps backwards.
 fn now_real_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn etcdctl(line: &str) -> Action {
+        Action::Etcdctl { line: line.to_string(), stdin: None }
+    }
+
+    /// The page moves time in ticks, Steps and actions (several at one millisecond while paused); a replay
+    /// of the recorded actions must land on the same world, or shared links and rewinds would lie.
+    #[test]
+    fn what_the_page_does_replays_exactly() {
+        let mut world = World::new(WorldConfig::demo(3, 5));
+        world.advance(2_345);
+        let watch = apply_now(&mut world, etcdctl("watch k"));
+        assert!(watch.stream.is_some(), "the watch keeps running");
+        apply_now(&mut world, etcdctl("put k one"));
+        apply_now(&mut world, Action::Kill { member: "etcd3".into() });
+        for _ in 0..7 {
+            step_world(&mut world);
+        }
+        apply_now(&mut world, Action::Partition { groups: vec![vec!["etcd1".into()], vec!["etcd2".into()]] });
+        apply_now(&mut world, Action::Heal);
+        world.advance(1_234);
+        apply_now(&mut world, etcdctl("put k two"));
+        step_world(&mut world);
+
+        let again = replay_until(3, 5, world.actions(), world.now_ms());
+        assert_eq!(again.now_ms(), world.now_ms());
+        assert_eq!(again.nodes(), world.nodes());
+        assert_eq!(again.trace().total(), world.trace().total());
+    }
+
+    #[test]
+    fn a_step_moves_the_clock_even_when_nothing_is_scheduled() {
+        let mut world = World::new(WorldConfig::demo(1, 1));
+        apply_now(&mut world, Action::Kill { member: "etcd1".into() });
+        let before = world.now_ms();
+        step_world(&mut world);
+        assert_eq!(world.now_ms(), before + IDLE_STEP_MS);
+    }
 }
