@@ -16,5 +16,5 @@ pub use action::{Action, Outcome, TimedAction};
 pub use sim::{NodeView, World, WorldConfig};
 pub use trace::{Event, Role};
 pub mod golden;
-pub mod script;
 pub mod robustness;
+pub mod script;

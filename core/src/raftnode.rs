@@ -67,6 +67,8 @@ pub struct Node {
     next_expiry_check_ms: u64,
     /// Readies waiting for their fsync, oldest first.
     syncing: VecDeque<PendingSync>,
+    /// Set when a membership change is applied after the log was compacted: the next snapshot is due.
+    conf_changed_since_snapshot: bool,
     /// When the backend may commit its next batch.
     next_backend_commit_ms: u64,
     last_fsync_us: u64,
@@ -127,6 +129,7 @@ impl Node {
             next_expiry_check_ms: 0,
             syncing: VecDeque::new(),
             next_backend_commit_ms: 0,
+            conf_changed_since_snapshot: false,
             last_fsync_us: 0,
             snapshot_count: DEFAULT_SNAPSHOT_COUNT,
             paused: false,
@@ -548,9 +551,11 @@ impl Node {
     /// behind it, keeping [`CATCH_UP_ENTRIES`] for slow followers, as etcd's `triggerSnapshot` does.
     fn maybe_snapshot(&mut self) {
         let applied = self.server.applied_index;
-        if self.snapshot_count == 0 || applied < self.snapshot_index() + self.snapshot_count {
+        let due = self.snapshot_count != 0 && applied >= self.snapshot_index() + self.snapshot_count;
+        if !due && !self.conf_changed_since_snapshot {
             return;
         }
+        self.conf_changed_since_snapshot = false;
         let Some(term) = self.raw.as_ref().and_then(|r| r.raft.raft_log.term(applied).ok()) else { return };
         let s = &self.server;
         let data = SnapshotData::capture(&s.store, &s.lessor, s.membership.list(), s.db_size());
@@ -625,6 +630,10 @@ impl Node {
         if ok {
             if let Ok(cs) = raw.apply_conf_change(&cc) {
                 self.disk.write(Write::ConfState(cs));
+                // A snapshot taken before this change does not name a new member, and raft-rs refuses
+                // to install such a snapshot; etcd sends a fresh snapshot merged at the applied index.
+                // Take one as soon as the change is applied, when the log was already compacted.
+                self.conf_changed_since_snapshot = self.snapshot_index() > 0;
             }
         }
     }

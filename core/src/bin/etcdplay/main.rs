@@ -2,7 +2,7 @@
 //!
 //! - `etcdplay [--seed N] [--members 3|5]`: an interactive etcdctl console over a simulated cluster.
 //! - `etcdplay script FILE`: runs a scenario script and prints its transcript.
-//! - `etcdplay sim --seeds N [--first-seed S] [--duration-ms MS] [--clients N] [--membership]`: robustness runs (random workload and
+//! - `etcdplay sim --seeds N [--first-seed S] [--duration-ms MS] [--clients N] [--no-membership]`: robustness runs (random workload and
 //!   faults, then linearizability, watch, Raft safety and hash checks); exits 0 only if every seed is clean.
 //! - `etcdplay golden DIR [--out FILE] [--help-out FILE]`: replays an etcdctl reference directory.
 
@@ -141,6 +141,7 @@ fn run_sim(opts: &Opts) -> Result<(), String> {
             "--duration-ms" => cfg.duration_ms = num("--duration-ms")?,
             "--clients" => cfg.clients = num("--clients")? as usize,
             "--membership" => cfg.membership = true,
+            "--no-membership" => cfg.membership = false,
             other => return Err(format!("sim: unknown argument {other:?}")),
         }
     }
