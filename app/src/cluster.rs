@@ -132,6 +132,7 @@ pub fn ClusterRing() -> impl IntoView {
                         }
                     }
                 />
+                <g class="messages">{crate::raft::message_dots(sim, ring_position)}</g>
             </svg>
             // Keyed by name, place and member count: a resized cluster lays its cards out again.
             <For
@@ -146,6 +147,7 @@ pub fn ClusterRing() -> impl IntoView {
                 }
             />
         </section>
+        <crate::raft::MessageLegend />
         <div class="cluster-notices">
             <p class="cluster-notice" role="alert">{move || notice.0.get()}</p>
             <Announced />

@@ -10,6 +10,7 @@ mod files;
 mod link;
 mod metrics;
 mod network;
+mod raft;
 mod settings;
 mod sim;
 mod time;
@@ -22,6 +23,7 @@ use files::Files;
 use leptos::prelude::*;
 use metrics::Metrics;
 use network::NetworkBar;
+use raft::RaftPanel;
 use settings::Settings;
 use sim::Sim;
 use time::TimeBar;
@@ -83,6 +85,7 @@ fn App() -> impl IntoView {
                 <NetworkBar />
                 <Settings />
                 <Events />
+                <RaftPanel />
                 <Files />
             </div>
             <Console />

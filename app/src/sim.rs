@@ -7,6 +7,7 @@ use crate::events::EventFeed;
 use crate::link::RunLink;
 use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
+use etcdplay_core::sim::view::{EntryView, MessageView, RaftView};
 use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -70,7 +71,14 @@ pub struct Snapshot {
     pub voters: usize,
     /// Members `member add` announced and nobody started yet: (name, client URL to start it on).
     pub announced: Vec<(String, String)>,
+    /// Raft messages on the network, oldest sent first.
+    pub messages: Vec<MessageView>,
+    /// Each member's Raft state and the newest entries of its log, in member order.
+    pub raft: Vec<(RaftView, Vec<EntryView>)>,
 }
+
+/// How many of a member's newest log entries the Raft panel shows.
+pub const LOG_TAIL: usize = 30;
 
 /// What a running command printed since it was last read; `finished` means it ended by itself and
 /// `outcome.exit_code` is its exit status.
@@ -351,6 +359,15 @@ fn snapshot_of(world: &World) -> Snapshot {
         data_dirs,
         voters: world.voters().len(),
         announced: world.announced_unstarted(),
+        messages: world.messages_in_flight(),
+        raft: (0..world.nodes().len())
+            .map(|i| {
+                let raft = world.raft_view(i);
+                let from = raft.last_index.saturating_sub(LOG_TAIL as u64 - 1).max(1);
+                let log = world.log_view(i, from, LOG_TAIL);
+                (raft, log)
+            })
+            .collect(),
     }
 }
 

@@ -146,6 +146,7 @@ async function run(page, url) {
   // 3. The console writes and reads through the surviving majority.
   await runCommand(page, 'put foo bar', ['OK']);
   await runCommand(page, 'get foo', ['foo', 'bar']);
+  await raftPanel(page, next);
 
   // 4. Keys and values are shown as text, never interpreted as HTML.
   await runCommand(page, 'put markup <i>not-html</i>', ['OK']);
@@ -681,6 +682,41 @@ async function wipeAFollower(page) {
     return m?.role === 'follower' && m.term === lead?.term && (await quorumText(page)) === 'quorum 2 of 3 voters' && m;
   });
   check(`member remove, member add, "Start ${follower.name}": "${rejoined.name}, follower, term ${rejoined.term}", quorum 2 of 3 again`);
+}
+
+/** The Raft panel's state list as { term: value }. */
+async function raftState(page) {
+  return page.getByLabel('Raft state', { exact: true }).evaluate((dl) => {
+    const out = {};
+    for (const dt of dl.querySelectorAll('dt')) out[dt.textContent] = dt.nextElementSibling?.textContent;
+    return out;
+  });
+}
+
+/** The Raft panel follows the leader, lists its peers' progress and its log; messages in flight are counted. */
+async function raftPanel(page, leader) {
+  const members = (await memberNames(page)).length;
+  const state = await waitFor('the Raft panel to show the leader', async () => {
+    const s = await raftState(page).catch(() => null);
+    return s?.member === leader.name && s.role === 'leader' && s;
+  }, 5_000);
+  const rows = await page.getByRole('table', { name: 'Replication progress' }).locator('tbody tr').count();
+  if (rows !== members) throw new Error(`expected ${members} progress rows, found ${rows}`);
+  check(`Raft panel of ${leader.name}: role ${state.role}, term ${state.term}, commit ${state.commit}, ${rows} progress rows`);
+  await runCommand(page, 'put raftkey raftvalue', ['OK']);
+  const entry = await waitFor('a committed normal entry in the leader\'s log', async () => {
+    const texts = await page.getByRole('list', { name: `Log of ${leader.name}` }).getByRole('listitem').allTextContents();
+    return texts.map((t) => /index \d+, term \d+, normal, committed/.exec(t)?.[0]).find(Boolean);
+  }, 5_000);
+  check(`the leader's log shows "${entry}"`);
+  // On a LAN a message is in flight 1-3 ms of every heartbeat's 100: watch every frame, not every 100 ms.
+  const summary = await page.waitForFunction(() => {
+    const text = document.querySelector('[aria-label="Messages in flight"]')?.textContent ?? '';
+    return Number(/^(\d+) messages? in flight/.exec(text)?.[1] ?? 0) >= 1 && text;
+  }, null, { polling: 'raf', timeout: 15_000 }).then((h) => h.jsonValue());
+  const dots = await page.locator('svg.ring-lines circle.msg').count();
+  check(`in flight: "${summary.slice(0, 80)}" (${dots} dots drawn now)`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'raft-panel.png'), fullPage: true });
 }
 
 /** Runs a console command and waits for an output line that satisfies `wanted`; returns that line. */

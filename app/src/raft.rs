@@ -1,0 +1,315 @@
+//! The Raft panel and the messages in flight. Both only render what the core's views report
+//! ([`RaftView`], [`EntryView`], [`MessageView`], copied into the [`Snapshot`](crate::sim::Snapshot)):
+//! one member's role, term, vote, indexes and (on the leader) its peers' progress, the newest entries of
+//! its log, and every Raft message on its way as a dot on the cluster ring.
+
+use crate::sim::{Sim, LOG_TAIL};
+use etcdplay_core::sim::view::{EntryView, MessageView, RaftView};
+use etcdplay_core::Role;
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// The select's value for "whichever member leads now".
+const FOLLOW_LEADER: &str = "leader";
+
+/// Half the distance between the two directions of a link, in percent of the ring's box, so that a
+/// request and its response do not sit on one another.
+const LANE_OFFSET: f64 = 0.9;
+
+/// The class of a message's dot: its family (append, heartbeat, vote, snapshot, other) and whether it is
+/// a response (drawn lighter).
+pub fn message_class(kind: &str) -> String {
+    let family = if kind.starts_with("MsgAppend") {
+        "append"
+    } else if kind.starts_with("MsgHeartbeat") {
+        "heartbeat"
+    } else if kind.starts_with("MsgRequestVote") || kind.starts_with("MsgRequestPreVote") {
+        "vote"
+    } else if kind.starts_with("MsgSnapshot") {
+        "snapshot"
+    } else {
+        "other"
+    };
+    let response = kind.ends_with("Response") || kind.ends_with("Resp");
+    format!("msg msg-{family}{}", if response { " msg-response" } else { "" })
+}
+
+/// "3 messages in flight: 2 MsgHeartbeat, 1 MsgAppend", most frequent first.
+pub fn in_flight_summary(messages: &[MessageView]) -> String {
+    if messages.is_empty() {
+        return "No messages in flight".to_string();
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in messages {
+        *counts.entry(m.kind).or_default() += 1;
+    }
+    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let noun = if messages.len() == 1 { "message" } else { "messages" };
+    format!("{} {noun} in flight: {}", messages.len(), parts.join(", "))
+}
+
+/// How far along its link a message is, from 0 (just sent) to 1 (about to arrive).
+pub fn progress_of(m: &MessageView, now_ms: u64) -> f64 {
+    if m.deliver_at_ms <= m.sent_at_ms {
+        return 0.5;
+    }
+    let t = now_ms.saturating_sub(m.sent_at_ms) as f64 / (m.deliver_at_ms - m.sent_at_ms) as f64;
+    t.clamp(0.0, 1.0)
+}
+
+/// Dots for the messages in flight, inside the ring's SVG: `position(i)` is member `i`'s centre. Only this
+/// group re-renders when the messages move.
+pub fn message_dots(sim: Sim, position: impl Fn(usize, usize) -> (f64, f64) + Send + Sync + 'static) -> impl IntoView {
+    move || {
+        sim.snapshot.with(|s| {
+            let count = s.nodes.len();
+            let index = |name: &str| s.nodes.iter().position(|n| n.name == name);
+            s.messages
+                .iter()
+                .filter_map(|m| {
+                    let (from, to) = (index(&m.from)?, index(&m.to)?);
+                    let (a, b) = (position(from, count), position(to, count));
+                    let t = progress_of(m, s.now_ms);
+                    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+                    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+                    // Each direction of a link gets its own lane, to the right of travel.
+                    let (ox, oy) = (-dy / len * LANE_OFFSET, dx / len * LANE_OFFSET);
+                    let (x, y) = (a.0 + dx * t + ox, a.1 + dy * t + oy);
+                    Some(view! { <circle class=message_class(m.kind) cx=format!("{x:.2}") cy=format!("{y:.2}") r="1.1"></circle> })
+                })
+                .collect_view()
+        })
+    }
+}
+
+/// The legend of the dots and the count of messages in flight, in words.
+#[component]
+pub fn MessageLegend() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let summary = Memo::new(move |_| sim.snapshot.with(|s| in_flight_summary(&s.messages)));
+    let items = [
+        ("append", "append"),
+        ("heartbeat", "heartbeat"),
+        ("vote", "vote / pre-vote"),
+        ("snapshot", "snapshot"),
+        ("append msg-response", "responses lighter"),
+    ];
+    view! {
+        <div class="messages-legend">
+            <ul class="legend" aria-hidden="true">
+                {items
+                    .into_iter()
+                    .map(|(class, label)| {
+                        view! {
+                            <li>
+                                <span class=format!("legend-dot msg-{class}")></span>
+                                {label}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+            <p class="in-flight" aria-label="Messages in flight">{move || summary.get()}</p>
+        </div>
+    }
+}
+
+/// A member's name from its Raft ID, or the ID in hex if no member has it (0: none).
+fn member_name(names: &[(u64, String)], id: u64) -> String {
+    if id == 0 {
+        return "none".to_string();
+    }
+    names.iter().find(|(i, _)| *i == id).map_or_else(|| format!("{id:x}"), |(_, n)| n.clone())
+}
+
+/// A term's colour: neighbouring terms get clearly different hues.
+fn term_colour(term: u64) -> String {
+    format!("hsl({}, 55%, 38%)", (term * 67) % 360)
+}
+
+/// What the panel shows of one member.
+#[derive(Clone, Debug, PartialEq)]
+struct Shown {
+    name: String,
+    raft: RaftView,
+    log: Vec<EntryView>,
+    /// (Raft ID, name) of every member, to name votes and peers.
+    names: Vec<(u64, String)>,
+}
+
+/// The Raft panel: pick a member (or follow the leader) and see its Raft state and log.
+#[component]
+pub fn RaftPanel() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let selected = RwSignal::new(FOLLOW_LEADER.to_string());
+    let names = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>()));
+    let shown = Memo::new(move |_| {
+        let choice = selected.get();
+        sim.snapshot.with(|s| {
+            let i = if choice == FOLLOW_LEADER {
+                s.nodes.iter().position(|n| n.up && n.role == Role::Leader).unwrap_or(0)
+            } else {
+                s.nodes.iter().position(|n| n.name == choice)?
+            };
+            let (raft, log) = s.raft.get(i)?.clone();
+            Some(Shown {
+                name: s.nodes[i].name.clone(),
+                raft,
+                log,
+                names: s.nodes.iter().map(|n| (n.id, n.name.clone())).collect(),
+            })
+        })
+    });
+    view! {
+        <section class="raft" aria-labelledby="raft-title">
+            <h2 id="raft-title" class="panel-title">"Raft"</h2>
+            <div class="raft-body">
+                <label class="raft-pick">
+                    "Raft state of "
+                    <select on:change=move |ev| selected.set(event_target_value(&ev))>
+                        <option value=FOLLOW_LEADER>"the leader"</option>
+                        <For
+                            each=move || names.get()
+                            key=|n| n.clone()
+                            children=move |n| {
+                                let value = n.clone();
+                                let attr = n.clone();
+                                view! {
+                                    <option value=attr prop:selected=move || selected.get() == value>
+                                        {n}
+                                    </option>
+                                }
+                            }
+                        />
+                    </select>
+                </label>
+                {move || shown.get().map(raft_state)}
+            </div>
+        </section>
+    }
+}
+
+fn raft_state(s: Shown) -> impl IntoView {
+    let r = &s.raft;
+    let rows = [
+        ("member", s.name.clone()),
+        ("role", r.role.to_string()),
+        ("term", r.term.to_string()),
+        ("vote", member_name(&s.names, r.vote)),
+        ("commit", r.commit.to_string()),
+        ("applied", r.applied.to_string()),
+        ("first index", r.first_index.to_string()),
+        ("last index", r.last_index.to_string()),
+        ("snapshot index", r.snapshot_index.to_string()),
+        ("unsynced entries", r.unsynced.to_string()),
+    ];
+    let progress = (!r.progress.is_empty()).then(|| {
+        let peers = r
+            .progress
+            .iter()
+            .map(|p| {
+                view! {
+                    <tr>
+                        <th scope="row">{member_name(&s.names, p.id)}</th>
+                        <td>{p.matched}</td>
+                        <td>{p.next}</td>
+                        <td>{p.state.clone()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="raft-progress" aria-label="Replication progress">
+                <caption>"What the leader knows of each member's log"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"member"</th>
+                        <th scope="col">"match"</th>
+                        <th scope="col">"next"</th>
+                        <th scope="col">"state"</th>
+                    </tr>
+                </thead>
+                <tbody>{peers}</tbody>
+            </table>
+        }
+    });
+    let compacted =
+        (r.snapshot_index > 0).then(|| format!("Entries up to {} compacted into a snapshot.", r.snapshot_index));
+    let entries = s
+        .log
+        .iter()
+        .map(|e| {
+            let letter = match e.kind {
+                "normal" => "N",
+                "empty" => "E",
+                _ => "C",
+            };
+            let status = if e.committed { "committed" } else { "not committed" };
+            let text = format!("index {}, term {}, {}, {status}", e.index, e.term, e.kind);
+            let title = text.clone();
+            view! {
+                <li
+                    class="entry"
+                    class:entry-uncommitted=!e.committed
+                    style:background-color=term_colour(e.term)
+                    title=title
+                >
+                    <span aria-hidden="true">
+                        <span class="entry-index">{e.index}</span>
+                        <span class="entry-kind">{letter}</span>
+                    </span>
+                    <span class="sr-only">{text}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <dl class="raft-state" aria-label="Raft state">
+            {rows
+                .into_iter()
+                .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+                .collect_view()}
+        </dl>
+        {progress}
+        <p class="raft-log-title">
+            {format!("Log of {}, newest {LOG_TAIL} entries (N normal, E empty, C conf change; faded: not committed)", s.name)}
+        </p>
+        {compacted.map(|c| view! { <p class="raft-compacted">{c}</p> })}
+        <ol class="raft-log" aria-label=format!("Log of {}", s.name)>{entries}</ol>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: &'static str, sent: u64, deliver: u64) -> MessageView {
+        MessageView {
+            from: "etcd1".into(),
+            to: "etcd2".into(),
+            kind,
+            term: 2,
+            index: 0,
+            entries: 0,
+            reject: false,
+            sent_at_ms: sent,
+            deliver_at_ms: deliver,
+        }
+    }
+
+    #[test]
+    fn messages_are_summarised_classed_and_placed() {
+        let msgs = [msg("MsgHeartbeat", 0, 10), msg("MsgHeartbeat", 0, 10), msg("MsgAppendResponse", 5, 5)];
+        assert_eq!(in_flight_summary(&msgs), "3 messages in flight: 2 MsgHeartbeat, 1 MsgAppendResponse");
+        assert_eq!(in_flight_summary(&[]), "No messages in flight");
+        assert_eq!(message_class("MsgRequestPreVoteResponse"), "msg msg-vote msg-response");
+        assert_eq!(message_class("MsgSnapshot"), "msg msg-snapshot");
+        assert_eq!(progress_of(&msgs[0], 5), 0.5);
+        assert_eq!(progress_of(&msgs[0], 50), 1.0);
+        assert_eq!(progress_of(&msgs[2], 5), 0.5);
+        assert_eq!(member_name(&[(1, "etcd1".into())], 1), "etcd1");
+        assert_eq!(member_name(&[], 0), "none");
+    }
+}
