@@ -709,14 +709,31 @@ async function raftPanel(page, leader) {
     return texts.map((t) => /index \d+, term \d+, normal, committed/.exec(t)?.[0]).find(Boolean);
   }, 5_000);
   check(`the leader's log shows "${entry}"`);
-  // On a LAN a message is in flight 1-3 ms of every heartbeat's 100: watch every frame, not every 100 ms.
-  const summary = await page.waitForFunction(() => {
+  // On a LAN a message is in flight 1-3 ms of every heartbeat's 100: watch every frame while the clock
+  // runs; if no frame happened to catch one, pause and Step event by event, which must.
+  const inFlight = () => {
     const text = document.querySelector('[aria-label="Messages in flight"]')?.textContent ?? '';
     return Number(/^(\d+) messages? in flight/.exec(text)?.[1] ?? 0) >= 1 && text;
-  }, null, { polling: 'raf', timeout: 15_000 }).then((h) => h.jsonValue());
+  };
+  let summary = await page.waitForFunction(inFlight, null, { polling: 'raf', timeout: 4_000 })
+    .then((h) => h.jsonValue(), () => null);
+  let how = 'while running';
+  if (!summary) {
+    const bar = page.getByRole('region', { name: 'Time', exact: true });
+    await bar.getByRole('button', { name: 'Pause', exact: true }).click();
+    for (let i = 0; i < 100 && !summary; i++) {
+      await bar.getByRole('button', { name: 'Step', exact: true }).click();
+      summary = await page.evaluate(inFlight);
+    }
+    how = 'stepping';
+    if (!summary) throw new Error('no message in flight after 100 Steps');
+  }
   const dots = await page.locator('svg.ring-lines circle.msg').count();
-  check(`in flight: "${summary.slice(0, 80)}" (${dots} dots drawn now)`);
+  check(`in flight (${how}): "${summary.slice(0, 80)}", ${dots} dot(s) drawn`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'raft-panel.png'), fullPage: true });
+  if (how === 'stepping') {
+    await page.getByRole('region', { name: 'Time', exact: true }).getByRole('button', { name: 'Play', exact: true }).click();
+  }
 }
 
 /** Runs a console command and waits for an output line that satisfies `wanted`; returns that line. */
