@@ -5,7 +5,7 @@
 use crate::sim::Sim;
 use etcdplay_core::raftnode::DEFAULT_SNAPSHOT_COUNT;
 use etcdplay_core::server::compactor::Mode;
-use etcdplay_core::Action;
+use etcdplay_core::{Action, World};
 use leptos::prelude::*;
 
 /// Network profiles the core knows (`LinkFault::profile`).
@@ -25,7 +25,7 @@ pub fn quorum_text(voters: usize) -> String {
         "quorum unknown: no leader".to_string()
     } else {
         let plural = if voters == 1 { "" } else { "s" };
-        format!("quorum {} of {voters} voter{plural}", voters / 2 + 1)
+        format!("quorum {} of {voters} voter{plural}", World::quorum(voters))
     }
 }
 

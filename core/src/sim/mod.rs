@@ -251,6 +251,11 @@ impl World {
         self.nodes[l].server.membership.list().iter().filter(|m| !m.is_learner).map(|m| m.id).collect()
     }
 
+    /// How many of `voters` must agree for Raft to commit or elect: a strict majority.
+    pub fn quorum(voters: usize) -> usize {
+        voters / 2 + 1
+    }
+
     /// Members announced by `member add` and not started yet, by name, each with the client URL it would
     /// serve on (its peer URL's host, port 2379): the page offers to start them.
     pub fn announced_unstarted(&self) -> Vec<(String, String)> {
