@@ -10,6 +10,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ELECTION_TIMEOUT_MS, waitFor, check, memberNames, parseMember, consoleLog, logLines, outputOf, runCommand, clockMs, sleep, clockRate, runUntil,
+} from './lib.mjs';
+import { SUITES } from './suites.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(HERE, '../../dist');
@@ -17,8 +21,6 @@ const ARTIFACTS = path.join(HERE, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Upper bound on the whole run, so a hung browser cannot hang CI. */
 const TOTAL_TIMEOUT_MS = 240_000;
-/** How long to wait for an election: a few election timeouts of simulated (= real) time. */
-const ELECTION_TIMEOUT_MS = 10_000;
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -49,73 +51,6 @@ function serve(root) {
     fs.createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-/** Polls `probe` until it returns a truthy value, or fails with `what` after `timeoutMs`. */
-async function waitFor(what, probe, timeoutMs = ELECTION_TIMEOUT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function check(message) {
-  console.log(`  ok  ${message}`);
-}
-
-/** Accessible names of every cluster member card, e.g. "etcd1, leader, term 3". */
-async function memberNames(page) {
-  const groups = page.getByRole('group', { name: /^etcd\S*, [a-z-]+, term \d+$/ });
-  const names = [];
-  for (const g of await groups.all()) names.push(await g.getAttribute('aria-label'));
-  return names;
-}
-
-function parseMember(label) {
-  const m = /^(\S+), ([a-z-]+), term (\d+)$/.exec(label ?? '');
-  return m && { name: m[1], role: m[2], term: Number(m[3]) };
-}
-
-/** The console's output log (the page has a second log, the Events feed). */
-function consoleLog(page) {
-  return page.getByRole('log', { name: 'etcdctl output', exact: true });
-}
-
-/** The console log's lines, as rendered text. */
-async function logLines(page) {
-  const text = await consoleLog(page).innerText();
-  return text.split('\n').map((l) => l.trimEnd());
-}
-
-/** Lines printed after the last echo of `command`, up to the next command echo. */
-function outputOf(lines, command) {
-  const start = lines.lastIndexOf(`$ etcdctl ${command}`);
-  if (start < 0) return null;
-  const out = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.startsWith('$ etcdctl ')) break;
-    out.push(line);
-  }
-  return out;
-}
-
-/** Types a command into the console, presses Enter, and waits for its output to match `expected`. */
-async function runCommand(page, command, expected) {
-  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
-  await input.fill(command);
-  await input.press('Enter');
-  const out = await waitFor(`output of "${command}" to be ${JSON.stringify(expected)}`, async () => {
-    const o = outputOf(await logLines(page), command);
-    return o && JSON.stringify(o) === JSON.stringify(expected) && o;
-  }, 5_000).catch(async (e) => {
-    const o = outputOf(await logLines(page), command);
-    throw new Error(`${e.message}; got ${JSON.stringify(o)}`);
-  });
-  check(`"etcdctl ${command}" printed ${JSON.stringify(out)}`);
 }
 
 async function run(page, url) {
@@ -289,24 +224,11 @@ async function run(page, url) {
   await memberControls(page);
   await timeControls(page);
   await sharedLink(page);
-}
-
-/** The simulated clock's text ("m:ss.mmm") in milliseconds. */
-async function clockMs(page) {
-  const text = await page.getByRole('timer', { name: 'Simulated time', exact: true }).innerText();
-  const m = /^(\d+):(\d\d)\.(\d{3})$/.exec(text.trim());
-  if (!m) throw new Error(`the clock reads ${JSON.stringify(text)}`);
-  return (Number(m[1]) * 60 + Number(m[2])) * 1000 + Number(m[3]);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Simulated milliseconds per real millisecond over about `realMs` of real time. */
-async function clockRate(page, realMs) {
-  const [sim0, real0] = [await clockMs(page), Date.now()];
-  await sleep(realMs);
-  const [sim1, real1] = [await clockMs(page), Date.now()];
-  return (sim1 - sim0) / (real1 - real0);
+  // Each suite starts from a fresh page, so one suite's world never leaks into the next.
+  for (const suite of SUITES) {
+    await page.goto(url);
+    await suite(page, url);
+  }
 }
 
 // 17. The Time bar: pause freezes the clock, Step runs the next event, the keys work outside the console,
@@ -737,17 +659,6 @@ async function raftPanel(page, leader) {
   if (how === 'stepping') {
     await page.getByRole('region', { name: 'Time', exact: true }).getByRole('button', { name: 'Play', exact: true }).click();
   }
-}
-
-/** Runs a console command and waits for an output line that satisfies `wanted`; returns that line. */
-async function runUntil(page, command, wanted) {
-  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
-  await input.fill(command);
-  await input.press('Enter');
-  const line = await waitFor(`"${command}" to print the expected line`, async () =>
-    (outputOf(await logLines(page), command) ?? []).find(wanted), 5_000);
-  check(`"etcdctl ${command}" printed "${line}"`);
-  return line;
 }
 
 async function main() {

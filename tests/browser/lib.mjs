@@ -1,0 +1,102 @@
+// Helpers shared by the browser suites: waiting, checks, and driving the page the way a user (or a screen
+// reader) does, through accessible roles and names.
+
+/** How long to wait for an election: a few election timeouts of simulated (= real) time. */
+export const ELECTION_TIMEOUT_MS = 10_000;
+
+/** Polls `probe` until it returns a truthy value, or fails with `what` after `timeoutMs`. */
+export async function waitFor(what, probe, timeoutMs = ELECTION_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export function check(message) {
+  console.log(`  ok  ${message}`);
+}
+
+/** Accessible names of every cluster member card, e.g. "etcd1, leader, term 3". */
+export async function memberNames(page) {
+  const groups = page.getByRole('group', { name: /^etcd\S*, [a-z-]+, term \d+$/ });
+  const names = [];
+  for (const g of await groups.all()) names.push(await g.getAttribute('aria-label'));
+  return names;
+}
+
+export function parseMember(label) {
+  const m = /^(\S+), ([a-z-]+), term (\d+)$/.exec(label ?? '');
+  return m && { name: m[1], role: m[2], term: Number(m[3]) };
+}
+
+/** The console's output log (the page has a second log, the Events feed). */
+export function consoleLog(page) {
+  return page.getByRole('log', { name: 'etcdctl output', exact: true });
+}
+
+/** The console log's lines, as rendered text. */
+export async function logLines(page) {
+  const text = await consoleLog(page).innerText();
+  return text.split('\n').map((l) => l.trimEnd());
+}
+
+/** Lines printed after the last echo of `command`, up to the next command echo. */
+export function outputOf(lines, command) {
+  const start = lines.lastIndexOf(`$ etcdctl ${command}`);
+  if (start < 0) return null;
+  const out = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith('$ etcdctl ')) break;
+    out.push(line);
+  }
+  return out;
+}
+
+/** Types a command into the console, presses Enter, and waits for its output to match `expected`. */
+export async function runCommand(page, command, expected) {
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill(command);
+  await input.press('Enter');
+  const out = await waitFor(`output of "${command}" to be ${JSON.stringify(expected)}`, async () => {
+    const o = outputOf(await logLines(page), command);
+    return o && JSON.stringify(o) === JSON.stringify(expected) && o;
+  }, 5_000).catch(async (e) => {
+    const o = outputOf(await logLines(page), command);
+    throw new Error(`${e.message}; got ${JSON.stringify(o)}`);
+  });
+  check(`"etcdctl ${command}" printed ${JSON.stringify(out)}`);
+}
+
+/** The simulated clock's text ("m:ss.mmm") in milliseconds. */
+export async function clockMs(page) {
+  const text = await page.getByRole('timer', { name: 'Simulated time', exact: true }).innerText();
+  const m = /^(\d+):(\d\d)\.(\d{3})$/.exec(text.trim());
+  if (!m) throw new Error(`the clock reads ${JSON.stringify(text)}`);
+  return (Number(m[1]) * 60 + Number(m[2])) * 1000 + Number(m[3]);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Simulated milliseconds per real millisecond over about `realMs` of real time. */
+export async function clockRate(page, realMs) {
+  const [sim0, real0] = [await clockMs(page), Date.now()];
+  await sleep(realMs);
+  const [sim1, real1] = [await clockMs(page), Date.now()];
+  return (sim1 - sim0) / (real1 - real0);
+}
+
+/** Runs a console command and waits for an output line that satisfies `wanted`; returns that line. */
+export async function runUntil(page, command, wanted) {
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill(command);
+  await input.press('Enter');
+  const line = await waitFor(`"${command}" to print the expected line`, async () =>
+    (outputOf(await logLines(page), command) ?? []).find(wanted), 5_000);
+  check(`"etcdctl ${command}" printed "${line}"`);
+  return line;
+}
+
