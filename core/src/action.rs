@@ -87,6 +87,10 @@ pub enum Action {
     Interrupt {
         stream: u64,
     },
+    /// Take one Raft message off the network before it arrives (its id from the messages in flight).
+    DropMessage {
+        id: u64,
+    },
 }
 
 /// An action and the simulated time it was applied at.
@@ -218,6 +222,10 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             Outcome::default()
         }
         Action::Interrupt { stream } => world.stop_stream(stream, INTERRUPTED_EXIT).unwrap_or_default(),
+        Action::DropMessage { id } => match world.drop_message(id) {
+            Ok(()) => Outcome::default(),
+            Err(e) => Outcome::error(e, 1),
+        },
         Action::Etcdctl { line, stdin } => {
             let out = crate::ctl::run_line(world, &line, stdin.as_deref());
             let event = match out.stream {

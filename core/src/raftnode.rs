@@ -227,6 +227,30 @@ impl Node {
         out
     }
 
+    /// The timer this member's next ticks run down, in ticks: (is it the leader's heartbeat timer, ticks
+    /// elapsed, ticks at which it fires). A follower or candidate campaigns on the tick that brings
+    /// `election_elapsed` to its randomized timeout; a leader heartbeats every [`HEARTBEAT_TICKS`] (raft-rs
+    /// keeps `heartbeat_elapsed` private, and with one tick per heartbeat it is 0 between ticks).
+    pub fn timer_ticks(&self) -> Option<(bool, u64, u64)> {
+        const _: () = assert!(HEARTBEAT_TICKS == 1, "the leader's timer assumes a heartbeat every tick");
+        let raft = &self.raw.as_ref()?.raft;
+        if raft.state == StateRole::Leader {
+            return Some((true, 0, raft.heartbeat_timeout() as u64));
+        }
+        Some((false, raft.election_elapsed as u64, raft.randomized_election_timeout() as u64))
+    }
+
+    /// A campaigning member's tally from raft-rs's ProgressTracker: (granted, rejected, voters), its own
+    /// vote included; None unless it is a candidate or pre-candidate.
+    pub fn vote_tally(&self) -> Option<(usize, usize, usize)> {
+        let raft = &self.raw.as_ref()?.raft;
+        if !matches!(raft.state, StateRole::Candidate | StateRole::PreCandidate) {
+            return None;
+        }
+        let (granted, rejected, _) = raft.prs().tally_votes();
+        Some((granted, rejected, self.disk.core().written.conf_state.voters.len()))
+    }
+
     pub fn leader_id(&self) -> u64 {
         self.raw.as_ref().map_or(0, |r| r.raft.leader_id)
     }

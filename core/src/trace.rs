@@ -117,6 +117,12 @@ pub enum Event {
         member: String,
         revision: i64,
     },
+    /// The visitor took a Raft message off the network before it arrived (`kind` is raft-rs's name).
+    MessageDropped {
+        from: String,
+        to: String,
+        kind: String,
+    },
 }
 
 impl fmt::Display for Event {
@@ -157,6 +163,7 @@ impl fmt::Display for Event {
             Event::AutoCompaction { member, revision } => {
                 write!(f, "{member} started auto-compaction at revision {revision}")
             }
+            Event::MessageDropped { from, to, kind } => write!(f, "the visitor dropped {from}'s {kind} to {to}"),
             Event::SnapshotInstalled { member, index } => {
                 write!(f, "{member} installed the leader's snapshot at index {index}")
             }

@@ -95,6 +95,8 @@ pub struct World {
     /// When each (leader, follower) heartbeat was last sent, and when its round trip was last recorded.
     heartbeats_sent: BTreeMap<(u64, u64), u64>,
     rtt_sampled: BTreeMap<(u64, u64), u64>,
+    /// The newest (pre-)vote each member granted, by voter ID, for the page's election view.
+    vote_grants: BTreeMap<u64, view::VoteGrant>,
 }
 
 /// How often a member records the round-trip time to each peer (etcd's prober samples every few seconds).
@@ -170,6 +172,7 @@ impl World {
             held: Vec::new(),
             heartbeats_sent: BTreeMap::new(),
             rtt_sampled: BTreeMap::new(),
+            vote_grants: BTreeMap::new(),
         }
     }
 
@@ -347,6 +350,15 @@ impl World {
         self.nodes[i].server.metrics.observe_peer_rtt(peer, secs);
     }
 
+    /// Takes message `id` (its network sequence number) off the network, as a loss the trace tells.
+    pub fn drop_message(&mut self, id: u64) -> Result<(), String> {
+        let msg = self.network.drop_message(id).ok_or_else(|| format!("message {id} is not in flight"))?;
+        let (from, to, kind) = (self.name_of(msg.from), self.name_of(msg.to), view::message_kind(msg.get_msg_type()));
+        self.trace.push(self.now_ms, Event::MessageDropped { from, to, kind: kind.to_string() });
+        self.report_if_snapshot(&msg, false);
+        Ok(())
+    }
+
     /// Tells the leader whether the snapshot it sent arrived, as etcd's peer transport does.
     fn report_if_snapshot(&mut self, msg: &Message, delivered: bool) {
         if msg.get_msg_type() != MessageType::MsgSnapshot {
@@ -359,6 +371,7 @@ impl World {
 
     /// Puts a member's message on the network.
     fn send(&mut self, i: usize, msg: Message) {
+        self.note_vote_grant(&msg);
         if msg.get_msg_type() == MessageType::MsgHeartbeat {
             self.heartbeats_sent.insert((msg.from, msg.to), self.now_ms);
         }

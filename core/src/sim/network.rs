@@ -184,6 +184,15 @@ impl Network {
         Some(Delivery::Arrived(m.msg))
     }
 
+    /// Removes the message with send sequence number `seq` (its stable id while in flight), as a loss:
+    /// the visitor dropped it. Returns it, or None if it has arrived or was never sent.
+    pub fn drop_message(&mut self, seq: u64) -> Option<Message> {
+        let found = self.queue.iter().find(|Reverse(m)| m.seq == seq)?.0.msg.clone();
+        self.queue.retain(|Reverse(m)| m.seq != seq);
+        self.dropped += 1;
+        Some(found)
+    }
+
     pub fn is_cut(&self, a: u64, b: u64) -> bool {
         self.cut.contains(&link(a, b))
     }
@@ -267,6 +276,22 @@ mod tests {
         let got = drain(&mut net);
         assert_eq!(got.len(), 50);
         assert!(got.windows(2).any(|w| w[0] > w[1]), "some message arrives after a later one: {got:?}");
+    }
+
+    #[test]
+    fn dropping_a_message_removes_exactly_that_one() {
+        let mut net = Network::default();
+        let mut rng = SimRng::new(3);
+        for i in 0..5 {
+            net.send(msg(1, 2, i), 0, &mut rng);
+        }
+        let third = net.in_flight_messages().find(|m| m.msg.index == 2).map(|m| m.seq).expect("in flight");
+        assert_eq!(net.drop_message(third).map(|m| m.index), Some(2));
+        assert_eq!(net.drop_message(third), None, "already gone");
+        assert_eq!(net.dropped, 1);
+        let mut got = drain(&mut net);
+        got.sort();
+        assert_eq!(got, [0, 1, 3, 4]);
     }
 
     #[test]
