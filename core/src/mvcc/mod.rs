@@ -5,6 +5,7 @@ pub mod key_index;
 pub mod kv;
 pub mod revision;
 pub mod store;
+pub mod view;
 
 pub use kv::KeyValue;
 pub use revision::Revision;

@@ -158,6 +158,22 @@ impl Store {
         self.revs.get(&at.modified).map(|s| &s.kv)
     }
 
+    /// The key index entries from `from` (inclusive) in key order, dead keys included: what the Keyspace
+    /// view walks to list one folder a page at a time instead of reading the whole store.
+    pub(super) fn index_from(&self, from: &[u8]) -> impl Iterator<Item = (&[u8], &KeyIndex)> + '_ {
+        self.index.range::<[u8], _>((Bound::Included(from), Bound::Unbounded)).map(|(k, ki)| (k.as_slice(), ki))
+    }
+
+    /// The key index of one key (its kept revisions), if compaction left anything of it.
+    pub(super) fn key_index(&self, key: &[u8]) -> Option<&KeyIndex> {
+        self.index.get(key)
+    }
+
+    /// The version stored at exactly `rev`, and whether it is a tombstone.
+    pub(super) fn version_at(&self, rev: Revision) -> Option<(&KeyValue, bool)> {
+        self.revs.get(&rev).map(|s| (&s.kv, s.tombstone))
+    }
+
     /// Starts a write transaction; its changes share revision `current_rev + 1`.
     pub fn write(&mut self) -> WriteTxn<'_> {
         let begin_rev = self.current_rev;

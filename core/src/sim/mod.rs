@@ -4,6 +4,7 @@
 //! (in send order), then ticks (in member order), then each member's Ready.
 
 pub mod disk;
+pub mod keyspace;
 pub mod network;
 pub mod rng;
 pub mod view;
