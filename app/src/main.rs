@@ -7,6 +7,7 @@ mod cluster;
 mod console;
 mod events;
 mod files;
+mod leases;
 mod link;
 mod metrics;
 mod network;
@@ -14,12 +15,14 @@ mod raft;
 mod settings;
 mod sim;
 mod time;
+mod watches;
 
 use clock::Clock;
 use cluster::{ClusterRing, ClusterSize};
 use console::Console;
 use events::Events;
 use files::Files;
+use leases::Leases;
 use leptos::prelude::*;
 use metrics::Metrics;
 use network::NetworkBar;
@@ -27,6 +30,7 @@ use raft::RaftPanel;
 use settings::Settings;
 use sim::Sim;
 use time::TimeBar;
+use watches::Watches;
 
 /// Members in the playground cluster: three is the smallest cluster that survives losing one.
 const MEMBERS: usize = 3;
@@ -86,6 +90,8 @@ fn App() -> impl IntoView {
                 <Settings />
                 <Events />
                 <RaftPanel />
+                <Watches />
+                <Leases />
                 <Files />
             </div>
             <Console />

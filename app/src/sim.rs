@@ -4,10 +4,14 @@
 
 use crate::clock::format_sim_time;
 use crate::events::EventFeed;
+use crate::leases::{MAX_LEASES, MAX_LEASE_KEYS};
 use crate::link::RunLink;
 use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
+use crate::watches::MAX_WATCHERS;
+use etcdplay_core::sim::leases_view::LeasesView;
 use etcdplay_core::sim::view::{EntryView, MessageView, RaftView};
+use etcdplay_core::sim::watches_view::WatchesView;
 use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -75,6 +79,10 @@ pub struct Snapshot {
     pub messages: Vec<MessageView>,
     /// Each member's Raft state and the newest entries of its log, in member order.
     pub raft: Vec<(RaftView, Vec<EntryView>)>,
+    /// The leader's leases, at most [`MAX_LEASES`] with [`MAX_LEASE_KEYS`] keys each.
+    pub leases: LeasesView,
+    /// Watchers of the running watch commands, at most [`MAX_WATCHERS`].
+    pub watches: WatchesView,
 }
 
 /// How many of a member's newest log entries the Raft panel shows.
@@ -368,6 +376,8 @@ fn snapshot_of(world: &World) -> Snapshot {
                 (raft, log)
             })
             .collect(),
+        leases: world.leases_view(MAX_LEASES, MAX_LEASE_KEYS),
+        watches: world.watches_view(MAX_WATCHERS),
     }
 }
 

@@ -12,7 +12,7 @@ pub mod curl;
 pub mod flags;
 pub mod help;
 pub mod json;
-mod kv;
+pub(crate) mod kv;
 mod lease;
 mod maintenance;
 pub mod shell;

@@ -80,6 +80,15 @@ impl Stream {
         }
     }
 
+    /// For a running watch: the member serving it (None while no endpoint is up) and its live watchers,
+    /// for the Watches panel. None for other commands or a finished watch.
+    pub fn watchers(&self) -> Option<(Option<usize>, impl Iterator<Item = &Watcher>)> {
+        match &self.kind {
+            Kind::Watch { watchers } if !self.finished => Some((self.member, watchers.iter().filter(|w| !w.canceled))),
+            _ => None,
+        }
+    }
+
     /// Cleans up when the command is stopped (a lock is released, a candidate resigns).
     pub fn stop(&mut self, world: &mut World) {
         let member = self.serving_member(world);

@@ -94,7 +94,7 @@ pub fn serve_local(store: &Store, lessor: &Lessor, req: &Request, now_ms: u64) -
             Some(l) => Response::LeaseTimeToLive {
                 header,
                 id: *id,
-                ttl_s: l.remaining_s(now_ms).unwrap_or(l.ttl_s),
+                ttl_s: l.time_to_live_s(now_ms),
                 granted_ttl_s: l.ttl_s,
                 keys: if *keys { l.keys.iter().cloned().collect() } else { Vec::new() },
             },

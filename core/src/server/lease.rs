@@ -26,9 +26,20 @@ pub struct Lease {
 }
 
 impl Lease {
+    /// Milliseconds left; None when this member keeps no expiry (it is not the leader).
+    pub fn remaining_ms(&self, now_ms: u64) -> Option<u64> {
+        self.expiry_ms.map(|e| e.saturating_sub(now_ms))
+    }
+
     /// Whole seconds left, rounded up as etcd does; None when this member keeps no expiry.
     pub fn remaining_s(&self, now_ms: u64) -> Option<i64> {
-        self.expiry_ms.map(|e| (e.saturating_sub(now_ms)).div_ceil(1000) as i64)
+        self.remaining_ms(now_ms).map(|ms| ms.div_ceil(1000) as i64)
+    }
+
+    /// The TTL `etcdctl lease timetolive` reports: the seconds left on a member that keeps the expiry,
+    /// else the granted TTL (a lease cannot run down while nobody leads).
+    pub fn time_to_live_s(&self, now_ms: u64) -> i64 {
+        self.remaining_s(now_ms).unwrap_or(self.ttl_s)
     }
 }
 
@@ -48,6 +59,15 @@ impl Lessor {
 
     pub fn leases(&self) -> impl Iterator<Item = &Lease> {
         self.leases.values()
+    }
+
+    /// How many leases this member holds.
+    pub fn len(&self) -> usize {
+        self.leases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.leases.is_empty()
     }
 
     pub fn is_primary(&self) -> bool {

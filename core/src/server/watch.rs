@@ -47,8 +47,12 @@ pub struct Watcher {
     pub id: i64,
     pub range: KeyRange,
     pub prev_kv: bool,
+    /// The revision it started from (a start of 0, "from now", resolved to the next revision).
+    pub start_rev: i64,
     /// The next revision this watcher has not yet delivered.
     pub next_rev: i64,
+    /// Events delivered so far, as the Watches panel counts them.
+    pub events: u64,
     pub canceled: bool,
 }
 
@@ -56,7 +60,13 @@ impl Watcher {
     /// A watcher from `start_rev`, or from the next revision when `start_rev` is 0.
     pub fn new(id: i64, range: KeyRange, start_rev: i64, prev_kv: bool, store: &Store) -> Watcher {
         let next_rev = if start_rev <= 0 { store.current_rev() + 1 } else { start_rev };
-        Watcher { id, range, prev_kv, next_rev, canceled: false }
+        Watcher { id, range, prev_kv, start_rev: next_rev, next_rev, events: 0, canceled: false }
+    }
+
+    /// Synced (etcd's `synced` watcher group) once it has delivered everything up to the store's current
+    /// revision; unsynced while it still replays history.
+    pub fn is_synced(&self, store: &Store) -> bool {
+        self.next_rev > store.current_rev()
     }
 
     /// Delivers every revision written since the last poll.
@@ -66,7 +76,7 @@ impl Watcher {
             self.canceled = true;
             return Poll::Compacted { compact_revision: store.compact_rev() };
         }
-        let events = store
+        let events: Vec<WatchEvent> = store
             .changes(&self.range, self.next_rev, current)
             .into_iter()
             .map(|(kv, tombstone)| {
@@ -75,6 +85,7 @@ impl Watcher {
                 WatchEvent { kind, kv, prev_kv }
             })
             .collect();
+        self.events += events.len() as u64;
         self.next_rev = self.next_rev.max(current + 1);
         Poll::Events { revision: current, events }
     }

@@ -5,9 +5,11 @@
 
 pub mod disk;
 pub mod keyspace;
+pub mod leases_view;
 pub mod network;
 pub mod rng;
 pub mod view;
+pub mod watches_view;
 
 use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
