@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod cluster;
+pub mod lesson;
 pub mod ctl;
 pub mod mvcc;
 pub mod raftnode;
