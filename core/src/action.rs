@@ -87,6 +87,11 @@ pub enum Action {
     Interrupt {
         stream: u64,
     },
+    /// The unsafe teaching mode: members answer linearizable reads from their own store, without the
+    /// ReadIndex round etcd always makes (see [`crate::robustness::session`]).
+    UnsafeReads {
+        on: bool,
+    },
     /// Take one Raft message off the network before it arrives (its id from the messages in flight).
     DropMessage {
         id: u64,
@@ -222,6 +227,10 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             Outcome::default()
         }
         Action::Interrupt { stream } => world.stop_stream(stream, INTERRUPTED_EXIT).unwrap_or_default(),
+        Action::UnsafeReads { on } => {
+            world.set_unsafe_reads(on);
+            Outcome::default()
+        }
         Action::DropMessage { id } => match world.drop_message(id) {
             Ok(()) => Outcome::default(),
             Err(e) => Outcome::error(e, 1),

@@ -39,7 +39,7 @@ fn cluster_config(cluster: &Value, seed: u64) -> Result<WorldConfig, GoldenError
             client_urls: vec![m["client_url"].as_str().unwrap_or_default().to_string()],
         })
         .collect();
-    Ok(WorldConfig { seed, token: token.to_string(), members })
+    Ok(WorldConfig { seed, token: token.to_string(), members, record_history: false })
 }
 
 /// Replays every case of `cases_jsonl` on the cluster of `cluster_json`; returns one JSON line per case.

@@ -80,6 +80,10 @@ pub struct Node {
     pub compactor: Option<Compactor>,
     /// Observations of this member the world's trace and metrics pick up (fsync times in µs, snapshots).
     pub observed: Observations,
+    /// A deliberately broken mode for teaching: answer linearizable reads from the local store at once,
+    /// without a ReadIndex round, as etcd never does. An isolated or deposed leader then serves stale
+    /// values, which the history check catches.
+    pub unsafe_reads: bool,
 }
 
 /// What a member did that its process does not keep as state: taken by the world after each step.
@@ -135,6 +139,7 @@ impl Node {
             paused: false,
             compactor: None,
             observed: Observations::default(),
+            unsafe_reads: false,
         };
         node.boot(now_ms, rng);
         node
@@ -396,6 +401,11 @@ impl Node {
                     self.propose_conf(ConfProposal { id, change });
                 }
             },
+            (Route::Linearizable, request @ Request::Range(_)) if self.unsafe_reads => {
+                let result =
+                    crate::server::apply::serve_local(&self.server.store, &self.server.lessor, &request, now_ms);
+                self.server.done.push((id, result));
+            }
             (Route::Linearizable, Request::Range(r)) => {
                 self.server.start_read(id, r, now_ms);
                 if let Some(raw) = self.raw.as_mut() {

@@ -11,6 +11,7 @@
 //! @quota 64KB   (every member's --quota-backend-bytes)
 //! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2 duplicate=0.1 reorder=0.1   (a bad link; @heal restores it)
 //! @network lan | wan | congested   (the whole network's profile)
+//! @unsafe-reads on | off   (members answer linearizable reads without ReadIndex: a teaching fault)
 //! @start etcd4 [http://10.0.0.4:2379]   (launch a member announced by `etcdctl member add etcd4 ...`)
 //! @pause etcd1 | @resume etcd1   (a stopped process, like a long GC pause)
 //! @wipe etcd2   (delete etcd2's data dir; it must be removed and added again)
@@ -222,6 +223,11 @@ fn directive(world: &mut World, d: &str) -> Result<String, String> {
             return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
         }
         Some("network") => world.apply(Action::Network { profile: one_word(&words)? }),
+        Some("unsafe-reads") => match one_word(&words)?.as_str() {
+            "on" => world.apply(Action::UnsafeReads { on: true }),
+            "off" => world.apply(Action::UnsafeReads { on: false }),
+            other => return Err(format!("@unsafe-reads takes on or off, not {other:?}")),
+        },
         Some("heal") => world.apply(Action::Heal),
         Some("partition") => {
             let groups: Vec<Vec<String>> =

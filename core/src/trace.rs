@@ -108,6 +108,10 @@ pub enum Event {
         member: String,
         index: u64,
     },
+    /// The unsafe teaching mode was turned on or off.
+    UnsafeReads {
+        on: bool,
+    },
     /// The whole network changed profile (lan, wan, congested).
     NetworkProfile {
         profile: String,
@@ -160,6 +164,11 @@ impl fmt::Display for Event {
                 write!(f, "{from} sent its snapshot at index {index} to {to}, whose log was too far behind")
             }
             Event::NetworkProfile { profile } => write!(f, "the network is now {profile}"),
+            Event::UnsafeReads { on: true } => write!(
+                f,
+                "UNSAFE mode on: members answer linearizable reads from their own store, without ReadIndex (etcd never does this)"
+            ),
+            Event::UnsafeReads { on: false } => write!(f, "unsafe mode off: linearizable reads use ReadIndex again"),
             Event::AutoCompaction { member, revision } => {
                 write!(f, "{member} started auto-compaction at revision {revision}")
             }

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod history;
 pub mod linearizability;
 pub mod safety;
+pub mod session;
 pub mod watch_check;
 pub mod workload;
 

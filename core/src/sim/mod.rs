@@ -15,6 +15,7 @@ use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
 use crate::ctl::stream::Stream;
 use crate::raftnode::Node;
+use crate::robustness::session::SessionHistory;
 use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
 use crate::server::membership::MemberChange;
 use crate::snapshot::SnapshotData;
@@ -33,6 +34,9 @@ pub struct WorldConfig {
     /// `--initial-cluster-token`.
     pub token: String,
     pub members: Vec<MemberConfig>,
+    /// Record every client's single-key operations for the session's linearizability check (the page
+    /// does; robustness runs and benchmarks keep their own histories or none).
+    pub record_history: bool,
 }
 
 impl WorldConfig {
@@ -45,7 +49,13 @@ impl WorldConfig {
                 client_urls: vec![format!("http://10.0.0.{i}:2379")],
             })
             .collect();
-        WorldConfig { seed, token: "etcd-cluster".to_string(), members }
+        WorldConfig { seed, token: "etcd-cluster".to_string(), members, record_history: false }
+    }
+
+    /// The same world, recording the client history [`World::session_history`] checks.
+    pub fn with_history(mut self) -> WorldConfig {
+        self.record_history = true;
+        self
     }
 }
 
@@ -98,6 +108,8 @@ pub struct World {
     /// When each (leader, follower) heartbeat was last sent, and when its round trip was last recorded.
     heartbeats_sent: BTreeMap<(u64, u64), u64>,
     rtt_sampled: BTreeMap<(u64, u64), u64>,
+    /// What clients sent and got, when the config asks for it.
+    history: Option<SessionHistory>,
     /// The newest (pre-)vote each member granted, by voter ID, for the page's election view.
     vote_grants: BTreeMap<u64, view::VoteGrant>,
 }
@@ -143,12 +155,13 @@ impl World {
                 client_urls: client_urls.iter().filter(|(n, _)| *n == m.name).map(|(_, u)| u.clone()).collect(),
             })
             .collect();
-        let config = WorldConfig { seed, token: dir.token.clone(), members };
+        let config = WorldConfig { seed, token: dir.token.clone(), members, record_history: false };
         World::boot(config, Some(Rc::new(dir.snapshot.clone())))
     }
 
     fn boot(config: WorldConfig, base: Option<Rc<SnapshotData>>) -> World {
         let mut rng = SimRng::new(config.seed);
+        let config_history = config.record_history.then(SessionHistory::default);
         let members: Vec<Member> = config.members.iter().map(|m| Member::from_config(m, &config.token)).collect();
         let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
         let disk = |base: &Option<Rc<SnapshotData>>| Disk::bootstrap(&members).with_base(base.clone());
@@ -175,6 +188,7 @@ impl World {
             held: Vec::new(),
             heartbeats_sent: BTreeMap::new(),
             rtt_sampled: BTreeMap::new(),
+            history: config_history,
             vote_grants: BTreeMap::new(),
         }
     }
@@ -505,6 +519,9 @@ impl World {
 
     fn collect_answers(&mut self, i: usize) {
         for (id, result) in self.nodes[i].take_done() {
+            if let Some(h) = &mut self.history {
+                h.answered(id, &result, self.now_ms);
+            }
             self.answers.insert(id, (i, result));
         }
     }
@@ -537,6 +554,9 @@ impl World {
         let request = self.prepare_member_change(request)?;
         let id = self.next_request_id;
         self.next_request_id += 1;
+        if let Some(h) = &mut self.history {
+            h.called(id, &self.members[i].name, &request, self.now_ms);
+        }
         self.nodes[i].submit(id, request, self.now_ms);
         self.process_ready();
         Ok(id)
@@ -698,6 +718,24 @@ impl World {
         }
     }
 
+    /// The client history the session check reads (None unless the config records it).
+    pub fn session_history(&self) -> Option<&SessionHistory> {
+        self.history.as_ref()
+    }
+
+    /// Whether members answer linearizable reads without ReadIndex (the unsafe teaching mode).
+    pub fn unsafe_reads(&self) -> bool {
+        self.nodes.iter().any(|n| n.unsafe_reads)
+    }
+
+    /// Turns the unsafe teaching mode on or off on every member.
+    pub fn set_unsafe_reads(&mut self, on: bool) {
+        for n in &mut self.nodes {
+            n.unsafe_reads = on;
+        }
+        self.note(Event::UnsafeReads { on });
+    }
+
     /// Defragments member `i`'s backend.
     pub fn defragment(&mut self, i: usize) {
         self.nodes[i].server.defragment();
@@ -721,7 +759,8 @@ impl World {
         let first = &self.nodes[0].disk;
         let disk = Disk::with_conf_state(conf_state, first.bootstrap.clone()).with_base(first.base.clone());
         let client_urls = client_url.into_iter().collect::<Vec<_>>();
-        let node = Node::start(id, name, disk, self.now_ms, &mut self.rng);
+        let mut node = Node::start(id, name, disk, self.now_ms, &mut self.rng);
+        node.unsafe_reads = self.unsafe_reads();
         let member = Member { name: name.to_string(), client_urls: client_urls.clone(), ..member };
         // A member replacing a stopped one of the same name (a wiped member removed and added again)
         // takes its place.
@@ -788,6 +827,9 @@ impl World {
         self.token = dir.token.clone();
         self.announced.clear();
         self.network = Network::default();
+        if let Some(h) = &mut self.history {
+            h.restart(self.now_ms);
+        }
     }
 
     /// Stops member `i`'s process; its disk survives.
