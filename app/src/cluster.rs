@@ -6,6 +6,7 @@
 use crate::network::{self, CutLinks};
 use crate::sim::Sim;
 use etcdplay_core::sim::disk::DiskProfile;
+use etcdplay_core::sim::view::{ElectionView, TimerView};
 use etcdplay_core::{Action, NodeView, Outcome, Role};
 use leptos::prelude::*;
 
@@ -99,6 +100,7 @@ pub fn ClusterRing() -> impl IntoView {
     let count = Memo::new(move |_| names.with(Vec::len));
     let notice = Notice(RwSignal::new(None));
     provide_context(notice);
+    provide_context(crate::raft::Inspected(RwSignal::new(None)));
 
     view! {
         <section class="ring" class:ring-dense=move || { count.get() > ROOMY_RING_MAX } aria-label="cluster">
@@ -132,7 +134,6 @@ pub fn ClusterRing() -> impl IntoView {
                         }
                     }
                 />
-                <g class="messages">{crate::raft::message_dots(sim, ring_position)}</g>
             </svg>
             // Keyed by name, place and member count: a resized cluster lays its cards out again.
             <For
@@ -146,8 +147,13 @@ pub fn ClusterRing() -> impl IntoView {
                     view! { <NodeCard name=name position=ring_position(index, count) /> }
                 }
             />
+            // After the cards, so that a dot passing over a card's edge stays clickable.
+            <div class="messages">{crate::raft::message_dots(sim, ring_position)}</div>
         </section>
         <crate::raft::MessageLegend />
+        <crate::raft::MessageInspector />
+        <crate::raft::MessageList />
+        <ClusterTable />
         <div class="cluster-notices">
             <p class="cluster-notice" role="alert">{move || notice.0.get()}</p>
             <Announced />
@@ -280,6 +286,15 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
         })
     };
     let isolated = Memo::new(move |_| badge.with(|b| b.as_deref() == Some(network::ISOLATED)));
+    let vote = {
+        let name = name.clone();
+        Memo::new(move |_| {
+            sim.snapshot.with(|s| {
+                let i = s.nodes.iter().position(|n| n.name == name)?;
+                s.elections.get(i).and_then(vote_badge)
+            })
+        })
+    };
     let class = move || {
         let role = node.with(|n| n.as_ref().map_or(Role::Down, |n| n.role));
         if isolated.get() {
@@ -322,9 +337,13 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
             <div class="node-role">{field(|n| n.role.to_string())}</div>
             {move || badge.get().map(|text| view! { <span class="node-badge">{text}</span> })}
             {move || paused().then(|| view! { <span class="node-badge node-paused">"paused"</span> })}
+            {move || vote.get().map(|text| view! { <span class="node-badge node-vote">{text}</span> })}
+            <ElectionTimer name=name.clone() />
             <dl class="node-stats">
                 <dt>"term"</dt>
-                <dd>{field(|n| n.term.to_string())}</dd>
+                <dd style:color=move || node.with(|n| n.as_ref().map(|n| crate::raft::term_colour(n.term)))>
+                    {field(|n| n.term.to_string())}
+                </dd>
                 <dt>"commit"</dt>
                 <dd>{field(|n| n.commit_index.to_string())}</dd>
                 <dt>"rev"</dt>
@@ -345,6 +364,140 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
             </div>
             <MemberControls name=controls_name node=node />
         </div>
+    }
+}
+
+/// A card's election-timer badge text: "2 of 3 pre-votes" on a (pre-)candidate, "voted for etcd2" on a
+/// member that granted its vote in the election under way; nothing otherwise.
+fn vote_badge(e: &ElectionView) -> Option<String> {
+    if let Some(t) = e.tally {
+        let noun = if t.pre { "pre-votes" } else { "votes" };
+        return Some(format!("{} of {} {noun}", t.granted, t.voters));
+    }
+    let (to, pre) = e.granted_to.as_ref()?;
+    Some(format!("{} for {to}", if *pre { "pre-voted" } else { "voted" }))
+}
+
+/// Circumference of the timer arc's circle (radius [`TIMER_RADIUS`] in a 20×20 box).
+const TIMER_RADIUS: f64 = 8.0;
+
+/// The member's election timer as an arc that fills up between heartbeats and resets on each one; a full
+/// arc is an election. On the leader it is the heartbeat timer. Its text alternative reads
+/// "election timer 600 of 1300 ms".
+#[component]
+fn ElectionTimer(name: String) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let timer: Memo<Option<TimerView>> = Memo::new(move |_| {
+        sim.snapshot
+            .with(|s| s.nodes.iter().position(|n| n.name == name).and_then(|i| s.timers.get(i).copied().flatten()))
+    });
+    let circumference = std::f64::consts::TAU * TIMER_RADIUS;
+    let filled =
+        move || timer.with(|t| t.map_or(0.0, |t| t.elapsed_ms as f64 / t.timeout_ms.max(1) as f64).clamp(0.0, 1.0));
+    let class = move || {
+        let kind = timer.with(|t| match t {
+            Some(t) if t.heartbeat => "timer-heartbeat",
+            Some(_) if filled() >= TIMER_WARN_FRACTION => "timer-election timer-late",
+            _ => "timer-election",
+        });
+        format!("node-timer {kind}")
+    };
+    let label = move || timer.with(|t| t.map_or_else(|| "no timer: the process is down".to_string(), |t| t.describe()));
+    view! {
+        <svg class=class viewBox="0 0 20 20" role="img" aria-label=label>
+            <circle class="timer-track" cx="10" cy="10" r=TIMER_RADIUS></circle>
+            <circle
+                class="timer-arc"
+                cx="10"
+                cy="10"
+                r=TIMER_RADIUS
+                stroke-dasharray=move || format!("{:.2} {circumference:.2}", filled() * circumference)
+                transform="rotate(-90 10 10)"
+            ></circle>
+        </svg>
+    }
+}
+
+/// From this fraction of its timeout on, a follower's arc is drawn in the warning colour: no heartbeat
+/// for most of a timeout is what precedes an election.
+const TIMER_WARN_FRACTION: f64 = 0.75;
+
+/// One row of the cluster table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRow {
+    pub member: String,
+    pub role: String,
+    pub term: u64,
+    pub vote: String,
+    pub commit: u64,
+    pub applied: u64,
+    pub timer: String,
+    pub disk: String,
+    pub network: String,
+}
+
+/// The cluster as table rows: what the ring shows, in words, for screen readers.
+pub fn member_rows(s: &crate::sim::Snapshot, cut: &CutLinks) -> Vec<MemberRow> {
+    let names = member_names(&s.nodes);
+    let name_of = |id: u64| match id {
+        0 => "none".to_string(),
+        id => s.nodes.iter().find(|n| n.id == id).map_or_else(|| format!("{id:x}"), |n| n.name.clone()),
+    };
+    s.nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let role = if n.paused { format!("{} (paused)", n.role) } else { n.role.to_string() };
+            MemberRow {
+                member: n.name.clone(),
+                role,
+                term: n.term,
+                vote: s.raft.get(i).map_or_else(|| "none".to_string(), |(r, _)| name_of(r.vote)),
+                commit: n.commit_index,
+                applied: n.applied_index,
+                timer: s.timers.get(i).copied().flatten().map_or_else(|| "none".to_string(), |t| t.describe()),
+                disk: n.disk.clone(),
+                network: network::member_badge(&names, cut, &n.name).unwrap_or_else(|| "connected".to_string()),
+            }
+        })
+        .collect()
+}
+
+/// The cluster state as a table, visually hidden: the ring's text alternative for screen readers.
+#[component]
+fn ClusterTable() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let rows = Memo::new(move |_| sim.cut.with(|cut| sim.snapshot.with(|s| member_rows(s, cut))));
+    let headers = ["member", "role", "term", "vote", "commit", "applied", "timer", "disk", "network"];
+    view! {
+        <table class="sr-only" aria-label="Cluster state">
+            <caption>"Every member's Raft state, disk and network"</caption>
+            <thead>
+                <tr>{headers.map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr>
+            </thead>
+            <tbody>
+                {move || {
+                    rows.get()
+                        .into_iter()
+                        .map(|r| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{r.member}</th>
+                                    <td>{r.role}</td>
+                                    <td>{r.term}</td>
+                                    <td>{r.vote}</td>
+                                    <td>{r.commit}</td>
+                                    <td>{r.applied}</td>
+                                    <td>{r.timer}</td>
+                                    <td>{r.disk}</td>
+                                    <td>{r.network}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </tbody>
+        </table>
     }
 }
 
@@ -440,6 +593,39 @@ mod tests {
         // A 2|2 split: etcd1 still reaches etcd3 on its side.
         let split = network::partition_links(&[names(&["etcd1", "etcd3"]), names(&["etcd2", "etcd4"])]);
         assert_eq!(leader_links(&nodes, &split), [(0, 2), (1, 3)]);
+    }
+
+    #[test]
+    fn votes_and_the_cluster_table_read_from_the_views() {
+        use etcdplay_core::sim::view::Tally;
+        let tally = Tally { pre: true, granted: 2, rejected: 0, voters: 3 };
+        assert_eq!(
+            vote_badge(&ElectionView { tally: Some(tally), granted_to: None }).as_deref(),
+            Some("2 of 3 pre-votes")
+        );
+        let voted = ElectionView { tally: None, granted_to: Some(("etcd2".into(), false)) };
+        assert_eq!(vote_badge(&voted).as_deref(), Some("voted for etcd2"));
+        assert_eq!(vote_badge(&ElectionView::default()), None);
+
+        let mut world = etcdplay_core::World::new(etcdplay_core::WorldConfig::demo(3, 2));
+        let l = world.wait_for_leader(10_000).expect("leader");
+        let follower = (l + 1) % 3;
+        world.apply(Action::Pause { member: format!("etcd{}", follower + 1) });
+        let snapshot = crate::sim::Snapshot {
+            nodes: world.nodes(),
+            raft: (0..3).map(|i| (world.raft_view(i), Vec::new())).collect(),
+            timers: (0..3).map(|i| world.timer_view(i)).collect(),
+            ..Default::default()
+        };
+        let cut = network::partition_links(&[names(&["etcd1"]), names(&["etcd2", "etcd3"])]);
+        let rows = member_rows(&snapshot, &cut);
+        assert_eq!(rows.iter().map(|r| r.member.as_str()).collect::<Vec<_>>(), ["etcd1", "etcd2", "etcd3"]);
+        assert_eq!(rows[0].network, network::ISOLATED);
+        assert_eq!(rows[follower].role, "follower (paused)");
+        let leader = &rows[l];
+        assert_eq!(leader.role, "leader");
+        assert!(leader.timer.starts_with("heartbeat timer"), "{leader:?}");
+        assert!(rows.iter().all(|r| r.vote != "none" && r.disk == "NVMe"), "every member voted in the election it knows: {rows:?}");
     }
 
     #[test]

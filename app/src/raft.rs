@@ -3,9 +3,10 @@
 //! one member's role, term, vote, indexes and (on the leader) its peers' progress, the newest entries of
 //! its log, and every Raft message on its way as a dot on the cluster ring.
 
+use crate::clock::format_sim_time;
 use crate::sim::{Sim, LOG_TAIL};
 use etcdplay_core::sim::view::{EntryView, MessageView, RaftView};
-use etcdplay_core::Role;
+use etcdplay_core::{Action, Role};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -59,28 +60,183 @@ pub fn progress_of(m: &MessageView, now_ms: u64) -> f64 {
     t.clamp(0.0, 1.0)
 }
 
-/// Dots for the messages in flight, inside the ring's SVG: `position(i)` is member `i`'s centre. Only this
-/// group re-renders when the messages move.
-pub fn message_dots(sim: Sim, position: impl Fn(usize, usize) -> (f64, f64) + Send + Sync + 'static) -> impl IntoView {
-    move || {
+/// The most messages drawn as dots and listed in words: a congested network may hold thousands, and a
+/// frame must stay short. The summary still counts them all.
+pub const MAX_SHOWN_MESSAGES: usize = 60;
+
+/// The message the visitor clicked, shared by its dot, the in-flight list and the inspector.
+#[derive(Clone, Copy)]
+pub struct Inspected(pub RwSignal<Option<MessageView>>);
+
+/// "MsgAppend from etcd1 to etcd2, term 2": a dot's accessible name.
+pub fn message_label(m: &MessageView) -> String {
+    format!("{} from {} to {}, term {}", m.kind, m.from, m.to, m.term)
+}
+
+/// Where a message's dot sits: a fraction of the way along its link, in its direction's lane.
+fn dot_position(m: &MessageView, now_ms: u64, a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let t = progress_of(m, now_ms);
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+    // Each direction of a link gets its own lane, to the right of travel.
+    let (ox, oy) = (-dy / len * LANE_OFFSET, dx / len * LANE_OFFSET);
+    (a.0 + dx * t + ox, a.1 + dy * t + oy)
+}
+
+/// The messages in flight as buttons over the ring (`position(i, count)` is member `i`'s centre, in
+/// percent of the ring's box): keyed by message id, so a dot stays the same element while it moves and
+/// can be clicked (best while paused) to open the inspector.
+pub fn message_dots(
+    sim: Sim,
+    position: impl Fn(usize, usize) -> (f64, f64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let inspected = expect_context::<Inspected>();
+    let shown = Memo::new(move |_| {
+        sim.snapshot.with(|s| s.messages.iter().take(MAX_SHOWN_MESSAGES).cloned().collect::<Vec<_>>())
+    });
+    let places = Memo::new(move |_| {
         sim.snapshot.with(|s| {
             let count = s.nodes.len();
             let index = |name: &str| s.nodes.iter().position(|n| n.name == name);
-            s.messages
-                .iter()
-                .filter_map(|m| {
-                    let (from, to) = (index(&m.from)?, index(&m.to)?);
-                    let (a, b) = (position(from, count), position(to, count));
-                    let t = progress_of(m, s.now_ms);
-                    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-                    let len = (dx * dx + dy * dy).sqrt().max(1e-6);
-                    // Each direction of a link gets its own lane, to the right of travel.
-                    let (ox, oy) = (-dy / len * LANE_OFFSET, dx / len * LANE_OFFSET);
-                    let (x, y) = (a.0 + dx * t + ox, a.1 + dy * t + oy);
-                    Some(view! { <circle class=message_class(m.kind) cx=format!("{x:.2}") cy=format!("{y:.2}") r="1.1"></circle> })
-                })
-                .collect_view()
+            shown.with(|msgs| {
+                msgs.iter()
+                    .filter_map(|m| {
+                        let (from, to) = (index(&m.from)?, index(&m.to)?);
+                        Some((m.id, dot_position(m, s.now_ms, position(from, count), position(to, count))))
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
+    });
+    view! {
+        <For
+            each=move || shown.get()
+            key=|m| (m.id, m.sent_at_ms)
+            children=move |m| {
+                let id = m.id;
+                let place = move || places.with(|p| p.iter().find(|(i, _)| *i == id).map(|(_, xy)| *xy));
+                let label = message_label(&m);
+                let picked = move || inspected.0.with(|i| i.as_ref().is_some_and(|i| i.id == id));
+                view! {
+                    <button
+                        class=format!("{} msg-dot", message_class(m.kind))
+                        class:msg-picked=picked
+                        style:left=move || place().map(|p| format!("{:.2}%", p.0))
+                        style:top=move || place().map(|p| format!("{:.2}%", p.1))
+                        style:display=move || if place().is_some() { "" } else { "none" }
+                        aria-label=label.clone()
+                        title=label
+                        aria-pressed=move || picked().to_string()
+                        on:click=move |_| inspected.0.set(Some(m.clone()))
+                    ></button>
+                }
+            }
+        />
+    }
+}
+
+/// One message's fields, as the inspector and the in-flight list show them: (name, value).
+pub fn message_fields(m: &MessageView) -> Vec<(&'static str, String)> {
+    vec![
+        ("type", m.kind.to_string()),
+        ("from", m.from.clone()),
+        ("to", m.to.clone()),
+        ("term", m.term.to_string()),
+        ("index", m.index.to_string()),
+        ("log term", m.log_term.to_string()),
+        ("entries", m.entries.to_string()),
+        ("commit", m.commit.to_string()),
+        ("reject", if m.reject { "yes" } else { "no" }.to_string()),
+        ("sent at", format_sim_time(m.sent_at_ms)),
+        ("arrives at", format_sim_time(m.deliver_at_ms)),
+    ]
+}
+
+/// The clicked message's fields and a button that drops it (an [`Action::DropMessage`], recorded and
+/// replayed like every action). Once the message has arrived, the fields stay and the button goes.
+#[component]
+pub fn MessageInspector() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let inspected = expect_context::<Inspected>();
+    let refusal = RwSignal::new(None::<String>);
+    let in_flight = Memo::new(move |_| {
+        let id = inspected.0.with(|m| m.as_ref().map(|m| m.id));
+        sim.snapshot.with(|s| id.is_some_and(|id| s.messages.iter().any(|m| m.id == id)))
+    });
+    let drop_it = move |_| {
+        if let Some(id) = inspected.0.with_untracked(|m| m.as_ref().map(|m| m.id)) {
+            let out = sim.apply(Action::DropMessage { id });
+            let message = out.stderr.trim().trim_start_matches("Error: ");
+            refusal.set((!message.is_empty()).then(|| message.to_string()));
+        }
+    };
+    let close = move |_| {
+        refusal.set(None);
+        inspected.0.set(None);
+    };
+    move || {
+        inspected.0.get().map(|m| {
+            let title = format!("{} {} → {}", m.kind, m.from, m.to);
+            let fields = message_fields(&m)
+                .into_iter()
+                .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+                .collect_view();
+            view! {
+                <section class="msg-inspector" aria-label="Message inspector">
+                    <h3 class="msg-inspector-title">{title}</h3>
+                    <dl class="msg-fields" aria-label="Message fields">{fields}</dl>
+                    <p class="msg-status" role="status">
+                        {move || if in_flight.get() { "In flight." } else { "No longer in flight: it arrived or was dropped." }}
+                    </p>
+                    <p class="msg-refusal" role="alert">{move || refusal.get()}</p>
+                    <div class="msg-inspector-actions">
+                        <button class="network-button" disabled=move || !in_flight.get() on:click=drop_it>
+                            "Drop this message"
+                        </button>
+                        <button class="network-button" on:click=close>"Close"</button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
+
+/// The messages in flight in words, for screen readers and for reading while paused: one line each,
+/// at most [`MAX_SHOWN_MESSAGES`].
+#[component]
+pub fn MessageList() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let lines = Memo::new(move |_| {
+        sim.snapshot.with(|s| {
+            let mut lines: Vec<String> = s
+                .messages
+                .iter()
+                .take(MAX_SHOWN_MESSAGES)
+                .map(|m| {
+                    let mut text = message_label(m);
+                    if m.entries > 0 {
+                        text.push_str(&format!(", {} entries after index {}", m.entries, m.index));
+                    }
+                    if m.reject {
+                        text.push_str(", rejected");
+                    }
+                    text.push_str(&format!(", arrives at {}", format_sim_time(m.deliver_at_ms)));
+                    text
+                })
+                .collect();
+            if s.messages.len() > MAX_SHOWN_MESSAGES {
+                lines.push(format!("and {} more", s.messages.len() - MAX_SHOWN_MESSAGES));
+            }
+            lines
+        })
+    });
+    view! {
+        <details class="msg-list">
+            <summary>"Messages in flight, one by one"</summary>
+            <ul aria-label="List of messages in flight">
+                {move || lines.get().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+            </ul>
+        </details>
     }
 }
 
@@ -125,7 +281,7 @@ fn member_name(names: &[(u64, String)], id: u64) -> String {
 }
 
 /// A term's colour: neighbouring terms get clearly different hues.
-fn term_colour(term: u64) -> String {
+pub fn term_colour(term: u64) -> String {
     format!("hsl({}, 55%, 38%)", (term * 67) % 360)
 }
 
@@ -287,12 +443,15 @@ mod tests {
 
     fn msg(kind: &'static str, sent: u64, deliver: u64) -> MessageView {
         MessageView {
+            id: sent,
             from: "etcd1".into(),
             to: "etcd2".into(),
             kind,
             term: 2,
             index: 0,
+            log_term: 0,
             entries: 0,
+            commit: 0,
             reject: false,
             sent_at_ms: sent,
             deliver_at_ms: deliver,
@@ -311,5 +470,22 @@ mod tests {
         assert_eq!(progress_of(&msgs[2], 5), 0.5);
         assert_eq!(member_name(&[(1, "etcd1".into())], 1), "etcd1");
         assert_eq!(member_name(&[], 0), "none");
+    }
+
+    #[test]
+    fn a_message_is_named_and_its_fields_listed() {
+        let m = msg("MsgAppend", 3_000, 3_002);
+        assert_eq!(message_label(&m), "MsgAppend from etcd1 to etcd2, term 2");
+        let fields = message_fields(&m);
+        let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            ["type", "from", "to", "term", "index", "log term", "entries", "commit", "reject", "sent at", "arrives at"]
+        );
+        assert_eq!(fields[10].1, "0:03.002");
+        // The dot starts at its sender, in the lane to the right of travel, and ends at the receiver.
+        let (x, y) = dot_position(&m, 3_000, (50.0, 10.0), (50.0, 90.0));
+        assert!((x - (50.0 - LANE_OFFSET)).abs() < 1e-9 && (y - 10.0).abs() < 1e-9, "{x} {y}");
+        assert_eq!(dot_position(&m, 3_002, (50.0, 10.0), (50.0, 90.0)).1, 90.0);
     }
 }

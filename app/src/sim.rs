@@ -10,7 +10,7 @@ use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
 use crate::watches::MAX_WATCHERS;
 use etcdplay_core::sim::leases_view::LeasesView;
-use etcdplay_core::sim::view::{EntryView, MessageView, RaftView};
+use etcdplay_core::sim::view::{ElectionView, EntryView, MessageView, RaftView, TimerView};
 use etcdplay_core::sim::watches_view::WatchesView;
 use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
@@ -79,6 +79,10 @@ pub struct Snapshot {
     pub messages: Vec<MessageView>,
     /// Each member's Raft state and the newest entries of its log, in member order.
     pub raft: Vec<(RaftView, Vec<EntryView>)>,
+    /// Each member's election (or, on the leader, heartbeat) timer, None while down, in member order.
+    pub timers: Vec<Option<TimerView>>,
+    /// Each member's part in an election under way (a tally, a granted vote), in member order.
+    pub elections: Vec<ElectionView>,
     /// The leader's leases, at most [`MAX_LEASES`] with [`MAX_LEASE_KEYS`] keys each.
     pub leases: LeasesView,
     /// Watchers of the running watch commands, at most [`MAX_WATCHERS`].
@@ -376,6 +380,8 @@ fn snapshot_of(world: &World) -> Snapshot {
                 (raft, log)
             })
             .collect(),
+        timers: (0..world.nodes().len()).map(|i| world.timer_view(i)).collect(),
+        elections: (0..world.nodes().len()).map(|i| world.election_view(i)).collect(),
         leases: world.leases_view(MAX_LEASES, MAX_LEASE_KEYS),
         watches: world.watches_view(MAX_WATCHERS),
     }

@@ -1,0 +1,129 @@
+// Issue 5, "Views: Cluster": the ring's Raft details. The cluster table lists every member; the election
+// timers' arcs run with time; a message in flight can be clicked while paused, inspected and dropped (the
+// Events feed says so); and killing the leader shows the votes of the election that follows.
+
+import { waitFor, check, memberNames, parseMember, sleep } from './lib.mjs';
+
+const DOT_NAME = /^Msg\w+ from etcd\d+ to etcd\d+, term \d+$/;
+const TIMER_NAME = /^(election|heartbeat) timer (\d+) of (\d+) ms$/;
+const VOTE_TEXT = /^(\d+ of \d+ (pre-)?votes|(pre-)?voted for etcd\d+)$/;
+
+async function leaderOf(page) {
+  return waitFor('a leader on the ring', async () => (await memberNames(page)).map(parseMember).find((m) => m?.role === 'leader'));
+}
+
+/** Every card's timer text, by member name. */
+async function timers(page) {
+  return page.evaluate(() => {
+    const out = {};
+    for (const card of document.querySelectorAll('.ring .node')) {
+      const name = card.querySelector('.node-name')?.textContent;
+      out[name] = card.querySelector('svg.node-timer')?.getAttribute('aria-label');
+    }
+    return out;
+  });
+}
+
+async function clusterTable(page, members) {
+  const table = page.getByRole('table', { name: 'Cluster state', exact: true });
+  const headers = await table.locator('thead th').allTextContents();
+  const want = ['member', 'role', 'term', 'vote', 'commit', 'applied', 'timer', 'disk', 'network'];
+  if (JSON.stringify(headers) !== JSON.stringify(want)) throw new Error(`cluster table headers: ${headers}`);
+  const rows = await table.locator('tbody tr').allInnerTexts().catch(() => []);
+  const names = await table.locator('tbody th').allTextContents();
+  const expected = members.map((m) => m.name);
+  if (JSON.stringify(names) !== JSON.stringify(expected)) throw new Error(`cluster table lists ${names}, ring ${expected}`);
+  const cells = await table.locator('tbody tr').first().locator('td').allTextContents();
+  check(`the cluster table lists every member (${names.join(', ')}); ${names[0]}: ${cells.join(' | ')} (${rows.length} rows)`);
+}
+
+async function timersRun(page, leader) {
+  const labels = Object.values(await timers(page));
+  if (!labels.every((l) => TIMER_NAME.test(l ?? ''))) throw new Error(`timer texts: ${JSON.stringify(labels)}`);
+  const leaderTimer = (await timers(page))[leader.name];
+  if (!leaderTimer.startsWith('heartbeat timer')) throw new Error(`the leader's timer reads "${leaderTimer}"`);
+  const follower = Object.keys(await timers(page)).find((n) => n !== leader.name);
+  const first = (await timers(page))[follower];
+  const changed = await waitFor(`${follower}'s election timer text to change`, async () => {
+    const now = (await timers(page))[follower];
+    return now !== first && now;
+  }, 3_000);
+  const img = page.getByRole('img', { name: changed, exact: true });
+  if (!(await img.count())) throw new Error(`no image named "${changed}"`);
+  check(`timers run: ${follower} "${first}" then "${changed}"; ${leader.name} "${leaderTimer}"`);
+}
+
+async function inspectAndDrop(page) {
+  const bar = page.getByRole('region', { name: 'Time', exact: true });
+  await bar.getByRole('button', { name: 'Pause', exact: true }).click();
+  const dots = page.getByRole('button', { name: DOT_NAME });
+  for (let i = 0; i < 200 && (await dots.count()) === 0; i++) {
+    await bar.getByRole('button', { name: 'Step', exact: true }).click();
+  }
+  const before = await dots.count();
+  if (!before) throw new Error('no message in flight after 200 Steps');
+  const dot = dots.first();
+  const name = await dot.getAttribute('aria-label');
+  await dot.click();
+  const inspector = page.getByRole('region', { name: 'Message inspector', exact: true });
+  const fields = await inspector.getByLabel('Message fields', { exact: true }).evaluate((dl) => {
+    const out = {};
+    for (const dt of dl.querySelectorAll('dt')) out[dt.textContent] = dt.nextElementSibling?.textContent;
+    return out;
+  });
+  const [, kind, from, to, term] = /^(\S+) from (\S+) to (\S+), term (\d+)$/.exec(name);
+  const want = ['type', 'from', 'to', 'term', 'index', 'log term', 'entries', 'commit', 'reject', 'sent at', 'arrives at'];
+  if (JSON.stringify(Object.keys(fields)) !== JSON.stringify(want)) throw new Error(`inspector fields ${Object.keys(fields)}`);
+  if (fields.type !== kind || fields.from !== from || fields.to !== to || fields.term !== term) {
+    throw new Error(`the inspector shows ${JSON.stringify(fields)} for "${name}"`);
+  }
+  check(`clicked the dot "${name}": the inspector shows ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  await inspector.getByRole('button', { name: 'Drop this message', exact: true }).click();
+  await inspector.getByText('No longer in flight', { exact: false }).waitFor({ timeout: 2_000 });
+  const after = await dots.count();
+  if (after !== before - 1) throw new Error(`${before} dots before the drop, ${after} after`);
+  const said = `the visitor dropped ${from}'s ${kind} to ${to}`;
+  const events = page.getByRole('log', { name: 'Events', exact: true });
+  await waitFor(`the Events feed to say "${said}"`, async () => (await events.innerText()).includes(said), 3_000);
+  check(`dropped it: ${before} -> ${after} dots, the Events feed says "${said}"`);
+  await inspector.getByRole('button', { name: 'Close', exact: true }).click();
+}
+
+async function votesDuringAnElection(page, leader) {
+  const bar = page.getByRole('region', { name: 'Time', exact: true });
+  // Still paused: kill the leader and step event by event through the election that follows.
+  await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).click();
+  const badges = page.locator('.ring .node-vote');
+  const seen = new Set();
+  let lastTimers = null;
+  for (let i = 0; i < 400; i++) {
+    for (const t of await badges.allTextContents()) seen.add(t);
+    const members = (await memberNames(page)).map(parseMember);
+    const elected = members.find((m) => m.role === 'leader' && m.name !== leader.name);
+    if (elected && seen.size) break;
+    if (!seen.size) lastTimers = await timers(page);
+    await bar.getByRole('button', { name: 'Step', exact: true }).click();
+  }
+  const texts = [...seen];
+  if (!texts.length) throw new Error('no vote was shown during the election');
+  const bad = texts.filter((t) => !VOTE_TEXT.test(t));
+  if (bad.length) throw new Error(`unexpected vote badges: ${bad}`);
+  if (!texts.some((t) => /of \d+ (pre-)?votes/.test(t))) throw new Error(`no candidate's tally among ${texts}`);
+  const full = Object.values(lastTimers ?? {}).map((l) => TIMER_NAME.exec(l ?? '')).filter(Boolean)
+    .find((m) => Number(m[3]) - Number(m[2]) <= 100);
+  if (!full) throw new Error(`no follower's timer was full before the election: ${JSON.stringify(lastTimers)}`);
+  check(`killed ${leader.name}: "${full[0]}" just before the election; votes shown: ${texts.join('; ')}`);
+  await bar.getByRole('button', { name: 'Play', exact: true }).click();
+  await waitFor('the vote badges to go once the election is over', async () => (await badges.count()) === 0, 5_000);
+  check('the vote badges went once the new leader was known');
+}
+
+export async function messages(page) {
+  const leader = await leaderOf(page);
+  // Let the followers hear from the leader, so that every card shows its term and vote.
+  await sleep(300);
+  await clusterTable(page, (await memberNames(page)).map(parseMember));
+  await timersRun(page, leader);
+  await inspectAndDrop(page);
+  await votesDuringAnElection(page, await leaderOf(page));
+}
