@@ -1,8 +1,8 @@
 //! Links to a run. A run is a function of its seed, its cluster size and its timed actions, so the page's
 //! address can carry all of it (`?seed=N&members=M&t=MS&run=TEXT`, `run` from
 //! [`encode_run`](etcdplay_core::encode_run)); whoever opens the link replays the run to the moment `t`
-//! it was made at and sees the same state. This module only reads and writes that text; no browser types,
-//! so it is tested natively.
+//! it was made at and sees the same state. A lesson link (`?lesson=ID&step=N`) opens a guided lesson at a
+//! step instead. This module only reads and writes that text; no browser types, so it is tested natively.
 
 use etcdplay_core::action::{decode_run, encode_run};
 use etcdplay_core::TimedAction;
@@ -43,6 +43,22 @@ pub fn parse_query(search: &str) -> Result<Option<RunLink>, String> {
         return Err("the link's time is before its last action".to_string());
     }
     Ok(Some(RunLink { seed, members, at_ms, actions }))
+}
+
+/// The query string (without `?`) of a link to step `step` (1-based) of lesson `id`.
+pub fn lesson_query(id: &str, step: usize) -> String {
+    format!("lesson={id}&step={step}")
+}
+
+/// The lesson and step (1-based; 1 when absent or unreadable) an address asks for (`?lesson=ID&step=N`).
+/// A run link wins over a lesson: it replays a run, which a lesson would replace.
+pub fn lesson_param(search: &str) -> Option<(&str, usize)> {
+    if param(search, "run").is_some() {
+        return None;
+    }
+    let id = param(search, "lesson").filter(|id| !id.is_empty())?;
+    let step = param(search, "step").and_then(|s| s.parse::<usize>().ok()).filter(|&s| s >= 1).unwrap_or(1);
+    Some((id, step))
 }
 
 /// The value of `name` in a query string, if present.
@@ -90,6 +106,16 @@ mod tests {
         for case in cases {
             assert!(parse_query(&case).is_err(), "{case} should be refused");
         }
+    }
+
+    #[test]
+    fn a_lesson_link_names_the_lesson_and_step() {
+        let query = lesson_query("leader-election", 3);
+        assert_eq!(lesson_param(&format!("?{query}")), Some(("leader-election", 3)));
+        assert_eq!(lesson_param("?lesson=terms"), Some(("terms", 1)));
+        assert_eq!(lesson_param("?lesson=terms&step=0"), Some(("terms", 1)));
+        assert_eq!(lesson_param("?seed=2"), None);
+        assert_eq!(lesson_param("?lesson=terms&run=abc"), None, "a run link wins");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod console;
 mod events;
 mod files;
 mod leases;
+mod lessons;
 mod link;
 mod metrics;
 mod network;
@@ -23,6 +24,7 @@ use console::Console;
 use events::Events;
 use files::Files;
 use leases::Leases;
+use lessons::Lessons;
 use leptos::prelude::*;
 use metrics::Metrics;
 use network::NetworkBar;
@@ -83,6 +85,7 @@ fn App() -> impl IntoView {
             <Clock />
         </header>
         <TimeBar notice />
+        <Lessons />
         <main class="layout">
             <div class="cluster-column">
                 <ClusterRing />

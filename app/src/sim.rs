@@ -191,6 +191,20 @@ impl Sim {
         outcome
     }
 
+    /// Runs `drive` on the world (a lesson entering a step: core applies and records its actions, and may
+    /// let simulated time pass), then publishes the result, with the links its partitions cut.
+    pub fn drive<T>(&self, drive: impl FnOnce(&mut World) -> T) -> T {
+        let world = self.world.get_value();
+        let (result, read, cut) = {
+            let mut world = world.borrow_mut();
+            let result = drive(&mut world);
+            (result, self.read_out(&mut world), cut_after(world.actions()))
+        };
+        self.cut.set(cut);
+        self.publish(read);
+        result
+    }
+
     /// Replaces the world with a fresh cluster of `members` nodes from the same seed.
     pub fn rebuild(&self, members: usize) {
         self.origin.set(new_cluster_note(members, self.seed));
@@ -254,6 +268,15 @@ impl Sim {
         self.events.notify();
         self.metrics.notify();
         self.publish(read);
+    }
+
+    /// Reads the world without changing it, for views computed on demand (the Keyspace panel reads one
+    /// folder of one store when it changes) rather than copied into every [`Snapshot`]. None while an
+    /// event handler holds the world.
+    pub fn read_world<T>(&self, read: impl FnOnce(&World) -> T) -> Option<T> {
+        let world = self.world.get_value();
+        let world = world.try_borrow().ok()?;
+        Some(read(&world))
     }
 
     /// The bytes of a file in the simulated file system, copied out for a download.

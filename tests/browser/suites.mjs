@@ -2,5 +2,6 @@
 // A suite is `async (page, url) => {}` that throws on failure and calls `check` for what it proved.
 
 import { messages } from './messages.mjs';
+import { lessons } from './lessons.mjs';
 
-export const SUITES = [messages];
+export const SUITES = [messages, lessons];
