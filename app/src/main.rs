@@ -3,10 +3,13 @@
 //! [`Action`](etcdplay_core::Action)s and reads through [`NodeView`](etcdplay_core::NodeView)s.
 
 mod clock;
+mod checker;
 mod cluster;
 mod console;
+mod drawer;
 mod events;
 mod files;
+mod keyspace;
 mod leases;
 mod lessons;
 mod link;
@@ -18,11 +21,14 @@ mod sim;
 mod time;
 mod watches;
 
+use checker::HistoryCheck;
 use clock::Clock;
 use cluster::{ClusterRing, ClusterSize};
 use console::Console;
+use drawer::PanelsDrawer;
 use events::Events;
 use files::Files;
+use keyspace::Keyspace;
 use leases::Leases;
 use lessons::Lessons;
 use leptos::prelude::*;
@@ -83,6 +89,7 @@ fn App() -> impl IntoView {
             <p class="tagline">"etcd, opened up: a Raft-replicated MVCC store running in your tab"</p>
             <ClusterSize />
             <Clock />
+            <PanelsDrawer />
         </header>
         <TimeBar notice />
         <Lessons />
@@ -95,10 +102,12 @@ fn App() -> impl IntoView {
                 <RaftPanel />
                 <Watches />
                 <Leases />
+                <HistoryCheck />
                 <Files />
             </div>
             <Console />
         </main>
+        <Keyspace />
         <Metrics />
     }
 }

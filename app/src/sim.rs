@@ -139,7 +139,7 @@ pub struct Sim {
 impl Sim {
     /// Boots a fresh demo cluster of `members` nodes.
     pub fn new(members: usize, seed: u64) -> Sim {
-        Sim::with_world(members, seed, World::new(WorldConfig::demo(members, seed)), true)
+        Sim::with_world(members, seed, World::new(WorldConfig::demo(members, seed).with_history()), true)
     }
 
     /// Replays a linked run to the moment the link was made, paused there so the visitor sees that state.
@@ -208,7 +208,7 @@ impl Sim {
     /// Replaces the world with a fresh cluster of `members` nodes from the same seed.
     pub fn rebuild(&self, members: usize) {
         self.origin.set(new_cluster_note(members, self.seed));
-        self.install(members, World::new(WorldConfig::demo(members, self.seed)), CutLinks::new());
+        self.install(members, World::new(WorldConfig::demo(members, self.seed).with_history()), CutLinks::new());
     }
 
     /// Runs exactly the next simulated moment (every event due at it), however far ahead it is.
@@ -432,7 +432,7 @@ fn step_world(world: &mut World) {
 
 /// A world replayed from `actions` and advanced to `at_ms` (or to where its last action left it, if later).
 fn replay_until(members: usize, seed: u64, actions: &[TimedAction], at_ms: u64) -> World {
-    let mut world = World::replay(WorldConfig::demo(members, seed), actions);
+    let mut world = World::replay(WorldConfig::demo(members, seed).with_history(), actions);
     world.advance_to(at_ms);
     world
 }

@@ -97,6 +97,11 @@ impl SessionHistory {
         self.ops.is_empty()
     }
 
+    /// Changes whenever a call or a return is recorded: a view re-runs the check only then.
+    pub fn version(&self) -> u64 {
+        self.seq
+    }
+
     /// Records request `id`, sent to `member` at `now_ms`.
     pub fn called(&mut self, id: u64, member: &str, request: &Request, now_ms: u64) {
         let Some((key, op)) = self.operation(request) else { return };
