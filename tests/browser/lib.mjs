@@ -100,3 +100,24 @@ export async function runUntil(page, command, wanted) {
   return line;
 }
 
+
+// Console errors a suite provokes on purpose (a CSP violation it injects), which e2e.mjs must not count as
+// problems. Keyed by page; each entry is a pattern and how many errors it let through.
+const allowedErrors = new WeakMap();
+
+/** Lets console errors on `page` that match `pattern` through until the returned `stop()`; `count()` says how many came. */
+export function allowConsoleErrors(page, pattern) {
+  const entry = { pattern, count: 0 };
+  allowedErrors.set(page, [...(allowedErrors.get(page) ?? []), entry]);
+  return {
+    count: () => entry.count,
+    stop: () => allowedErrors.set(page, (allowedErrors.get(page) ?? []).filter((e) => e !== entry)),
+  };
+}
+
+/** Whether a console error on `page` was provoked on purpose (see `allowConsoleErrors`). */
+export function isAllowedConsoleError(page, text) {
+  const entry = (allowedErrors.get(page) ?? []).find((e) => e.pattern.test(text));
+  if (entry) entry.count += 1;
+  return Boolean(entry);
+}
