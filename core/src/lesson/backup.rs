@@ -69,7 +69,9 @@ pub(super) fn lesson() -> Lesson {
                 waiting: "Waiting for you to start etcd1 from etcd1.etcd and run `get /app --prefix`…",
                 explain: "The restored cluster runs with a new cluster ID (compare `endpoint status` with \
                           before), /app/config and /app/feature are back, and /app/after-backup is gone. Its \
-                          revision continues from the snapshot's, so watchers see no revision go backwards.",
+                          revision continues from the snapshot's, below the lost cluster's last one, so clients that \
+                          saw later revisions (Kubernetes' watch caches) must start over: restart the API servers \
+                          after a restore.",
                 visitor: vec![
                     Do::Act(Action::Start {
                         member: "etcd1".to_string(),

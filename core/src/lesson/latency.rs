@@ -43,7 +43,8 @@ pub(super) fn lesson() -> Lesson {
                 explain: "`etcd_disk_wal_fsync_duration_seconds` p99 is now far above 10 ms, etcd's warning \
                           sign for disks. Every entry must be fsynced by a quorum before it commits, so each \
                           write takes at least one slow fsync; with heartbeats delayed, followers may even start \
-                          elections. etcd logs `slow fdatasync` and `apply request took too long` here.",
+                          elections. On disks like this etcd's log fills with `apply request took too long` (over \
+                          100 ms) and, past 1 s, `slow fdatasync`.",
                 visitor: vec![Do::Ctl("put k1 v"), Do::Ctl("put k2 v"), Do::Ctl("put k3 v")],
             },
             Step {

@@ -62,8 +62,7 @@ pub(super) fn lesson() -> Lesson {
                 goal: Goal::Ran { pattern: "get /registry --prefix --keys-only", ok: true },
                 waiting: "Waiting for you to run `get /registry --prefix --keys-only`…",
                 explain: "Namespaces, pods, deployments and services, sorted by key. Counting keys per resource \
-                          prefix (`get /registry/pods --prefix --count-only` in etcdctl 3.4) is the quickest way \
-                          to find what is filling a large etcd.",
+                          prefix is the quickest way to find what is filling a large etcd.",
                 visitor: vec![Do::Ctl("get /registry --prefix --keys-only")],
             },
             Step {

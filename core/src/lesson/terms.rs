@@ -9,7 +9,8 @@ pub(super) fn lesson() -> Lesson {
         id: "terms",
         title: "Terms",
         summary:
-            "See each member's term, isolate one without disrupting the cluster, and stop a leader to force a new term.",
+            "See each member's term, isolate one without disrupting the cluster, and stop a leader to force a new \
+            term.",
         members: 3,
         steps: vec![
             Step {
