@@ -2,8 +2,8 @@
 //! grouped into folders on `/`, one key's kept history, and the revisions the store can still serve.
 //!
 //! The store may hold 100,000 keys, so nothing here reads it whole: a folder is listed one page at a time
-//! (at most [`PAGE_ROWS`] rows), walking at most [`SCAN_BUDGET`] key index entries, and subfolders are
-//! skipped over once counted. Folders follow the key text: the children of a folder `P` are the keys
+//! (at most [`PAGE_ROWS`] rows), walking at most [`LEAF_BUDGET`] of its own keys and [`COUNT_BUDGET`]
+//! (plus a small [`PROBE`] each) to count its subfolders, which are then skipped over. Folders follow the key text: the children of a folder `P` are the keys
 //! `P + name` and the folders `P + name + "/"`, where `name` has no `/` except leading ones, so that
 //! `/registry/pods/default/web-1` sits in `/registry/` > `pods/` > `default/` (a key's leading `/` stays
 //! part of its first folder, and `registry/x` is a different folder from `/registry/x`).
@@ -23,9 +23,18 @@ use super::store::Store;
 /// The most rows (folders and keys together) one page of a folder lists.
 pub const PAGE_ROWS: usize = 200;
 
-/// The most key index entries one page may walk, listing keys and counting subfolders: the bound on the
-/// work one recomputation does, whatever the store holds. Past it, the page ends early and says so.
-pub const SCAN_BUDGET: usize = 50_000;
+/// The most key index entries one page walks to count its subfolders' keys, beyond [`PROBE`] per
+/// subfolder. Past it, counts are lower bounds, but every subfolder is still listed.
+pub const COUNT_BUDGET: usize = 10_000;
+
+/// Key index entries each subfolder may always walk, budget or not: enough to find a live key in it and
+/// count a small folder exactly.
+pub const PROBE: usize = 16;
+
+/// The most key index entries one page walks over its own keys (live or deleted). Past it the page ends
+/// early and says so. With [`COUNT_BUDGET`] and [`PROBE`] this bounds one recomputation, whatever the
+/// store holds: about 23,000 entries, a few milliseconds.
+pub const LEAF_BUDGET: usize = 10_000;
 
 /// Characters of a value shown before it is cut (values can be 1.5 MiB; a table cell cannot).
 pub const VALUE_CHARS: usize = 80;
@@ -86,7 +95,7 @@ pub struct FolderRow {
     pub label: String,
     /// Keys under the folder (at any depth) live at the revision.
     pub keys: usize,
-    /// False when the scan budget ran out while counting: `keys` is then a lower bound.
+    /// False when the count budget ran out while counting: `keys` is then a lower bound.
     pub exact: bool,
 }
 
@@ -137,8 +146,10 @@ pub struct FolderPage {
     pub rows: Vec<Row>,
     /// Where the next page starts, when there is more to list.
     pub next: Option<Vec<u8>>,
-    /// True when the page ended because [`SCAN_BUDGET`] ran out rather than at [`PAGE_ROWS`] rows.
+    /// True when the page ended because [`LEAF_BUDGET`] ran out rather than at [`PAGE_ROWS`] rows.
     pub budget_spent: bool,
+    /// True when [`COUNT_BUDGET`] ran out: some subfolders' counts are lower bounds.
+    pub partial_counts: bool,
 }
 
 /// One kept revision of a key.
@@ -241,23 +252,28 @@ fn key_row(kv: &KeyValue, prefix: &[u8]) -> KeyRow {
     }
 }
 
-/// Counts the keys under `folder` live at `rev`, spending at most `budget` index entries; false when the
-/// budget ran out first (the count is then a lower bound).
+/// Counts the keys under `folder` live at `rev`, walking [`PROBE`] index entries plus at most what is left
+/// of `budget`; false when it stopped before the folder's end (the count is then a lower bound).
 fn count_folder(store: &Store, folder: &[u8], rev: i64, budget: &mut usize) -> (usize, bool) {
+    let allowance = PROBE + *budget;
     let mut keys = 0;
+    let mut walked = 0;
+    let mut exact = true;
     for (k, ki) in store.index_from(folder) {
         if !k.starts_with(folder) {
-            return (keys, true);
+            break;
         }
-        if *budget == 0 {
-            return (keys, false);
+        if walked == allowance {
+            exact = false;
+            break;
         }
-        *budget -= 1;
+        walked += 1;
         if ki.get(rev).is_some() {
             keys += 1;
         }
     }
-    (keys, true)
+    *budget -= walked.saturating_sub(PROBE);
+    (keys, exact)
 }
 
 /// One page of the folder `q.prefix` as of `q.rev`: its keys and its subfolders (with their key counts),
@@ -275,23 +291,25 @@ pub fn folder(store: &Store, q: &FolderQuery) -> FolderPage {
         rows: Vec::new(),
         next: None,
         budget_spent: false,
+        partial_counts: false,
     };
-    let mut budget = SCAN_BUDGET;
+    let mut leaf_budget = LEAF_BUDGET;
+    let mut count_budget = COUNT_BUDGET;
     let mut cursor = match &q.cursor {
         Some(c) if c.as_slice() >= prefix => c.clone(),
         _ => prefix.to_vec(),
     };
-    // Each pass walks leaves from `cursor` until it meets a subfolder, which it counts and jumps past.
-    'pages: loop {
+    // Each pass walks keys from `cursor` until it meets a subfolder, which it counts and jumps past.
+    'walk: loop {
         let mut folder_found = None;
         for (k, ki) in store.index_from(&cursor) {
             if !k.starts_with(prefix) {
-                break 'pages;
+                break 'walk;
             }
-            if page.rows.len() == PAGE_ROWS || budget == 0 {
-                page.budget_spent = budget == 0;
+            if page.rows.len() == PAGE_ROWS || leaf_budget == 0 {
+                page.budget_spent = leaf_budget == 0;
                 page.next = Some(k.to_vec());
-                break 'pages;
+                break 'walk;
             }
             match subfolder_of(prefix, k) {
                 Some(sub) => {
@@ -299,7 +317,7 @@ pub fn folder(store: &Store, q: &FolderQuery) -> FolderPage {
                     break;
                 }
                 None => {
-                    budget -= 1;
+                    leaf_budget -= 1;
                     if let Some(kv) = live_at(store, ki, rev) {
                         page.rows.push(Row::Key(key_row(kv, prefix)));
                     }
@@ -307,17 +325,13 @@ pub fn folder(store: &Store, q: &FolderQuery) -> FolderPage {
             }
         }
         let Some(sub) = folder_found else { break };
-        let (keys, exact) = count_folder(store, &sub, rev, &mut budget);
+        let (keys, exact) = count_folder(store, &sub, rev, &mut count_budget);
         if keys > 0 || !exact {
             let label = text(&sub[prefix.len()..]);
             page.rows.push(Row::Folder(FolderRow { prefix: sub.clone(), label, keys, exact }));
         }
+        page.partial_counts |= !exact;
         cursor = past_folder(&sub);
-        if !exact {
-            page.budget_spent = true;
-            page.next = Some(cursor);
-            break;
-        }
     }
     page
 }
@@ -551,23 +565,37 @@ mod tests {
     }
 
     #[test]
-    fn the_scan_budget_bounds_a_huge_folder() {
+    fn budgets_bound_the_work_on_a_huge_store() {
         let mut s = Store::new();
         let mut tx = s.write();
-        for i in 0..(SCAN_BUDGET + 10) {
+        for i in 0..(COUNT_BUDGET + 100) {
             tx.put(format!("/huge/{i:06}").as_bytes(), b"v", 0);
         }
+        for i in 0..(PROBE + 5) {
+            tx.put(format!("/more/{i:06}").as_bytes(), b"v", 0);
+        }
+        tx.put(b"/small/a", b"v", 0);
         tx.put(b"/z", b"after", 0);
         tx.end();
         let top = folder(&s, &at("", 0));
-        match &top.rows[0] {
-            Row::Folder(f) => assert_eq!((f.keys, f.exact), (SCAN_BUDGET, false), "a lower bound"),
-            r => panic!("{r:?}"),
-        }
-        assert!(top.budget_spent);
-        assert_eq!(top.next.as_deref(), Some(&b"/huge0"[..]), "the next page starts past the folder");
-        let rest = folder(&s, &FolderQuery { prefix: Vec::new(), rev: 0, cursor: top.next.clone() });
-        assert_eq!(rows(&rest), ["k:/z=after"]);
+        let first = COUNT_BUDGET + PROBE;
+        let want =
+            [format!("d:/huge/={first}"), format!("d:/more/={PROBE}"), "d:/small/=1".into(), "k:/z=after".into()];
+        assert_eq!(rows(&top), want, "past the budget, each folder still gets its probe");
+        let exact: Vec<bool> =
+            top.rows.iter().filter_map(|r| if let Row::Folder(f) = r { Some(f.exact) } else { None }).collect();
+        assert_eq!(exact, [false, false, true]);
+        assert!(top.partial_counts);
+        assert_eq!((top.next, top.budget_spent), (None, false), "every child is listed on the page");
+
+        let mut tx = s.write();
+        tx.delete_range(&KeyRange::Span(b"/huge/".to_vec(), b"/huge0".to_vec()));
+        tx.put(b"/huge/zz", b"live", 0);
+        tx.end();
+        let huge = folder(&s, &at("/huge/", 0));
+        assert!(huge.budget_spent && huge.rows.is_empty(), "deleted keys cost walking too: {:?}", rows(&huge));
+        let rest = folder(&s, &FolderQuery { prefix: b"/huge/".to_vec(), rev: 0, cursor: huge.next.clone() });
+        assert_eq!(rows(&rest), ["k:zz=live"], "the next page goes on where the budget stopped");
     }
 
     #[test]
