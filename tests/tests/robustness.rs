@@ -41,6 +41,40 @@ fn a_seed_replays_the_same_run() {
     }
 }
 
+/// Faults are numbered in their draw order from a stream of their own: keeping only the first two of a
+/// run's faults injects exactly those two, at the same moments, which is what shrinking relies on.
+#[test]
+fn keeping_some_faults_leaves_them_as_they_were() {
+    let cfg = Config { duration_ms: 10_000, ..Config::default() };
+    let seed = etcdplay_tests::seed(4);
+    let all = run_seed(seed, &cfg);
+    assert!(all.fault_log.len() >= 3, "{:?}", all.fault_log);
+    let first_two: std::collections::BTreeSet<u64> = all.fault_log.iter().take(2).map(|f| f.0).collect();
+    let some = run_seed(seed, &Config { faults: Some(first_two), ..cfg.clone() });
+    assert_eq!(some.fault_log, all.fault_log[..2].to_vec());
+    let none = run_seed(seed, &Config { faults: Some(Default::default()), ..cfg });
+    assert!(none.fault_log.is_empty());
+    assert!(none.violations.is_empty(), "{:?}", none.violations);
+}
+
+/// The unsafe mode (reads without ReadIndex) must fail the checker; the failing seed shrinks to a smaller
+/// run that still fails and replays to the same trace from its one-line command's settings.
+#[test]
+fn an_unsafe_run_fails_and_shrinks_to_a_smaller_failing_run() {
+    use etcdplay_core::robustness::shrink::shrink;
+    let cfg = Config { unsafe_reads: true, ..Config::default() };
+    let seed = etcdplay_tests::seed(100_000);
+    let s = shrink(seed, &cfg, 100).expect("reads without ReadIndex are caught");
+    println!("shrunk in {} runs: {} -> {}", s.runs, s.original_faults, s.report.replay_command());
+    assert!(!s.report.violations.is_empty());
+    assert!(s.report.fault_log.len() <= s.original_faults);
+    assert!(s.config.duration_ms < cfg.duration_ms || s.config.clients < cfg.clients, "{:?}", s.config);
+    assert!(s.report.replay_args.contains("--unsafe-reads"));
+    let again = run_seed(seed, &s.config);
+    assert_eq!(again.fingerprint, s.report.fingerprint, "the shrunk run replays exactly");
+    assert!(!again.violations.is_empty());
+}
+
 /// Found by the robustness runs: a store rebuilt from a snapshot taken after a compaction must keep each
 /// key's creation revision and version (members that caught up by snapshot hashed differently).
 #[test]

@@ -7,7 +7,7 @@ use crate::action::Action;
 use crate::sim::rng::SimRng;
 use crate::sim::World;
 use crate::trace::Role;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct Faults {
     next_ms: u64,
@@ -18,18 +18,63 @@ pub struct Faults {
     replace: Option<(u64, usize, u8)>,
     pub counts: BTreeMap<&'static str, u64>,
     membership: bool,
+    /// Faults drawn so far, kept or not: a fault's number is its place in the draw order.
+    number: u64,
+    /// Only these fault numbers are injected (None: all), to shrink a failing run.
+    keep: Option<BTreeSet<u64>>,
+    /// Injected faults: (number, when, what).
+    pub log: Vec<(u64, u64, String)>,
+}
+
+/// One drawn fault: the actions that inject it and undo it after `hold_ms`, or a wiped member to replace.
+struct Fault {
+    name: &'static str,
+    inject: Vec<Action>,
+    undo: Vec<Action>,
+    hold_ms: u64,
+    wipe: Option<usize>,
+}
+
+impl Fault {
+    /// "kill etcd2", "partition etcd1 | etcd2, etcd3", in words for a shrunk run's report.
+    fn describe(&self) -> String {
+        let words: Vec<String> = self.inject.iter().map(describe_action).collect();
+        format!("{} ({})", self.name, words.join("; "))
+    }
+}
+
+fn describe_action(a: &Action) -> String {
+    match a {
+        Action::Partition { groups } => {
+            let sides: Vec<String> = groups.iter().map(|g| g.join(", ")).collect();
+            format!("partition {}", sides.join(" | "))
+        }
+        Action::Kill { member } => format!("kill {member}"),
+        Action::Pause { member } => format!("pause {member}"),
+        Action::Wipe { member } => format!("wipe {member}"),
+        Action::Etcdctl { line, .. } => line.clone(),
+        Action::Network { profile } => format!("network {profile}"),
+        Action::Disk { member, min_us, .. } => format!("{member} fsync {} ms", min_us / 1_000),
+        Action::Link { a, b, latency_ms, loss_per_mille, .. } => {
+            format!("link {a}-{b} {latency_ms} ms, loss {loss_per_mille}‰")
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 const NVME: (u64, u64) = (100, 400);
 
 impl Faults {
-    pub fn new(rng: &mut SimRng, world: &mut World, membership: bool) -> Faults {
+    pub fn new(rng: &mut SimRng, world: &mut World, membership: bool, keep: Option<BTreeSet<u64>>) -> Faults {
         let mut f = Faults {
             next_ms: world.now_ms() + rng.range(500, 1500),
             undo: None,
             replace: None,
             counts: BTreeMap::new(),
             membership,
+            number: 0,
+            keep,
+            log: Vec::new(),
         };
         if rng.chance(0.5) {
             world.apply(Action::SnapshotCount { count: rng.range(10, 60) });
@@ -113,103 +158,107 @@ impl Faults {
         if now < self.next_ms {
             return;
         }
+        self.number += 1;
+        let fault = self.draw(rng, world);
+        let kept = self.keep.as_ref().is_none_or(|k| k.contains(&self.number));
+        let Some(fault) = fault.filter(|_| kept) else {
+            self.next_ms = now + rng.range(300, 2000);
+            return;
+        };
+        for a in &fault.inject {
+            world.apply(a.clone());
+        }
+        self.count(fault.name);
+        self.log.push((self.number, now, fault.describe()));
+        if let Some(i) = fault.wipe {
+            self.replace = Some((now + fault.hold_ms, i, 0));
+        } else if fault.undo.is_empty() {
+            self.next_ms = now + rng.range(300, 2000);
+        } else {
+            self.undo = Some((now + fault.hold_ms, fault.undo));
+        }
+    }
+
+    /// Draws the next fault without injecting it: the draws are the same whether it is then kept or
+    /// skipped, so skipping some faults while shrinking leaves the others as they were.
+    fn draw(&self, rng: &mut SimRng, world: &World) -> Option<Fault> {
         let names: Vec<String> = world.members().iter().map(|m| m.name.clone()).collect();
         let n = names.len();
         let pick = |rng: &mut SimRng| names[rng.range(0, n as u64) as usize].clone();
-        let hold = rng.range(500, 4000);
-        let mut undo = Vec::new();
+        let hold_ms = rng.range(500, 4000);
         let kinds = if self.membership { 10 } else { 9 };
+        let fault = |name, inject, undo| Some(Fault { name, inject, undo, hold_ms, wipe: None });
         match rng.range(0, kinds) {
             9 => {
                 // Lose a member's disk: it must be removed and added again with an empty data dir.
                 let i = rng.range(0, n as u64) as usize;
-                world.apply(Action::Wipe { member: names[i].clone() });
-                self.replace = Some((now + hold, i, 0));
-                self.count("wipe+replace");
-                return;
+                let inject = vec![Action::Wipe { member: names[i].clone() }];
+                Some(Fault { name: "wipe+replace", inject, undo: vec![], hold_ms, wipe: Some(i) })
             }
             0 => {
                 // Any split into two non-empty sides.
                 let mask = rng.range(1, (1 << n) - 1);
                 let (a, b): (Vec<_>, Vec<_>) = (0..n).partition(|i| mask & (1 << i) != 0);
                 let side = |v: Vec<usize>| v.into_iter().map(|i| names[i].clone()).collect::<Vec<_>>();
-                world.apply(Action::Partition { groups: vec![side(a), side(b)] });
-                undo.push(Action::Heal);
-                self.count("partition");
+                fault("partition", vec![Action::Partition { groups: vec![side(a), side(b)] }], vec![Action::Heal])
             }
             1 => {
                 let m = pick(rng);
-                world.apply(Action::Kill { member: m.clone() });
-                undo.push(Action::Restart { member: m });
-                self.count("kill");
+                fault("kill", vec![Action::Kill { member: m.clone() }], vec![Action::Restart { member: m }])
             }
             2 => {
                 let m = leader_name(world).unwrap_or_else(|| pick(rng));
-                world.apply(Action::Kill { member: m.clone() });
-                undo.push(Action::Restart { member: m });
-                self.count("kill-leader");
+                fault("kill-leader", vec![Action::Kill { member: m.clone() }], vec![Action::Restart { member: m }])
             }
             3 => {
                 let m = pick(rng);
-                world.apply(Action::Pause { member: m.clone() });
-                undo.push(Action::Resume { member: m });
-                self.count("pause");
+                fault("pause", vec![Action::Pause { member: m.clone() }], vec![Action::Resume { member: m }])
             }
             4 => {
                 let (a, b) = (rng.range(0, n as u64) as usize, rng.range(0, n as u64) as usize);
-                if a != b {
-                    world.apply(Action::Link {
-                        a: names[a].clone(),
-                        b: names[b].clone(),
-                        latency_ms: rng.range(1, 80),
-                        jitter_ms: rng.range(0, 40),
-                        loss_per_mille: rng.range(0, 300) as u32,
-                        duplicate_per_mille: rng.range(0, 200) as u32,
-                        reorder_per_mille: rng.range(0, 300) as u32,
-                    });
-                    undo.push(Action::Heal);
-                    self.count("link");
+                let link = Action::Link {
+                    a: names[a].clone(),
+                    b: names[b].clone(),
+                    latency_ms: rng.range(1, 80),
+                    jitter_ms: rng.range(0, 40),
+                    loss_per_mille: rng.range(0, 300) as u32,
+                    duplicate_per_mille: rng.range(0, 200) as u32,
+                    reorder_per_mille: rng.range(0, 300) as u32,
+                };
+                if a == b {
+                    return None;
                 }
+                fault("link", vec![link], vec![Action::Heal])
             }
             5 => {
                 let profile = if rng.chance(0.5) { "wan" } else { "congested" };
-                world.apply(Action::Network { profile: profile.into() });
-                undo.push(Action::Network { profile: "lan".into() });
-                self.count("network");
+                let undo = vec![Action::Network { profile: "lan".into() }];
+                fault("network", vec![Action::Network { profile: profile.into() }], undo)
             }
             6 => {
                 let m = pick(rng);
                 let min_us = rng.range(5_000, 100_000);
-                world.apply(Action::Disk { member: m.clone(), min_us, max_us: min_us * 3 });
-                undo.push(Action::Disk { member: m, min_us: NVME.0, max_us: NVME.1 });
-                self.count("slow-disk");
+                let inject = vec![Action::Disk { member: m.clone(), min_us, max_us: min_us * 3 }];
+                fault("slow-disk", inject, vec![Action::Disk { member: m, min_us: NVME.0, max_us: NVME.1 }])
             }
             7 => {
-                if let Some(l) = world.leader() {
-                    let others: Vec<usize> = (0..n).filter(|&i| i != l && world.node(i).is_up()).collect();
-                    if !others.is_empty() {
-                        let t = others[rng.range(0, others.len() as u64) as usize];
-                        let line = format!("move-leader {:x} --endpoints={}", world.node(t).id, names[l]);
-                        world.apply(Action::Etcdctl { line, stdin: None });
-                        self.count("move-leader");
-                    }
+                let l = world.leader()?;
+                let others: Vec<usize> = (0..n).filter(|&i| i != l && world.node(i).is_up()).collect();
+                if others.is_empty() {
+                    return None;
                 }
+                let t = others[rng.range(0, others.len() as u64) as usize];
+                let line = format!("move-leader {:x} --endpoints={}", world.node(t).id, names[l]);
+                fault("move-leader", vec![Action::Etcdctl { line, stdin: None }], vec![])
             }
             _ => {
                 // Two faults at once: a member down while another is isolated.
                 let (a, b) = (pick(rng), pick(rng));
-                world.apply(Action::Kill { member: a.clone() });
                 let rest: Vec<String> = names.iter().filter(|x| **x != b).cloned().collect();
-                world.apply(Action::Partition { groups: vec![vec![b], rest] });
-                undo.push(Action::Heal);
-                undo.push(Action::Restart { member: a });
-                self.count("kill+partition");
+                let inject =
+                    vec![Action::Kill { member: a.clone() }, Action::Partition { groups: vec![vec![b], rest] }];
+                fault("kill+partition", inject, vec![Action::Heal, Action::Restart { member: a }])
             }
-        }
-        if undo.is_empty() {
-            self.next_ms = now + rng.range(300, 2000);
-        } else {
-            self.undo = Some((now + hold, undo));
         }
     }
 

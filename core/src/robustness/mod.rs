@@ -10,6 +10,7 @@ pub mod history;
 pub mod linearizability;
 pub mod safety;
 pub mod session;
+pub mod shrink;
 pub mod watch_check;
 pub mod workload;
 
@@ -18,7 +19,7 @@ use crate::sim::rng::SimRng;
 use crate::sim::{World, WorldConfig};
 use history::{KeyOp, Reference};
 use linearizability::{KvModel, KvOp, Operation, Verdict};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// How each seed runs.
@@ -34,11 +35,25 @@ pub struct Config {
     /// by default since members snapshot right after a membership change (a replacement once could not
     /// install an older snapshot that did not name it: seed 142); `--no-membership` turns it off.
     pub membership: bool,
+    /// The unsafe teaching mode (linearizable reads without ReadIndex): runs must fail, which proves the
+    /// checker can and gives shrinking something to shrink.
+    pub unsafe_reads: bool,
+    /// Inject only these faults, by their number in the draw order (None: every fault): what a shrunk run
+    /// keeps.
+    pub faults: Option<BTreeSet<u64>>,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { members: 3, duration_ms: 20_000, clients: 6, budget: 2_000_000, membership: true }
+        Config {
+            members: 3,
+            duration_ms: 20_000,
+            clients: 6,
+            budget: 2_000_000,
+            membership: true,
+            unsafe_reads: false,
+            faults: None,
+        }
     }
 }
 
@@ -60,6 +75,8 @@ pub struct SeedReport {
     pub replay_args: String,
     /// The trace's last events, kept for a failing seed.
     pub trace_tail: Vec<String>,
+    /// The faults injected: (number in the draw order, when, what).
+    pub fault_log: Vec<(u64, u64, String)>,
 }
 
 impl SeedReport {
@@ -78,9 +95,14 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
     let mut world = World::new(WorldConfig::demo(cfg.members, seed));
     // The workload has its own stream, so the world's draws stay those of (seed, actions).
     let mut rng = SimRng::new(seed ^ 0x5eed_0fc0_ffee);
+    // Faults draw from a stream of their own, so that skipping some (shrinking) leaves the workload's alone.
+    let mut fault_rng = SimRng::new(seed ^ 0xfa17_5eed);
     let mut report = SeedReport { seed, replay_args: replay_args(seed, cfg), ..Default::default() };
     world.wait_for_leader(10_000);
-    let mut faults = faults::Faults::new(&mut rng, &mut world, cfg.membership);
+    if cfg.unsafe_reads {
+        world.apply(crate::Action::UnsafeReads { on: true });
+    }
+    let mut faults = faults::Faults::new(&mut fault_rng, &mut world, cfg.membership, cfg.faults.clone());
     let mut load = workload::Workload::new(&mut rng, cfg.clients, cfg.members, world.now_ms());
     let mut safety = safety::Safety::default();
     let mut reference = Reference::default();
@@ -98,7 +120,7 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
         }
         load.step(&mut rng, &mut world, sending);
         if sending {
-            faults.step(&mut rng, &mut world);
+            faults.step(&mut fault_rng, &mut world);
             if now >= next_watch_ms {
                 start_watch(&mut rng, &world, &mut watches);
                 next_watch_ms = now + rng.range(1_000, 4_000);
@@ -129,6 +151,7 @@ pub fn run_seed(seed: u64, cfg: &Config) -> SeedReport {
     report.sim_ms = world.now_ms();
     report.ops = load.counts.clone();
     report.faults = faults.counts.clone();
+    report.fault_log = faults.log.clone();
     report.answered = load.answered;
     report.failed = load.failed;
     report.timed_out = load.timed_out;
@@ -182,6 +205,13 @@ fn replay_args(seed: u64, cfg: &Config) -> String {
     }
     if cfg.membership != d.membership {
         args.push_str(" --no-membership");
+    }
+    if cfg.unsafe_reads {
+        args.push_str(" --unsafe-reads");
+    }
+    if let Some(keep) = &cfg.faults {
+        let list: Vec<String> = keep.iter().map(u64::to_string).collect();
+        args.push_str(&format!(" --faults {}", if list.is_empty() { "none".to_string() } else { list.join(",") }));
     }
     args
 }

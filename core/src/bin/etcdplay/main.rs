@@ -2,8 +2,10 @@
 //!
 //! - `etcdplay [--seed N] [--members 3|5]`: an interactive etcdctl console over a simulated cluster.
 //! - `etcdplay script FILE`: runs a scenario script and prints its transcript.
-//! - `etcdplay sim --seeds N [--first-seed S] [--duration-ms MS] [--clients N] [--no-membership]`: robustness runs (random workload and
-//!   faults, then linearizability, watch, Raft safety and hash checks); exits 0 only if every seed is clean.
+//! - `etcdplay sim --seeds N [--first-seed S] [--duration-ms MS] [--clients N] [--no-membership]
+//!   [--unsafe-reads] [--faults 3,17|none] [--no-shrink]`: robustness runs (random workload and faults, then
+//!   linearizability, watch, Raft safety and hash checks); exits 0 only if every seed is clean. The first
+//!   failing seed is shrunk to fewer faults, a shorter run and fewer clients, with a replay command.
 //! - `etcdplay golden DIR [--out FILE] [--help-out FILE]`: replays an etcdctl reference directory.
 
 use etcdplay_core::{golden, script, Action, World, WorldConfig};
@@ -126,9 +128,42 @@ fn write_lines(path: Option<&str>, lines: &[String]) -> Result<(), String> {
     }
 }
 
+/// `--faults 3,17` (fault numbers in the draw order) or `--faults none`.
+fn fault_list(text: &str) -> Result<std::collections::BTreeSet<u64>, String> {
+    if text == "none" {
+        return Ok(Default::default());
+    }
+    text.split(',')
+        .map(|n| n.parse().map_err(|_| format!("--faults takes numbers like 3,17 or none, not {text:?}")))
+        .collect()
+}
+
+/// Shrinks the first failing seed and prints the smallest run that still fails.
+fn print_shrunk(seed: u64, cfg: &etcdplay_core::robustness::Config) {
+    let started = std::time::Instant::now();
+    let Some(s) = etcdplay_core::robustness::shrink::shrink(seed, cfg, 200) else { return };
+    println!(
+        "  shrunk in {} runs ({:.1} s): {} of {} faults, {} s of workload, {} clients still fail:",
+        s.runs,
+        started.elapsed().as_secs_f64(),
+        s.report.fault_log.len(),
+        s.original_faults,
+        s.config.duration_ms / 1_000,
+        s.config.clients
+    );
+    for (n, at, what) in &s.report.fault_log {
+        println!("    fault {n} at {at} ms: {what}");
+    }
+    for v in s.report.violations.iter().take(3) {
+        println!("    {}", v.lines().next().unwrap_or_default());
+    }
+    println!("  replay the shrunk run: {}", s.report.replay_command());
+}
+
 fn run_sim(opts: &Opts) -> Result<(), String> {
     let mut seeds = 100u64;
     let mut first = 1u64;
+    let mut shrink = true;
     let mut cfg = etcdplay_core::robustness::Config { members: opts.members, ..Default::default() };
     let mut it = opts.positional.iter().skip(1);
     while let Some(a) = it.next() {
@@ -142,6 +177,9 @@ fn run_sim(opts: &Opts) -> Result<(), String> {
             "--clients" => cfg.clients = num("--clients")? as usize,
             "--membership" => cfg.membership = true,
             "--no-membership" => cfg.membership = false,
+            "--unsafe-reads" => cfg.unsafe_reads = true,
+            "--no-shrink" => shrink = false,
+            "--faults" => cfg.faults = Some(fault_list(it.next().map(String::as_str).unwrap_or(""))?),
             other => return Err(format!("sim: unknown argument {other:?}")),
         }
     }
@@ -171,6 +209,9 @@ fn run_sim(opts: &Opts) -> Result<(), String> {
                 println!("    {line}");
             }
             println!("  replay: {}", r.replay_command());
+            if shrink && summary.failed_seeds.len() == 1 {
+                print_shrunk(seed, &cfg);
+            }
         }
     }
     println!("{summary}");
