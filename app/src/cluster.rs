@@ -135,6 +135,9 @@ pub fn ClusterRing() -> impl IntoView {
                     }
                 />
             </svg>
+            // Under the cards, as the links are: a dot never covers a card's buttons, and is clickable
+            // (and always reachable by keyboard) between the cards.
+            <div class="messages">{crate::raft::message_dots(sim, ring_position)}</div>
             // Keyed by name, place and member count: a resized cluster lays its cards out again.
             <For
                 each=move || {
@@ -147,8 +150,6 @@ pub fn ClusterRing() -> impl IntoView {
                     view! { <NodeCard name=name position=ring_position(index, count) /> }
                 }
             />
-            // After the cards, so that a dot passing over a card's edge stays clickable.
-            <div class="messages">{crate::raft::message_dots(sim, ring_position)}</div>
         </section>
         <crate::raft::MessageLegend />
         <crate::raft::MessageInspector />
@@ -625,7 +626,10 @@ mod tests {
         let leader = &rows[l];
         assert_eq!(leader.role, "leader");
         assert!(leader.timer.starts_with("heartbeat timer"), "{leader:?}");
-        assert!(rows.iter().all(|r| r.vote != "none" && r.disk == "NVMe"), "every member voted in the election it knows: {rows:?}");
+        assert!(
+            rows.iter().all(|r| r.vote != "none" && r.disk == "NVMe"),
+            "every member voted in the election it knows: {rows:?}"
+        );
     }
 
     #[test]

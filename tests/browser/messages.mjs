@@ -2,6 +2,7 @@
 // timers' arcs run with time; a message in flight can be clicked while paused, inspected and dropped (the
 // Events feed says so); and killing the leader shows the votes of the election that follows.
 
+import { fileURLToPath } from 'node:url';
 import { waitFor, check, memberNames, parseMember, sleep } from './lib.mjs';
 
 const DOT_NAME = /^Msg\w+ from etcd\d+ to etcd\d+, term \d+$/;
@@ -48,8 +49,8 @@ async function timersRun(page, leader) {
     const now = (await timers(page))[follower];
     return now !== first && now;
   }, 3_000);
-  const img = page.getByRole('img', { name: changed, exact: true });
-  if (!(await img.count())) throw new Error(`no image named "${changed}"`);
+  const images = await page.getByRole('img', { name: TIMER_NAME }).count();
+  if (images !== labels.length) throw new Error(`${images} timer images for ${labels.length} members`);
   check(`timers run: ${follower} "${first}" then "${changed}"; ${leader.name} "${leaderTimer}"`);
 }
 
@@ -57,12 +58,20 @@ async function inspectAndDrop(page) {
   const bar = page.getByRole('region', { name: 'Time', exact: true });
   await bar.getByRole('button', { name: 'Pause', exact: true }).click();
   const dots = page.getByRole('button', { name: DOT_NAME });
-  for (let i = 0; i < 200 && (await dots.count()) === 0; i++) {
+  // Dots pass under the cards (which keep their buttons clickable): Step until one is between them.
+  const clickable = async () => {
+    const i = await page.evaluate(() => [...document.querySelectorAll('.ring .msg-dot')].findIndex((b) => {
+      const r = b.getBoundingClientRect();
+      return r.width > 0 && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b;
+    }));
+    return i >= 0 ? page.locator('.ring .msg-dot').nth(i) : null;
+  };
+  let dot = null;
+  for (let i = 0; i < 300 && !(dot = await clickable()); i++) {
     await bar.getByRole('button', { name: 'Step', exact: true }).click();
   }
+  if (!dot) throw new Error('no message in flight between the cards after 300 Steps');
   const before = await dots.count();
-  if (!before) throw new Error('no message in flight after 200 Steps');
-  const dot = dots.first();
   const name = await dot.getAttribute('aria-label');
   await dot.click();
   const inspector = page.getByRole('region', { name: 'Message inspector', exact: true });
@@ -77,6 +86,7 @@ async function inspectAndDrop(page) {
   if (fields.type !== kind || fields.from !== from || fields.to !== to || fields.term !== term) {
     throw new Error(`the inspector shows ${JSON.stringify(fields)} for "${name}"`);
   }
+  await page.screenshot({ path: fileURLToPath(new URL('./artifacts/messages.png', import.meta.url)), fullPage: false });
   check(`clicked the dot "${name}": the inspector shows ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   await inspector.getByRole('button', { name: 'Drop this message', exact: true }).click();
   await inspector.getByText('No longer in flight', { exact: false }).waitFor({ timeout: 2_000 });
