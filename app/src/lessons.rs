@@ -41,6 +41,8 @@ impl Guide {
     fn open(self, lesson: Lesson, step: usize) {
         let step = step.min(lesson.steps.len() - 1);
         self.sim.rebuild(lesson.members);
+        // A lesson happens in running time: a clock left paused would leave the first step waiting.
+        self.sim.playing.set(true);
         let start = self.sim.drive(|w| guide::enter(w, &lesson, step));
         self.show(lesson, step, start);
     }
