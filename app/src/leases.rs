@@ -45,19 +45,25 @@ fn source_text(v: &LeasesView) -> String {
     }
 }
 
-fn lease_row(l: &LeaseView) -> impl IntoView {
-    let width = format!("{:.1}%", remaining_fraction(l) * 100.0);
+/// One lease's row, kept in the DOM while the lease lives; its cells follow the countdown.
+fn lease_row(leases: Memo<LeasesView>, id: i64) -> impl IntoView {
+    let lease = Memo::new(move |_| leases.with(|v| v.leases.iter().find(|l| l.id == id).cloned()));
+    let text = move |f: fn(&LeaseView) -> String| move || lease.with(|l| l.as_ref().map(f).unwrap_or_default());
+    let still = move || lease.with(|l| l.as_ref().is_some_and(|l| l.remaining_ms.is_none()));
     view! {
-        <tr aria-label=lease_summary(l)>
-            <th scope="row" class="lease-id">{l.id_hex.clone()}</th>
-            <td class="lease-ttl">{format!("{} s", l.granted_ttl_s)}</td>
+        <tr aria-label=text(lease_summary)>
+            <th scope="row" class="lease-id">{text(|l| l.id_hex.clone())}</th>
+            <td class="lease-ttl">{text(|l| format!("{} s", l.granted_ttl_s))}</td>
             <td class="lease-remaining">
-                <span class="lease-remaining-text">{format!("{} s", l.remaining_s)}</span>
-                <span class="lease-bar" class:lease-bar-still=l.remaining_ms.is_none() aria-hidden="true">
-                    <span class="lease-bar-fill" style:width=width></span>
+                <span class="lease-remaining-text">{text(|l| format!("{} s", l.remaining_s))}</span>
+                <span class="lease-bar" class:lease-bar-still=still aria-hidden="true">
+                    <span
+                        class="lease-bar-fill"
+                        style:width=text(|l| format!("{:.1}%", remaining_fraction(l) * 100.0))
+                    ></span>
                 </span>
             </td>
-            <td class="lease-keys">{keys_text(l)}</td>
+            <td class="lease-keys">{text(keys_text)}</td>
         </tr>
     }
 }
@@ -66,27 +72,11 @@ fn lease_row(l: &LeaseView) -> impl IntoView {
 pub fn Leases() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let leases = Memo::new(move |_| sim.snapshot.with(|s| s.leases.clone()));
-    let table = move || {
+    let ids = Memo::new(move |_| leases.with(|v| v.leases.iter().map(|l| l.id).collect::<Vec<_>>()));
+    let more = move || {
         leases.with(|v| {
-            if v.leases.is_empty() {
-                return view! { <p class="leases-empty">"No leases. Grant one with: lease grant 30"</p> }.into_any();
-            }
             let more = v.total.saturating_sub(v.leases.len());
-            view! {
-                <table class="leases-table" aria-label="Leases">
-                    <thead>
-                        <tr>
-                            <th scope="col">"ID"</th>
-                            <th scope="col">"TTL"</th>
-                            <th scope="col">"remaining"</th>
-                            <th scope="col">"keys"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{v.leases.iter().map(lease_row).collect_view()}</tbody>
-                </table>
-                {(more > 0).then(|| view! { <p class="leases-more">{format!("and {more} more leases")}</p> })}
-            }
-            .into_any()
+            (more > 0).then(|| view! { <p class="leases-more">{format!("and {more} more leases")}</p> })
         })
     };
     view! {
@@ -95,7 +85,25 @@ pub fn Leases() -> impl IntoView {
             <div class="leases-body">
                 <p class="leases-source">{move || leases.with(source_text)}</p>
                 {move || leases.with(|v| v.note().map(|n| view! { <p class="leases-note" role="note">{n}</p> }))}
-                {table}
+                <Show
+                    when=move || ids.with(|ids| !ids.is_empty())
+                    fallback=|| view! { <p class="leases-empty">"No leases. Grant one with: lease grant 30"</p> }
+                >
+                    <table class="leases-table" aria-label="Leases">
+                        <thead>
+                            <tr>
+                                <th scope="col">"ID"</th>
+                                <th scope="col">"TTL"</th>
+                                <th scope="col">"remaining"</th>
+                                <th scope="col">"keys"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For each=move || ids.get() key=|id| *id children=move |id| lease_row(leases, id) />
+                        </tbody>
+                    </table>
+                    {more}
+                </Show>
             </div>
         </section>
     }
