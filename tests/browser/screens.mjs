@@ -125,6 +125,7 @@ async function phone(page) {
     if (await events.isVisible()) throw new Error('on a phone the Events panel shows before the drawer chose it');
     const scroll = await noSidewaysScroll(page, 'phone');
     await runCommand(page, 'put phone fits', ['OK']);
+    await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
     await page.screenshot({ path: path.join(ARTIFACTS, 'phone.png'), fullPage: true });
     check(`phone ${PHONE.width}x${PHONE.height}: ring and console on screen, Events hidden, width ${scroll}; artifacts/phone.png`);
 
@@ -196,6 +197,8 @@ export async function screens(page) {
   const toggle = page.getByRole('button', { name: 'Panels', exact: true });
   if (await toggle.isVisible()) throw new Error('the Panels drawer shows at desktop width');
   await noSidewaysScroll(page, 'desktop');
+  // The window as a visitor first sees it: from the top, not scrolled to the console's prompt.
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
   await page.screenshot({ path: path.join(ARTIFACTS, 'desktop.png') });
   check(`desktop ${DESKTOP.width}x${DESKTOP.height}: ${leader.name} leads, 3 keys put, no drawer, no sideways scroll; artifacts/desktop.png`);
   await checkControls(page, 'desktop');
