@@ -112,6 +112,26 @@ async function onScreen(locator, what, width) {
   }
 }
 
+/** Seven members on a phone: every card on screen, none over another, no sideways scrolling. */
+async function sevenOnPhone(page) {
+  await page.getByRole('combobox', { name: /cluster size/i }).selectOption({ label: '7 members' });
+  const cards = await waitFor('seven member cards', async () => {
+    const boxes = await page.locator('section.ring > .node').evaluateAll((nodes) =>
+      nodes.map((n) => n.getBoundingClientRect()).map((r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom })));
+    return boxes.length === 7 && boxes;
+  }, 5_000);
+  const overlaps = [];
+  cards.forEach((a, i) => cards.slice(i + 1).forEach((b, j) => {
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) overlaps.push(`${i + 1} and ${i + j + 2}`);
+  }));
+  if (overlaps.length) throw new Error(`on a phone, seven member cards overlap: ${overlaps.join(', ')}`);
+  const off = cards.filter((c) => c.left < 0 || c.right > PHONE.width);
+  if (off.length) throw new Error(`on a phone, ${off.length} of 7 member cards leave the screen`);
+  const scroll = await noSidewaysScroll(page, 'phone, seven members');
+  await page.locator('section.ring').screenshot({ path: path.join(ARTIFACTS, 'phone-seven.png') });
+  check(`phone, 7 members: all cards on screen, none overlapping, width ${scroll}; artifacts/phone-seven.png`);
+}
+
 async function phone(page) {
   await page.setViewportSize(PHONE);
   const cdp = await page.context().newCDPSession(page);
@@ -180,6 +200,7 @@ async function phone(page) {
     check('Escape closed the drawer and put the focus back on "Panels"');
 
     await checkControls(page, 'phone');
+    await sevenOnPhone(page);
   } finally {
     await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false }).catch(() => {});
     await cdp.detach().catch(() => {});
