@@ -150,10 +150,13 @@ fn ran(world: &World, start: &StepStart, pattern: &str, ok: bool) -> bool {
     })
 }
 
-/// `put greeting hello` matches `etcdctl put greeting hello`; `get counter --rev` matches
-/// `get counter --rev=3`; flags may come in any order.
+/// `put greeting hello` matches `etcdctl put greeting "hello"` (words as the shell splits them);
+/// `get counter --rev` matches `get counter --rev=3`; flags may come in any order.
 pub fn matches_pattern(line: &str, pattern: &str) -> bool {
-    let mut words = line.split_whitespace().skip_while(|w| *w == "etcdctl");
+    let words = crate::ctl::shell::split(line).unwrap_or_default();
+    // Global flags may come before the command (`etcdctl --endpoints=etcd1 put ...`).
+    let leading = |w: &&str| *w == "etcdctl" || (w.starts_with("--") && w.contains('='));
+    let mut words = words.iter().map(String::as_str).skip_while(leading);
     let mut wanted = pattern.split_whitespace();
     let (Some(command), Some(first)) = (words.next(), wanted.next()) else { return false };
     let rest: Vec<&str> = words.collect();
@@ -213,6 +216,9 @@ mod tests {
         assert!(matches_pattern("get counter --rev=3", "get counter --rev"));
         assert!(!matches_pattern("get /registry/pods --prefix", "get /registry/pods --prefix --keys-only"));
         assert!(!matches_pattern("del greeting", "put greeting"));
+        assert!(matches_pattern("put greeting 'hello'", "put greeting hello"), "quotes are the shell's");
+        assert!(matches_pattern("etcdctl --endpoints=etcd1 put greeting hello", "put greeting"));
         assert!(!matches_pattern("", "put"));
+        assert!(!matches_pattern("put 'unclosed", "put"), "a line the shell cannot split ran nothing");
     }
 }

@@ -47,7 +47,7 @@ pub(super) fn lesson() -> Lesson {
             Step {
                 text: "Read one object with its metadata: `get /registry/pods/default/web-1 -w json`.",
                 setup: vec![],
-                goal: Goal::Ran { pattern: "get /registry/pods/default/web-1 -w", ok: true },
+                goal: Goal::Ran { pattern: "get /registry/pods/default/web-1", ok: true },
                 waiting: "Waiting for you to run `get /registry/pods/default/web-1 -w json`…",
                 explain: "Besides the value (base64 in JSON output), etcd returns `create_revision`, \
                           `mod_revision` and `version`. Kubernetes' `metadata.resourceVersion` is the \

@@ -16,7 +16,7 @@ pub(super) fn lesson() -> Lesson {
                 setup: vec![],
                 goal: Goal::All(vec![
                     Goal::Ran { pattern: "put counter 1", ok: true },
-                    Goal::Ran { pattern: "get counter -w", ok: true },
+                    Goal::Ran { pattern: "get counter", ok: true },
                 ]),
                 waiting: "Waiting for you to run `put counter 1` and `get counter -w json`…",
                 explain: "The header's `revision` is the store's revision: 2, because this was the first write. \
