@@ -491,7 +491,8 @@ mod tests {
     fn texts_for_counts_leases_and_the_compaction_line() {
         let f = FolderRow { prefix: b"/a/".to_vec(), label: "/a/".into(), keys: 1, exact: true };
         assert_eq!(keys_text(&f), "1 key");
-        assert_eq!(keys_text(&FolderRow { keys: 50, exact: false, ..f }), "at least 50 keys");
+        assert_eq!(keys_text(&FolderRow { keys: 50, exact: false, ..f.clone() }), "at least 50 keys");
+        assert_eq!(keys_text(&FolderRow { keys: 0, exact: false, ..f }), "not counted");
         assert_eq!(lease_text("0"), "none");
         assert_eq!(lease_text("694d77aa9e3c1e04"), "694d77aa9e3c1e04");
         assert_eq!(percent_of(1, 1), 100.0);
