@@ -130,10 +130,13 @@ mod tests {
         put(&mut s, "other", "x");
         put(&mut s, "k", "2");
         let mut w = Watcher::new(1, KeyRange::Single(b"k".to_vec()), 1, true, &s);
+        assert!(!w.is_synced(&s), "it still has history to replay");
         assert_eq!(
             events(w.poll(&s)),
             vec![(EventType::Put, "1".into(), None), (EventType::Put, "2".into(), Some("1".into()))]
         );
+        assert!(w.is_synced(&s));
+        assert_eq!((w.start_rev, w.events), (1, 2));
         assert!(events(w.poll(&s)).is_empty(), "nothing is delivered twice");
         del(&mut s, "k");
         assert_eq!(events(w.poll(&s)), vec![(EventType::Delete, "".into(), Some("2".into()))]);
