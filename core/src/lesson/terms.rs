@@ -38,7 +38,7 @@ pub(super) fn lesson() -> Lesson {
                 visitor: vec![Do::IsolateFollower],
             },
             Step {
-                text: "Heal the network: press Heal in the network bar.",
+                text: "Heal the network: press Heal network in the network bar under the ring.",
                 setup: vec![],
                 goal: Goal::All(vec![Goal::Healed, Goal::SameLeader]),
                 waiting: "Waiting for you to heal the network…",
