@@ -205,6 +205,44 @@ fn slow_fsync(world: &World, p99_ms: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::Action;
+    use crate::WorldConfig;
+
+    fn ctl(world: &mut World, line: &str) -> i32 {
+        world.apply(Action::Etcdctl { line: line.to_string(), stdin: None }).exit_code
+    }
+
+    #[test]
+    fn only_commands_run_since_the_step_began_count() {
+        let mut world = World::new(WorldConfig::demo(3, 1));
+        world.wait_for_leader(10_000);
+        assert_eq!(ctl(&mut world, "put greeting hello"), 0);
+        let start = StepStart::capture(&world);
+        let ran = Goal::Ran { pattern: "put greeting hello", ok: true };
+        assert!(!ran.met(&world, &start), "the put came before the step");
+        assert_eq!(ctl(&mut world, "get greeting"), 0);
+        assert!(!ran.met(&world, &start), "another command");
+        assert_eq!(ctl(&mut world, "put greeting hello"), 0);
+        assert!(ran.met(&world, &start));
+        assert!(!Goal::Ran { pattern: "put greeting hello", ok: false }.met(&world, &start), "it succeeded");
+        assert!(Goal::KeyOnAll { key: "greeting", value: "hello" }.met(&world, &start));
+        assert!(!Goal::KeyOnAll { key: "greeting", value: "bye" }.met(&world, &start));
+    }
+
+    #[test]
+    fn leadership_goals_compare_with_the_step_start() {
+        let mut world = World::new(WorldConfig::demo(3, 1));
+        assert!(!Goal::LeaderElected.met(&world, &StepStart::capture(&world)), "nobody leads at boot");
+        world.wait_for_leader(10_000);
+        let start = StepStart::capture(&world);
+        assert!(Goal::SameLeader.met(&world, &start));
+        assert!(!Goal::StartLeaderDown.met(&world, &start) && !Goal::NewLeader.met(&world, &start));
+        let leader = start.leader.clone().expect("a leader");
+        world.apply(Action::Kill { member: leader });
+        assert!(Goal::StartLeaderDown.met(&world, &start) && Goal::Down(1).met(&world, &start));
+        world.wait_for_leader(10_000);
+        assert!(Goal::NewLeader.met(&world, &start) && !Goal::SameLeader.met(&world, &start));
+    }
 
     #[test]
     fn patterns_match_commands_with_flags_in_any_order() {
