@@ -67,8 +67,8 @@ pub(super) fn lesson() -> Lesson {
                 setup: vec![],
                 goal: Goal::All(vec![Goal::RestoredRunning, Goal::Ran { pattern: "get /app --prefix", ok: true }]),
                 waiting: "Waiting for you to start etcd1 from etcd1.etcd and run `get /app --prefix`…",
-                explain: "The restored cluster runs with a new cluster ID (compare `endpoint status` with \
-                          before), /app/config and /app/feature are back, and /app/after-backup is gone. Its \
+                explain: "The restored cluster runs with a new cluster ID (`endpoint status -w json` shows its \
+                          `cluster_id`), /app/config and /app/feature are back, and /app/after-backup is gone. Its \
                           revision continues from the snapshot's, below the lost cluster's last one, so clients that \
                           saw later revisions (Kubernetes' watch caches) must start over: restart the API servers \
                           after a restore.",

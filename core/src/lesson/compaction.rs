@@ -6,8 +6,12 @@ use crate::action::Action;
 /// Versions of one key the lesson writes, so there is history worth compacting.
 const VERSIONS: usize = 40;
 
+/// Bytes of each version: enough to see the database grow, small enough that a link to the run (which
+/// carries every action) stays short.
+const VALUE_BYTES: usize = 500;
+
 fn history() -> Vec<Action> {
-    let value = "x".repeat(2_000);
+    let value = "x".repeat(VALUE_BYTES);
     (1..=VERSIONS).map(|i| ctl(&format!("put /app/state v{i}-{value}"))).collect()
 }
 
@@ -19,8 +23,9 @@ pub(super) fn lesson() -> Lesson {
         members: 3,
         steps: vec![
             Step {
-                text: "The setup wrote 40 versions of /app/state, 2 KB each. MVCC keeps every one of them. Look \
-                       at the database: `endpoint status -w table` (DB SIZE and REVISION).",
+                text: "The setup wrote 40 versions of /app/state, 500 bytes each. MVCC keeps every one of them. Look \
+                       at the database: `endpoint status -w table` shows its DB SIZE; `endpoint status -w json` also \
+                       shows the store's `revision` in its header.",
                 setup: history(),
                 goal: Goal::Ran { pattern: "endpoint status", ok: true },
                 waiting: "Waiting for you to run `endpoint status -w table`…",
@@ -30,8 +35,8 @@ pub(super) fn lesson() -> Lesson {
                 visitor: vec![Do::Ctl("endpoint status -w table")],
             },
             Step {
-                text: "Compact the history up to the current revision: `compaction <revision>`, with the \
-                       REVISION from `endpoint status`. Then try `get /app/state --rev=2`.",
+                text: "Compact the history up to the current revision: `compaction <revision>`, with the `revision` \
+                       from `endpoint status -w json`. Then try `get /app/state --rev=2`.",
                 setup: vec![],
                 goal: Goal::All(vec![Goal::Compacted, Goal::Ran { pattern: "compaction", ok: true }]),
                 waiting: "Waiting for you to run `compaction <current revision>`…",

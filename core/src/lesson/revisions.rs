@@ -25,8 +25,8 @@ pub(super) fn lesson() -> Lesson {
                 visitor: vec![Do::Ctl("put counter 1"), Do::Ctl("get counter -w json")],
             },
             Step {
-                text: "Write twice more: `put counter 2`, then a different key, `put other x`. Check \
-                       `endpoint status -w table`: the REVISION column.",
+                text: "Write twice more: `put counter 2`, then a different key, `put other x`. Then `endpoint status \
+                       -w json`: every member's header shows the same `revision`.",
                 setup: vec![],
                 goal: Goal::All(vec![
                     Goal::Ran { pattern: "put counter 2", ok: true },

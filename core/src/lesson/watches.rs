@@ -44,8 +44,8 @@ pub(super) fn lesson() -> Lesson {
                 visitor: vec![Do::Ctl("watch /config --prefix --rev=1")],
             },
             Step {
-                text: "Compact away the history: `compaction <revision>` with the current revision (`endpoint \
-                       status -w table` shows it). Then try `watch /config --prefix --rev=1` again.",
+                text: "Compact away the history: `compaction <revision>` with the current revision (the `revision` \
+                       in the header of `endpoint status -w json`). Then try `watch /config --prefix --rev=1` again.",
                 setup: vec![],
                 goal: Goal::All(vec![Goal::Compacted, Goal::Ran { pattern: "watch /config --rev", ok: false }]),
                 waiting: "Waiting for you to compact, then watch from revision 1 again…",
