@@ -3,9 +3,10 @@
 use super::{Do, Goal, Lesson, Step};
 use crate::action::Action;
 
-/// Every member's disk becomes a busy network volume: fsync takes 40-60 ms.
+/// Every member's disk becomes an overloaded network volume: the Disk menu's "Slow (300 ms fsync)".
 fn slow_disks() -> Vec<Action> {
-    (1..=3).map(|i| Action::Disk { member: format!("etcd{i}"), min_us: 40_000, max_us: 60_000 }).collect()
+    let slow = crate::sim::disk::DiskProfile::fixed(300, 50);
+    (1..=3).map(|i| Action::Disk { member: format!("etcd{i}"), min_us: slow.min_us, max_us: slow.max_us }).collect()
 }
 
 /// What pressing NVMe in every member's Disk menu does.
@@ -34,9 +35,9 @@ pub(super) fn lesson() -> Lesson {
                 visitor: vec![Do::Ctl("endpoint health")],
             },
             Step {
-                text: "The setup gave every member's disk a 40-60 ms fsync, like an overloaded cloud volume (the \
-                       cards say so). Write a few keys (`put k1 v`, `put k2 v`, …) and watch the WAL fsync \
-                       chart in Metrics, or run `curl http://10.0.0.1:2379/metrics`.",
+                text: "The setup gave every member's disk a 250-350 ms fsync, like an overloaded network volume (each \
+                       card's Disk menu says Slow). Write a few keys (`put k1 v`, `put k2 v`, …) and watch the WAL \
+                       fsync chart in Metrics, or run `curl http://10.0.0.1:2379/metrics`.",
                 setup: slow_disks(),
                 goal: Goal::All(vec![Goal::Ran { pattern: "put", ok: true }, Goal::SlowFsync { p99_ms: 20 }]),
                 waiting: "Waiting for a WAL fsync p99 above 20 ms: write a few keys…",
