@@ -315,6 +315,7 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
         }
     };
     let notice = expect_context::<Notice>();
+    let pick = use_context::<crate::raft::RaftPick>();
     let controls_name = name.clone();
     let on_click = {
         let name = name.clone();
@@ -334,7 +335,21 @@ fn NodeCard(name: String, position: (f64, f64)) -> impl IntoView {
             style:left=format!("{:.2}%", position.0)
             style:top=format!("{:.2}%", position.1)
         >
-            <div class="node-name">{name.clone()}</div>
+            <button
+                class="node-name"
+                aria-label=format!("Raft state of {name}")
+                title=format!("Show the Raft state of {name}")
+                on:click={
+                    let name = name.clone();
+                    move |_| {
+                        if let Some(pick) = pick {
+                            pick.show(&name);
+                        }
+                    }
+                }
+            >
+                {name.clone()}
+            </button>
             <div class="node-role">{field(|n| n.role.to_string())}</div>
             {move || badge.get().map(|text| view! { <span class="node-badge">{text}</span> })}
             {move || paused().then(|| view! { <span class="node-badge node-paused">"paused"</span> })}

@@ -81,6 +81,8 @@ fn sim_from_location() -> (Sim, String) {
 fn App() -> impl IntoView {
     let (sim, notice) = sim_from_location();
     provide_context(sim);
+    // Which member the Raft panel shows: its picker and a click on a card on the ring both set it.
+    provide_context(raft::RaftPick::default());
     sim.start_clock();
 
     view! {

@@ -5,10 +5,9 @@
 
 use crate::clock::format_sim_time;
 use crate::sim::{Sim, LOG_TAIL};
-use etcdplay_core::sim::view::{EntryView, MessageView, RaftView};
+use etcdplay_core::sim::view::{EntryView, InFlightView, MessageView, RaftView};
 use etcdplay_core::{Action, Role};
 use leptos::prelude::*;
-use std::collections::BTreeMap;
 
 /// The select's value for "whichever member leads now".
 const FOLLOW_LEADER: &str = "leader";
@@ -35,20 +34,14 @@ pub fn message_class(kind: &str) -> String {
     format!("msg msg-{family}{}", if response { " msg-response" } else { "" })
 }
 
-/// "3 messages in flight: 2 MsgHeartbeat, 1 MsgAppend", most frequent first.
-pub fn in_flight_summary(messages: &[MessageView]) -> String {
-    if messages.is_empty() {
+/// "3 messages in flight: 2 MsgHeartbeat, 1 MsgAppend", from the core's counts (most frequent first).
+pub fn in_flight_summary(messages: &InFlightView) -> String {
+    if messages.total == 0 {
         return "No messages in flight".to_string();
     }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in messages {
-        *counts.entry(m.kind).or_default() += 1;
-    }
-    let mut counts: Vec<(&str, usize)> = counts.into_iter().collect();
-    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let noun = if messages.len() == 1 { "message" } else { "messages" };
-    format!("{} {noun} in flight: {}", messages.len(), parts.join(", "))
+    let parts: Vec<String> = messages.by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let noun = if messages.total == 1 { "message" } else { "messages" };
+    format!("{} {noun} in flight: {}", messages.total, parts.join(", "))
 }
 
 /// How far along its link a message is, from 0 (just sent) to 1 (about to arrive).
@@ -91,9 +84,7 @@ pub fn message_dots(
     position: impl Fn(usize, usize) -> (f64, f64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let inspected = expect_context::<Inspected>();
-    let shown = Memo::new(move |_| {
-        sim.snapshot.with(|s| s.messages.iter().take(MAX_SHOWN_MESSAGES).cloned().collect::<Vec<_>>())
-    });
+    let shown = Memo::new(move |_| sim.snapshot.with(|s| s.messages.shown.clone()));
     let places = Memo::new(move |_| {
         sim.snapshot.with(|s| {
             let count = s.nodes.len();
@@ -161,7 +152,7 @@ pub fn MessageInspector() -> impl IntoView {
     let refusal = RwSignal::new(None::<String>);
     let in_flight = Memo::new(move |_| {
         let id = inspected.0.with(|m| m.as_ref().map(|m| m.id));
-        sim.snapshot.with(|s| id.is_some_and(|id| s.messages.iter().any(|m| m.id == id)))
+        sim.snapshot.with(|s| id.is_some_and(|id| s.messages.shown.iter().any(|m| m.id == id)))
     });
     let drop_it = move |_| {
         if let Some(id) = inspected.0.with_untracked(|m| m.as_ref().map(|m| m.id)) {
@@ -210,8 +201,8 @@ pub fn MessageList() -> impl IntoView {
         sim.snapshot.with(|s| {
             let mut lines: Vec<String> = s
                 .messages
+                .shown
                 .iter()
-                .take(MAX_SHOWN_MESSAGES)
                 .map(|m| {
                     let mut text = message_label(m);
                     if m.entries > 0 {
@@ -224,8 +215,8 @@ pub fn MessageList() -> impl IntoView {
                     text
                 })
                 .collect();
-            if s.messages.len() > MAX_SHOWN_MESSAGES {
-                lines.push(format!("and {} more", s.messages.len() - MAX_SHOWN_MESSAGES));
+            if s.messages.total > s.messages.shown.len() {
+                lines.push(format!("and {} more", s.messages.total - s.messages.shown.len()));
             }
             lines
         })
@@ -295,11 +286,33 @@ struct Shown {
     names: Vec<(u64, String)>,
 }
 
+/// Which member the Raft panel shows: a member's name, or [`FOLLOW_LEADER`]. Provided by the page, so
+/// that clicking a member's name on the ring shows its Raft state.
+#[derive(Clone, Copy)]
+pub struct RaftPick(pub RwSignal<String>);
+
+impl Default for RaftPick {
+    fn default() -> Self {
+        RaftPick(RwSignal::new(FOLLOW_LEADER.to_string()))
+    }
+}
+
+impl RaftPick {
+    /// Shows member `name` in the Raft panel and scrolls the panel into view.
+    pub fn show(self, name: &str) {
+        self.0.set(name.to_string());
+        let title = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("raft-title"));
+        if let Some(title) = title {
+            title.scroll_into_view();
+        }
+    }
+}
+
 /// The Raft panel: pick a member (or follow the leader) and see its Raft state and log.
 #[component]
 pub fn RaftPanel() -> impl IntoView {
     let sim = expect_context::<Sim>();
-    let selected = RwSignal::new(FOLLOW_LEADER.to_string());
+    let selected = use_context::<RaftPick>().unwrap_or_default().0;
     let names = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>()));
     let shown = Memo::new(move |_| {
         let choice = selected.get();
@@ -325,7 +338,9 @@ pub fn RaftPanel() -> impl IntoView {
                 <label class="raft-pick">
                     "Raft state of "
                     <select on:change=move |ev| selected.set(event_target_value(&ev))>
-                        <option value=FOLLOW_LEADER>"the leader"</option>
+                        <option value=FOLLOW_LEADER prop:selected=move || selected.get() == FOLLOW_LEADER>
+                            "the leader"
+                        </option>
                         <For
                             each=move || names.get()
                             key=|n| n.clone()
@@ -461,8 +476,13 @@ mod tests {
     #[test]
     fn messages_are_summarised_classed_and_placed() {
         let msgs = [msg("MsgHeartbeat", 0, 10), msg("MsgHeartbeat", 0, 10), msg("MsgAppendResponse", 5, 5)];
-        assert_eq!(in_flight_summary(&msgs), "3 messages in flight: 2 MsgHeartbeat, 1 MsgAppendResponse");
-        assert_eq!(in_flight_summary(&[]), "No messages in flight");
+        let counts = InFlightView {
+            shown: msgs[..1].to_vec(),
+            total: 3,
+            by_kind: vec![("MsgHeartbeat", 2), ("MsgAppendResponse", 1)],
+        };
+        assert_eq!(in_flight_summary(&counts), "3 messages in flight: 2 MsgHeartbeat, 1 MsgAppendResponse");
+        assert_eq!(in_flight_summary(&InFlightView::default()), "No messages in flight");
         assert_eq!(message_class("MsgRequestPreVoteResponse"), "msg msg-vote msg-response");
         assert_eq!(message_class("MsgSnapshot"), "msg msg-snapshot");
         assert_eq!(progress_of(&msgs[0], 5), 0.5);

@@ -10,7 +10,8 @@ use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
 use crate::watches::MAX_WATCHERS;
 use etcdplay_core::sim::leases_view::LeasesView;
-use etcdplay_core::sim::view::{ElectionView, EntryView, MessageView, RaftView, TimerView};
+use crate::raft::MAX_SHOWN_MESSAGES;
+use etcdplay_core::sim::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
 use etcdplay_core::sim::watches_view::WatchesView;
 use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
@@ -75,8 +76,8 @@ pub struct Snapshot {
     pub voters: usize,
     /// Members `member add` announced and nobody started yet: (name, client URL to start it on).
     pub announced: Vec<(String, String)>,
-    /// Raft messages on the network, oldest sent first.
-    pub messages: Vec<MessageView>,
+    /// Raft messages on the network: the oldest sent (at most [`MAX_SHOWN_MESSAGES`]) and counts of all.
+    pub messages: InFlightView,
     /// Each member's Raft state and the newest entries of its log, in member order.
     pub raft: Vec<(RaftView, Vec<EntryView>)>,
     /// Each member's election (or, on the leader, heartbeat) timer, None while down, in member order.
@@ -394,7 +395,7 @@ fn snapshot_of(world: &World) -> Snapshot {
         data_dirs,
         voters: world.voters().len(),
         announced: world.announced_unstarted(),
-        messages: world.messages_in_flight(),
+        messages: world.in_flight_view(MAX_SHOWN_MESSAGES),
         raft: (0..world.nodes().len())
             .map(|i| {
                 let raft = world.raft_view(i);

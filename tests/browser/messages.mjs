@@ -38,6 +38,20 @@ async function clusterTable(page, members) {
   check(`the cluster table lists every member (${names.join(', ')}); ${names[0]}: ${cells.join(' | ')} (${rows.length} rows)`);
 }
 
+/** Clicking a member's name on the ring shows its Raft state in the Raft panel. */
+async function raftStateOnClick(page, member) {
+  await page.getByRole('button', { name: `Raft state of ${member}`, exact: true }).click();
+  const state = await waitFor(`the Raft panel to show ${member}`, async () => {
+    const s = await page.getByLabel('Raft state', { exact: true }).evaluate((dl) => {
+      const out = {};
+      for (const dt of dl.querySelectorAll('dt')) out[dt.textContent] = dt.nextElementSibling?.textContent;
+      return out;
+    }).catch(() => null);
+    return s?.member === member && s;
+  }, 3_000);
+  check(`clicked "Raft state of ${member}": the Raft panel shows ${member}, ${state.role}, term ${state.term}, vote ${state.vote}, commit ${state.commit}`);
+}
+
 async function timersRun(page, leader) {
   const labels = Object.values(await timers(page));
   if (!labels.every((l) => TIMER_NAME.test(l ?? ''))) throw new Error(`timer texts: ${JSON.stringify(labels)}`);
@@ -132,7 +146,9 @@ export async function messages(page) {
   const leader = await leaderOf(page);
   // Let the followers hear from the leader, so that every card shows its term and vote.
   await sleep(300);
-  await clusterTable(page, (await memberNames(page)).map(parseMember));
+  const members = (await memberNames(page)).map(parseMember);
+  await clusterTable(page, members);
+  await raftStateOnClick(page, members.find((m) => m.name !== leader.name).name);
   await timersRun(page, leader);
   await inspectAndDrop(page);
   await votesDuringAnElection(page, await leaderOf(page));

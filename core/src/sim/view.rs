@@ -2,10 +2,12 @@
 //! member's Raft state (as `etcdctl endpoint status` cannot show it) and its log. Plain data, copied out,
 //! so a view never borrows the world while an event handler mutates it.
 
+use super::network::InFlight;
 use super::World;
 use crate::raftnode::TICK_MS;
 use crate::trace::Role;
 use raft::prelude::{EntryType, Message, MessageType};
+use std::collections::BTreeMap;
 
 /// A Raft message on its way between two members.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +31,16 @@ pub struct MessageView {
     pub reject: bool,
     pub sent_at_ms: u64,
     pub deliver_at_ms: u64,
+}
+
+/// The messages in flight, bounded for the page: the oldest sent, and counts of them all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InFlightView {
+    /// At most the limit asked for, oldest sent first.
+    pub shown: Vec<MessageView>,
+    pub total: usize,
+    /// How many of each kind, most frequent first (ties by name).
+    pub by_kind: Vec<(&'static str, usize)>,
 }
 
 /// What the leader knows of one follower's log (raft-rs's `Progress`).
@@ -142,26 +154,45 @@ impl World {
 
     /// Every message on the network, oldest sent first.
     pub fn messages_in_flight(&self) -> Vec<MessageView> {
-        let mut out: Vec<MessageView> = self
-            .network
-            .in_flight_messages()
-            .map(|m| MessageView {
-                id: m.seq,
-                from: self.name_of(m.msg.from),
-                to: self.name_of(m.msg.to),
-                kind: message_kind(m.msg.get_msg_type()),
-                term: m.msg.term,
-                index: m.msg.index,
-                log_term: m.msg.log_term,
-                entries: m.msg.entries.len(),
-                commit: m.msg.commit,
-                reject: m.msg.reject,
-                sent_at_ms: m.sent_at_ms,
-                deliver_at_ms: m.deliver_at_ms,
-            })
-            .collect();
-        out.sort_by_key(|m| (m.sent_at_ms, m.deliver_at_ms, m.id));
-        out
+        self.in_flight_view(usize::MAX).shown
+    }
+
+    /// The messages on the network as the page shows them: the `limit` oldest sent (a congested network
+    /// may hold up to [`MAX_IN_FLIGHT`](super::network::MAX_IN_FLIGHT), and only these are copied out),
+    /// and how many of each kind there are in all.
+    pub fn in_flight_view(&self, limit: usize) -> InFlightView {
+        let mut all: Vec<&InFlight> = self.network.in_flight_messages().collect();
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for m in &all {
+            *counts.entry(message_kind(m.msg.get_msg_type())).or_default() += 1;
+        }
+        let mut by_kind: Vec<(&'static str, usize)> = counts.into_iter().collect();
+        by_kind.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let total = all.len();
+        if limit < all.len() {
+            all.select_nth_unstable_by_key(limit, |m| (m.sent_at_ms, m.deliver_at_ms, m.seq));
+            all.truncate(limit);
+        }
+        all.sort_by_key(|m| (m.sent_at_ms, m.deliver_at_ms, m.seq));
+        let shown = all.into_iter().map(|m| self.message_view(m)).collect();
+        InFlightView { shown, total, by_kind }
+    }
+
+    fn message_view(&self, m: &InFlight) -> MessageView {
+        MessageView {
+            id: m.seq,
+            from: self.name_of(m.msg.from),
+            to: self.name_of(m.msg.to),
+            kind: message_kind(m.msg.get_msg_type()),
+            term: m.msg.term,
+            index: m.msg.index,
+            log_term: m.msg.log_term,
+            entries: m.msg.entries.len(),
+            commit: m.msg.commit,
+            reject: m.msg.reject,
+            sent_at_ms: m.sent_at_ms,
+            deliver_at_ms: m.deliver_at_ms,
+        }
     }
 
     /// Member `i`'s running timer, or None while it is down. The timer fires on the tick that brings it
@@ -380,7 +411,14 @@ mod tests {
         assert_eq!(log.first().map(|e| e.kind), Some("empty"), "a new leader's first entry");
         assert!(log.iter().any(|e| e.kind == "normal" && e.committed));
         w.advance(95);
+        while w.messages_in_flight().len() < 2 {
+            step(&mut w);
+        }
         let msgs = w.messages_in_flight();
+        let bounded = w.in_flight_view(1);
+        assert_eq!(bounded.total, msgs.len());
+        assert_eq!(bounded.shown, msgs.iter().take(1).cloned().collect::<Vec<_>>(), "the oldest sent");
+        assert_eq!(bounded.by_kind.iter().map(|(_, n)| n).sum::<usize>(), msgs.len());
         assert!(msgs.iter().all(|m| m.deliver_at_ms >= m.sent_at_ms && m.deliver_at_ms >= w.now_ms()), "{msgs:?}");
     }
 }
