@@ -663,7 +663,7 @@ async function raftPanel(page, leader) {
     how = 'stepping';
     if (!summary) throw new Error('no message in flight after 100 Steps');
   }
-  const dots = await page.locator('svg.ring-lines circle.msg').count();
+  const dots = await page.locator('.ring .msg-dot').count();
   check(`in flight (${how}): "${summary.slice(0, 80)}", ${dots} dot(s) drawn`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'raft-panel.png'), fullPage: true });
   if (how === 'stepping') {
