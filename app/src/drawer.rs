@@ -58,6 +58,21 @@ fn show_panel(id: &str) {
     }
 }
 
+/// Shows the panel an address names (`…/#events-title`, typed or shared) once the page is built. The
+/// browser looked for that element when the document loaded, before the WebAssembly page existed, so
+/// nothing is the `:target` yet; navigating to the same address again (a same-document fragment
+/// navigation, with no reload and no new history entry) makes it so.
+fn show_linked_panel() {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    if current_fragment().is_empty() {
+        return;
+    }
+    if let Ok(href) = location.href() {
+        let _ = location.replace(&href);
+    }
+}
+
 /// The "Panels" button and the list it opens. Escape closes the list and returns to the button.
 #[component]
 pub fn PanelsDrawer() -> impl IntoView {
@@ -65,6 +80,8 @@ pub fn PanelsDrawer() -> impl IntoView {
     let panels = RwSignal::new(Vec::<PanelLink>::new());
     let shown = RwSignal::new(current_fragment());
     let toggle_ref = NodeRef::<Button>::new();
+    // After this render pass, when every panel is in the document.
+    request_animation_frame(show_linked_panel);
     let _ = window_event_listener(ev::hashchange, move |_| shown.set(current_fragment()));
     let _ = window_event_listener(ev::keydown, move |e| {
         if e.key() == "Escape" && open.get_untracked() {

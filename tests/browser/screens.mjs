@@ -132,7 +132,18 @@ async function sevenOnPhone(page) {
   check(`phone, 7 members: all cards on screen, none overlapping, width ${scroll}; artifacts/phone-seven.png`);
 }
 
-async function phone(page) {
+/** An address naming a panel (`#raft-title`, as a phone user shares it) opens with that panel shown. */
+async function linkedPanel(page, url) {
+  await page.goto('about:blank');
+  await page.goto(`${url}#raft-title`);
+  const raft = page.locator('section:has(> h2#raft-title)');
+  await raft.waitFor({ state: 'visible', timeout: 5_000 });
+  await onScreen(raft, 'the linked Raft panel', PHONE.width);
+  if (await page.getByRole('region', { name: 'Events', exact: true }).isVisible()) throw new Error('a linked panel showed others too');
+  check('opening the page at #raft-title on a phone shows the Raft panel (and not the others)');
+}
+
+async function phone(page, url) {
   await page.setViewportSize(PHONE);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
@@ -201,6 +212,7 @@ async function phone(page) {
 
     await checkControls(page, 'phone');
     await sevenOnPhone(page);
+    await linkedPanel(page, url);
   } finally {
     await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false }).catch(() => {});
     await cdp.detach().catch(() => {});
@@ -208,7 +220,7 @@ async function phone(page) {
   }
 }
 
-export async function screens(page) {
+export async function screens(page, url) {
   await page.setViewportSize(DESKTOP);
   const leader = await waitFor('a leader', async () =>
     (await memberNames(page)).map(parseMember).find((m) => m?.role === 'leader'));
@@ -223,5 +235,5 @@ export async function screens(page) {
   await page.screenshot({ path: path.join(ARTIFACTS, 'desktop.png') });
   check(`desktop ${DESKTOP.width}x${DESKTOP.height}: ${leader.name} leads, 3 keys put, no drawer, no sideways scroll; artifacts/desktop.png`);
   await checkControls(page, 'desktop');
-  await phone(page);
+  await phone(page, url);
 }
