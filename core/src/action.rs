@@ -96,6 +96,16 @@ pub enum Action {
     DropMessage {
         id: u64,
     },
+    /// Load a Kubernetes-like keyspace of `objects` objects under `/registry/` through Raft, as
+    /// kube-apiserver creates them; `large` makes some config maps and secrets 256 KiB-1000 KiB.
+    LoadKubernetes {
+        objects: u64,
+        large: bool,
+    },
+    /// Start or stop the controller-like Kubernetes traffic (lease renewals, pod updates, events, watches).
+    KubernetesTraffic {
+        on: bool,
+    },
 }
 
 /// An action and the simulated time it was applied at.
@@ -235,6 +245,14 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             Ok(()) => Outcome::default(),
             Err(e) => Outcome::error(e, 1),
         },
+        Action::LoadKubernetes { objects, large } => match world.load_kubernetes(objects, large) {
+            Ok(()) => Outcome::default(),
+            Err(e) => Outcome::error(e, 1),
+        },
+        Action::KubernetesTraffic { on } => {
+            world.set_kubernetes_traffic(on);
+            Outcome::default()
+        }
         Action::Etcdctl { line, stdin } => {
             let out = crate::ctl::run_line(world, &line, stdin.as_deref());
             let event = match out.stream {

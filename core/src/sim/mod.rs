@@ -5,6 +5,7 @@
 
 pub mod disk;
 pub mod keyspace;
+pub mod kubernetes;
 pub mod leases_view;
 pub mod network;
 pub mod rng;
@@ -112,6 +113,8 @@ pub struct World {
     history: Option<SessionHistory>,
     /// The newest (pre-)vote each member granted, by voter ID, for the page's election view.
     vote_grants: BTreeMap<u64, view::VoteGrant>,
+    /// The Kubernetes client: a keyspace load and controller-like traffic (`kubernetes`).
+    kubernetes: kubernetes::Kubernetes,
 }
 
 /// How often a member records the round-trip time to each peer (etcd's prober samples every few seconds).
@@ -190,6 +193,7 @@ impl World {
             rtt_sampled: BTreeMap::new(),
             history: config_history,
             vote_grants: BTreeMap::new(),
+            kubernetes: kubernetes::Kubernetes::default(),
         }
     }
 
@@ -318,7 +322,8 @@ impl World {
         let ticks = running.clone().map(|n| n.next_tick_ms);
         let syncs = running.filter_map(Node::next_sync_ms);
         let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(self.now_ms));
-        ticks.chain(syncs).chain(wakes).chain(self.network.next_due_ms()).min()
+        let kube = self.kubernetes.wake_ms().map(|t| t.max(self.now_ms));
+        ticks.chain(syncs).chain(wakes).chain(kube).chain(self.network.next_due_ms()).min()
     }
 
     /// Runs everything due at `t`: deliveries, then ticks, then Ready handling and finished fsyncs.
@@ -337,6 +342,7 @@ impl World {
         }
         self.process_ready();
         self.poll_streams();
+        self.poll_kubernetes();
     }
 
     /// Hands a message to its member; a paused member gets it when it resumes.
@@ -827,6 +833,8 @@ impl World {
         self.token = dir.token.clone();
         self.announced.clear();
         self.network = Network::default();
+        // Votes of the replaced cluster: its member IDs may come back with the restored members.
+        self.vote_grants.clear();
         if let Some(h) = &mut self.history {
             h.restart(self.now_ms);
         }
