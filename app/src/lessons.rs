@@ -92,14 +92,15 @@ impl Guide {
     }
 }
 
-/// Puts `?QUERY` (or no query) in the address bar without reloading or adding a history entry.
+/// Puts `?QUERY` (or no query) in the address bar without reloading or adding a history entry. A
+/// `seed` the address already had stays, so the link rebuilds the same cluster.
 fn set_address(query: Option<String>) {
     let Some(window) = web_sys::window() else { return };
     let path = window.location().pathname().unwrap_or_default();
-    let url = match query {
-        Some(q) => format!("{path}?{q}"),
-        None => path,
-    };
+    let search = window.location().search().unwrap_or_default();
+    let seed = link::param(&search, "seed").map(|s| format!("seed={s}"));
+    let query: Vec<String> = seed.into_iter().chain(query).collect();
+    let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
