@@ -10,6 +10,7 @@ mod drawer;
 mod events;
 mod files;
 mod keyspace;
+mod kubernetes;
 mod leases;
 mod lessons;
 mod link;
@@ -29,6 +30,7 @@ use drawer::PanelsDrawer;
 use events::Events;
 use files::Files;
 use keyspace::Keyspace;
+use kubernetes::Kubernetes;
 use leases::Leases;
 use lessons::Lessons;
 use leptos::prelude::*;
@@ -110,6 +112,7 @@ fn App() -> impl IntoView {
             <Console />
         </main>
         <Keyspace />
+        <Kubernetes />
         <Metrics />
     }
 }

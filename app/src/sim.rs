@@ -12,6 +12,7 @@ use crate::watches::MAX_WATCHERS;
 use etcdplay_core::sim::leases_view::LeasesView;
 use crate::raft::MAX_SHOWN_MESSAGES;
 use etcdplay_core::sim::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
+use etcdplay_core::sim::kubernetes::KubernetesView;
 use etcdplay_core::sim::watches_view::WatchesView;
 use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
@@ -88,6 +89,8 @@ pub struct Snapshot {
     pub leases: LeasesView,
     /// Watchers of the running watch commands, at most [`MAX_WATCHERS`].
     pub watches: WatchesView,
+    /// The Kubernetes client's load progress and traffic counts (a few numbers, no walk over the keys).
+    pub kubernetes: KubernetesView,
 }
 
 /// How many of a member's newest log entries the Raft panel shows.
@@ -408,6 +411,7 @@ fn snapshot_of(world: &World) -> Snapshot {
         elections: (0..world.nodes().len()).map(|i| world.election_view(i)).collect(),
         leases: world.leases_view(MAX_LEASES, MAX_LEASE_KEYS),
         watches: world.watches_view(MAX_WATCHERS),
+        kubernetes: world.kubernetes_view(),
     }
 }
 
