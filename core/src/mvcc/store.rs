@@ -91,6 +91,11 @@ pub struct Store {
     compact_rev: i64,
     /// Sum of [`Stored::bytes`] over `revs`, kept as versions come and go (read on every apply).
     bytes: u64,
+    /// The revision every synced watcher had been shown when the world last let them all look (0: never).
+    watched_rev: i64,
+    /// Versions past `watched_rev` that a compaction removed before the watchers looked: etcd notifies a
+    /// synced watcher when the write commits, so a compaction in the same batch must not hide it.
+    unseen_compacted: Vec<(Revision, Stored)>,
 }
 
 impl Stored {
@@ -109,7 +114,15 @@ impl Default for Store {
 impl Store {
     /// A fresh store is at revision 1, like a new etcd cluster.
     pub fn new() -> Store {
-        Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev: 1, compact_rev: -1, bytes: 0 }
+        Store {
+            index: BTreeMap::new(),
+            revs: BTreeMap::new(),
+            current_rev: 1,
+            compact_rev: -1,
+            bytes: 0,
+            watched_rev: 0,
+            unseen_compacted: Vec::new(),
+        }
     }
 
     pub fn current_rev(&self) -> i64 {
@@ -194,7 +207,14 @@ impl Store {
             ki.compact(rev, &mut keep);
             !ki.is_empty()
         });
-        self.revs.retain(|r, _| r.main > rev || keep.contains(r));
+        let (watched, unseen) = (self.watched_rev, &mut self.unseen_compacted);
+        self.revs.retain(|r, s| {
+            let kept = r.main > rev || keep.contains(r);
+            if !kept && watched > 0 && r.main > watched {
+                unseen.push((*r, s.clone()));
+            }
+            kept
+        });
         self.bytes = self.revs.values().map(Stored::bytes).sum();
         self.compact_rev = rev;
         Ok(())
@@ -222,7 +242,15 @@ impl Store {
         current_rev: i64,
         compact_rev: i64,
     ) -> Result<Store, String> {
-        let mut store = Store { index: BTreeMap::new(), revs: BTreeMap::new(), current_rev, compact_rev, bytes: 0 };
+        let mut store = Store {
+            index: BTreeMap::new(),
+            revs: BTreeMap::new(),
+            current_rev,
+            compact_rev,
+            bytes: 0,
+            watched_rev: 0,
+            unseen_compacted: Vec::new(),
+        };
         let mut last = Revision::default();
         for (rev, kv, tombstone) in versions {
             if rev <= last || rev.main > current_rev {
@@ -286,11 +314,26 @@ impl Store {
         if from > to {
             return Vec::new();
         }
-        self.revs
-            .range(Revision::new(from, 0)..Revision::new(to + 1, 0))
-            .filter(|(_, s)| range.contains(&s.kv.key))
-            .map(|(_, s)| (s.kv.clone(), s.tombstone))
-            .collect()
+        let (lo, hi) = (Revision::new(from, 0), Revision::new(to + 1, 0));
+        let mut found: Vec<(&Revision, &Stored)> = self.revs.range(lo..hi).collect();
+        if from > self.watched_rev && !self.unseen_compacted.is_empty() {
+            found.extend(self.unseen_compacted.iter().filter(|(r, _)| lo <= *r && *r < hi).map(|(r, s)| (r, s)));
+            found.sort_by_key(|(r, _)| **r);
+        }
+        found.into_iter().filter(|(_, s)| range.contains(&s.kv.key)).map(|(_, s)| (s.kv.clone(), s.tombstone)).collect()
+    }
+
+    /// Every watcher has now looked at this store: what they saw is the new baseline, and versions a
+    /// compaction removed before then need not be kept for them.
+    pub fn mark_watched(&mut self) {
+        self.watched_rev = self.current_rev;
+        self.unseen_compacted.clear();
+    }
+
+    /// Whether a watcher that next wants `next_rev` was synced when watchers last looked, so it is owed
+    /// every change since, compacted or not (etcd sends them to synced watchers as they commit).
+    pub fn watcher_was_synced(&self, next_rev: i64) -> bool {
+        self.watched_rev > 0 && next_rev > self.watched_rev
     }
 }
 

@@ -22,8 +22,9 @@ pub struct ClientWatch {
     progress: i64,
     pub compacted: bool,
     pub resumed: u64,
-    /// Revisions delivered by a poll that came after a compaction at or past them (a batch of entries
-    /// applied together with a compaction): their tombstones may be gone, so they are not compared.
+    /// Revisions delivered by a poll that came after a compaction at or past them while the watch was
+    /// behind (it had not looked since before the compaction's batch): their tombstones may be gone, so
+    /// they are not compared.
     exempt: Vec<(i64, i64)>,
 }
 
@@ -73,7 +74,10 @@ impl ClientWatch {
             return;
         }
         let compact = node.server.store.compact_rev();
-        if compact >= self.watcher.next_rev {
+        // A synced watcher is owed everything, compaction or not; only one that fell behind may find a
+        // compacted revision's tombstones gone (as an unsynced etcd watcher at the compact revision would).
+        let synced = node.server.store.watcher_was_synced(self.watcher.next_rev);
+        if compact >= self.watcher.next_rev && !synced {
             self.exempt.push((self.watcher.next_rev, compact));
         }
         match self.watcher.poll(&node.server.store) {

@@ -589,6 +589,11 @@ impl World {
     pub fn run_next_event(&mut self, limit_ms: u64) -> bool {
         match self.next_event_ms() {
             Some(t) if t <= limit_ms => {
+                // Whoever watches a store has looked at it since the last event (streams poll after each
+                // event, clients between them).
+                for n in &mut self.nodes {
+                    n.server.store.mark_watched();
+                }
                 self.run_events_at(t);
                 true
             }
