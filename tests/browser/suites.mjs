@@ -8,6 +8,7 @@ import { messages } from './messages.mjs';
 import { keyspace } from './keyspace.mjs';
 import { lessons } from './lessons.mjs';
 import { historyCheck } from './checker.mjs';
+import { kubernetes } from './kubernetes.mjs';
 
 // screens stays last: it resizes the window to a phone's and back, and shoots the page as the others left it.
-export const SUITES = [leasesAndWatches, csp, messages, lessons, keyspace, historyCheck, screens];
+export const SUITES = [leasesAndWatches, csp, messages, lessons, keyspace, historyCheck, kubernetes, screens];
