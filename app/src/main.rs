@@ -2,8 +2,8 @@
 //! its Raft log and its MVCC store all live in `etcdplay-core`, which the page drives through
 //! [`Action`](etcdplay_core::Action)s and reads through [`NodeView`](etcdplay_core::NodeView)s.
 
-mod clock;
 mod checker;
+mod clock;
 mod cluster;
 mod console;
 mod drawer;
@@ -32,8 +32,8 @@ use files::Files;
 use keyspace::Keyspace;
 use kubernetes::Kubernetes;
 use leases::Leases;
-use lessons::Lessons;
 use leptos::prelude::*;
+use lessons::Lessons;
 use metrics::Metrics;
 use network::NetworkBar;
 use raft::RaftPanel;

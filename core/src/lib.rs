@@ -4,8 +4,8 @@
 
 pub mod action;
 pub mod cluster;
-pub mod lesson;
 pub mod ctl;
+pub mod lesson;
 pub mod mvcc;
 pub mod raftnode;
 pub mod server;
