@@ -17,6 +17,11 @@ const SIZES: [(u64, &str); 3] = [
     (100_000, "100,000 objects (about 2 GB of this tab's memory)"),
 ];
 
+/// Every member's `--quota-backend-bytes` ([`Action::SetQuota`]): etcd's default, and smaller ones a load
+/// can reach in the tab, to see the NOSPACE alarm.
+const QUOTAS: [(u64, &str); 3] =
+    [(2 * 1024 * 1024 * 1024, "2 GiB (default)"), (64 * 1024 * 1024, "64 MiB"), (16 * 1024 * 1024, "16 MiB")];
+
 #[component]
 pub fn Kubernetes() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -31,6 +36,11 @@ pub fn Kubernetes() -> impl IntoView {
     };
     let on_traffic = move |ev| {
         sim.apply(Action::KubernetesTraffic { on: event_target_checked(&ev) });
+    };
+    let on_quota = move |ev| {
+        if let Ok(bytes) = event_target_value(&ev).parse() {
+            sim.apply(Action::SetQuota { bytes });
+        }
     };
     let on_size = move |ev| {
         if let Ok(n) = event_target_value(&ev).parse() {
@@ -68,6 +78,15 @@ pub fn Kubernetes() -> impl IntoView {
                         "Load Kubernetes objects"
                     </button>
                     <label class="setting">
+                        "Quota "
+                        <select aria-label="Backend quota (--quota-backend-bytes)" on:change=on_quota>
+                            {QUOTAS
+                                .iter()
+                                .map(|&(bytes, text)| view! { <option value=bytes.to_string()>{text}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="setting">
                         <input
                             type="checkbox"
                             aria-label="Controller traffic"
@@ -87,8 +106,8 @@ pub fn Kubernetes() -> impl IntoView {
                     <ul>
                         <li>
                             "db size: endpoint status -w table. etcd refuses writes (NOSPACE) at the quota, 2 GB by \
-                             default; 8 GB is the largest recommended. Large objects fill it fastest; lower the \
-                             quota (Cluster settings) to see the alarm."
+                             default; 8 GB is the largest recommended. Large objects fill it fastest; pick a small \
+                             quota above to see the alarm."
                         </li>
                         <li>
                             "Commit latency: the Metrics panel's WAL fsync and backend commit durations; each MiB \

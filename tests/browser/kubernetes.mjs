@@ -1,8 +1,9 @@
 // The Kubernetes panel: loading 1,000 objects by clicking goes through Raft (the console counts the pods
 // under /registry/pods), controller traffic starts the apiserver's watches and makes the revision rise, and
-// turning it off stops them. It also measures (prints, does not assert) how long 10,000 objects take to
-// load in the page, how fast the simulated clock ran meanwhile, and the wasm memory; with
-// ETCDPLAY_KUBE_100K=1 it does the same for 100,000.
+// turning it off stops them; a quota below the db size makes etcd refuse writes (NOSPACE). It also
+// measures (prints, does not assert) how long 10,000 objects take to load in the page, how fast the
+// simulated clock ran meanwhile, and the wasm memory; with ETCDPLAY_KUBE_100K=1 it does the same for
+// 100,000.
 
 import { waitFor, check, memberNames, parseMember, runUntil, clockMs } from './lib.mjs';
 
@@ -88,4 +89,15 @@ export async function kubernetes(page) {
     await load(page, panel, 100_000, 900_000);
     check('loaded 100,000 objects (timing printed above)');
   }
+
+  // Past a small quota, etcd refuses the apiserver's writes: NOSPACE.
+  await panel.getByRole('combobox', { name: 'Backend quota (--quota-backend-bytes)' }).selectOption({ label: '16 MiB' });
+  await panel.getByRole('combobox', { name: 'Objects to load' }).selectOption('1000');
+  await panel.getByRole('button', { name: 'Load Kubernetes objects' }).click();
+  const refused = await waitFor('the load to fail on the quota', async () => {
+    const t = await panel.getByRole('status').innerText();
+    return /^loaded 0 of 1,000 objects/.test(t) && t.includes('database space exceeded') && t;
+  }, 30_000);
+  check(`with a 16 MiB quota the db is full: "${refused}"`);
+  await runUntil(page, 'alarm list', (l) => l.includes('alarm:NOSPACE'));
 }

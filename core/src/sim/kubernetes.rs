@@ -746,11 +746,12 @@ impl World {
         }
     }
 
-    /// Each node renews its lease every [`NODE_LEASE_RENEW_MS`], the nodes spread over the period.
+    /// Each node renews its lease every [`NODE_LEASE_RENEW_MS`], the nodes spread evenly over the period.
     fn renew_node_leases(&mut self, t: &mut Traffic, leader: usize) {
         let slots = NODE_LEASE_RENEW_MS / TRAFFIC_STEP_MS;
         let slot = (self.now_ms / TRAFFIC_STEP_MS) % slots;
-        for node in (slot..t.shape.count(Kind::Node)).step_by(slots as usize) {
+        let nodes = t.shape.count(Kind::Node);
+        for node in (0..nodes).filter(|k| k * slots / nodes == slot) {
             self.update_object(t, leader, Kind::NodeLease, node);
             self.kubernetes.counts.lease_renewals += 1;
         }
