@@ -79,7 +79,11 @@ pub fn Kubernetes() -> impl IntoView {
                     </button>
                     <label class="setting">
                         "Quota "
-                        <select aria-label="Backend quota (--quota-backend-bytes)" on:change=on_quota>
+                        <select
+                            aria-label="Backend quota (--quota-backend-bytes)"
+                            prop:value=move || view.with(|v| v.quota.unwrap_or(QUOTAS[0].0).to_string())
+                            on:change=on_quota
+                        >
                             {QUOTAS
                                 .iter()
                                 .map(|&(bytes, text)| view! { <option value=bytes.to_string()>{text}</option> })
