@@ -21,7 +21,7 @@ const DIST = path.resolve(HERE, '../../dist');
 const ARTIFACTS = path.join(HERE, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Upper bound on the whole run, so a hung browser cannot hang CI. */
-const TOTAL_TIMEOUT_MS = 240_000;
+const TOTAL_TIMEOUT_MS = 600_000;
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
