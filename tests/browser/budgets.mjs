@@ -161,6 +161,7 @@ async function startWriteLoad(page) {
     const input = document.querySelector('input[aria-label="etcdctl"]');
     let n = 0;
     window.__budget.load = setInterval(() => {
+      if (window.__budget.loadPaused) return;
       input.value = `put /load/key-${n % 1000} value-${n}`;
       n += 1;
       input.dispatchEvent(new Event('input', { bubbles: true }));
@@ -268,9 +269,16 @@ async function fiveMembersUnderLoad(page) {
 /** Runs a console command and returns its output once a line satisfies `wanted`. */
 async function consoleOutput(page, command, wanted, timeoutMs = 30_000) {
   const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  // The typed write load would overwrite the line between fill and Enter: it waits meanwhile.
+  await page.evaluate(() => (window.__budget.loadPaused = true));
   await input.fill(command);
   await input.press('Enter');
-  return waitFor(`"${command}"`, async () => (outputOf(await logLines(page), command) ?? []).find(wanted), timeoutMs);
+  await page.evaluate(() => (window.__budget.loadPaused = false));
+  return waitFor(`"${command}"`, async () => (outputOf(await logLines(page), command) ?? []).find(wanted), timeoutMs)
+    .catch(async (e) => {
+      const lines = await logLines(page);
+      throw new Error(`${e.message}; it printed ${JSON.stringify(outputOf(lines, command))}; the log ends ${JSON.stringify(lines.slice(-4))}`);
+    });
 }
 
 /** 100,000 Kubernetes objects through the Kubernetes panel, if the page has it: the keys loaded, or 0. */
@@ -287,8 +295,9 @@ async function load100k(page) {
   await waitFor('the loader to start', () => button.isDisabled(), 10_000).catch(() => {});
   await waitFor('the loader to finish', () => button.isEnabled(), 300_000);
   const loadS = (Date.now() - started) / 1000;
-  const line = await consoleOutput(page, 'get /registry/ --prefix --count-only -w json', (l) => l.includes('"count"'));
-  const keys = Number(/"count":(\d+)/.exec(line)?.[1] ?? 0);
+  // etcdctl 3.4 has no --count-only: a range with limit 1 still reports the count.
+  const line = await consoleOutput(page, 'get /registry/ --prefix --keys-only --limit=1 -w json', (l) => l.includes('"count"'));
+  const keys = Number(/"count":\s*(\d+)/.exec(line)?.[1] ?? 0);
   const progress = (await page.locator('.kubernetes-progress').innerText().catch(() => '')).trim();
   console.log(`\nKubernetes panel: loaded ${keys} keys under /registry/ in ${loadS.toFixed(1)} s real ("${progress}")`);
   return keys;
@@ -305,7 +314,17 @@ async function memory(page) {
   });
 }
 
-async function memoryAfterTenMinutes(page) {
+/** Errors the page reported (a wasm panic aborts: "unreachable"), counted by message. */
+const pageErrors = new Map();
+const crashed = () => pageErrors.size > 0;
+
+/** Memory every 2 simulated minutes over 10 at 100x; the speed goes back to 1x afterwards. With
+ *  `traffic`, the Kubernetes controller traffic runs too: the typed puts follow real time, the traffic
+ *  follows the simulated clock, so it keeps loading the cluster at 100x. Stops early if the page crashes. */
+async function memoryAfterTenMinutes(page, traffic) {
+  const checkbox = page.getByRole('checkbox', { name: 'Controller traffic', exact: true });
+  const withTraffic = traffic && (await checkbox.count()) > 0;
+  if (withTraffic) await checkbox.check();
   await page.getByLabel('Speed', { exact: true }).selectOption('100x');
   const t0 = await page.evaluate(() => performance.now());
   const start = await clockMs(page);
@@ -318,11 +337,12 @@ async function memoryAfterTenMinutes(page) {
       samples.push({ at: elapsed, ...(await memory(page)) });
       next += 2 * 60_000;
     }
-    return elapsed >= MEMORY_SIM_MS;
+    return elapsed >= MEMORY_SIM_MS || crashed();
   }, 300_000);
   const realS = (Date.now() - real0) / 1000;
   const long = await page.evaluate((t) => window.__budget.longTasks.filter((l) => l.start >= t), t0);
-  console.log(`\nMemory over 10 simulated minutes at 100x under the write load (took ${realS.toFixed(1)} s real):`);
+  const load = `${PUTS_PER_S} typed puts/s real${withTraffic ? ' + Kubernetes controller traffic' : ''}`;
+  console.log(`\nMemory over 10 simulated minutes at 100x under ${load} (took ${realS.toFixed(1)} s real):`);
   for (const s of samples) {
     console.log(`  ${(s.at / 60_000).toFixed(1).padStart(5)} sim min: JS heap ${s.heap.toFixed(1)} MB, wasm memory ${s.wasm.toFixed(1)} MB`);
   }
@@ -330,6 +350,11 @@ async function memoryAfterTenMinutes(page) {
   const last = samples[samples.length - 1];
   console.log(`  JS heap ${first.heap.toFixed(1)} -> ${last.heap.toFixed(1)} MB; wasm memory ${first.wasm.toFixed(1)} -> ${last.wasm.toFixed(1)} MB (linear memory only grows: a high-water mark)`);
   console.log(`  long tasks (> 50 ms) meanwhile: ${long.length}${long.length ? `, longest ${long.reduce((m, l) => Math.max(m, l.duration), 0).toFixed(0)} ms` : ''}`);
+  if (crashed()) console.log(`  the page CRASHED after ${(last.at / 60_000).toFixed(1)} simulated minutes (errors below)`);
+  else {
+    await page.getByLabel('Speed', { exact: true }).selectOption('1x');
+    if (withTraffic) await checkbox.uncheck();
+  }
   return { first, last, realS };
 }
 
@@ -358,13 +383,19 @@ async function main() {
     await context.addInitScript(instrument);
     await tti(context, url);
     const page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => console.error(`  page error: ${err.message}`));
+    const noteError = (text) => pageErrors.set(text, (pageErrors.get(text) ?? 0) + 1);
+    page.on('pageerror', (err) => noteError(`page error: ${err.message}`));
+    page.on('console', (msg) => msg.type() === 'error' && noteError(`console error: ${msg.text().slice(0, 300)}`));
     await page.goto(url);
     await fiveMembersUnderLoad(page);
     await frameTimes(page, '5 members, steady writes, messages animating');
-    const keys = await load100k(page);
-    if (keys > 0) await frameTimes(page, `5 members, steady writes, ${keys.toLocaleString('en-US')} Kubernetes keys loaded`);
-    await memoryAfterTenMinutes(page);
+    await memoryAfterTenMinutes(page, false);
+    const keys = crashed() ? 0 : await load100k(page);
+    if (keys > 0) {
+      await frameTimes(page, `5 members, steady writes, ${keys.toLocaleString('en-US')} Kubernetes keys loaded`);
+      await memoryAfterTenMinutes(page, true);
+    }
+    for (const [text, n] of pageErrors) console.log(`  ${n} x ${text}`);
   } finally {
     await context?.close().catch(() => {});
     server.close();

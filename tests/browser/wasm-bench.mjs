@@ -67,9 +67,18 @@ function parseFigures(text) {
 /** The human lines of a benchmark's output (everything but the figure lines). */
 const summary = (text) => text.split('\n').filter((l) => l && !l.startsWith('figure\t'));
 
-function runNative() {
-  const out = sh(`cargo bench -p etcdplay-tests --bench etcdplay -- ${benches.join(' ')}`, { ETCDPLAY_BENCH_FIGURES: '1' });
-  return out;
+/** Builds the native benchmark once (what `cargo bench -p etcdplay-tests --bench etcdplay` runs), so that
+ *  every round runs the same binary even if the tree changes meanwhile; returns its path. */
+function buildNative() {
+  const out = sh('cargo bench -p etcdplay-tests --bench etcdplay --no-run --message-format=json');
+  const exe = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+    .find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'etcdplay' && m.executable)?.executable;
+  if (!exe) throw new Error('cargo bench --no-run named no benchmark executable');
+  return exe;
+}
+
+function runNative(exe) {
+  return sh(`${exe} --bench ${benches.join(' ')}`, { ETCDPLAY_BENCH_FIGURES: '1' });
 }
 
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>etcdplay wasm benchmarks</title>
@@ -152,6 +161,7 @@ async function main() {
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   if (build) buildWasm();
+  const exe = native ? buildNative() : null;
   const wasm = await openWasm();
   const nativeRuns = [];
   const wasmRuns = [];
@@ -159,7 +169,7 @@ async function main() {
     // Rounds alternate native and wasm, so that a busy spell on the machine hits both alike.
     for (let round = 1; round <= rounds; round++) {
       if (native) {
-        const out = runNative();
+        const out = runNative(exe);
         nativeRuns.push(parseFigures(out));
         console.log(`native round ${round}:`);
         for (const l of summary(out)) console.log(`  ${l}`);
@@ -184,7 +194,8 @@ async function main() {
     // Heap bytes are not speed: wasm32's 4-byte pointers make its structures smaller.
     const speed = w.unit !== 'bytes';
     const ratio = n ? slowdown(n, w) : null;
-    const ratioText = ratio === null ? '' : speed ? `${ratio.toFixed(2)}x slower` : `${(w.value / n.value).toFixed(2)}x the bytes`;
+    const pace = (r) => (r >= 1 ? `${r.toFixed(2)}x slower` : `${(1 / r).toFixed(2)}x faster`);
+    const ratioText = ratio === null ? '' : speed ? pace(ratio) : `${(w.value / n.value).toFixed(2)}x the bytes`;
     const goal = ratio === null || !speed ? '' : ratio <= 2 ? 'met' : '**not met**';
     console.log(`| ${name} | ${n ? `${fmt(n.value)} ${n.unit}` : ''} | ${fmt(w.value)} ${w.unit} | ${ratioText} | ${goal} |`);
   }
