@@ -8,6 +8,7 @@
 //! core's views ([`etcdplay_core::mvcc::view`]) when those bounds, the revision, the folder or the member
 //! change.
 
+use crate::member_pick::{MemberOptions, FOLLOW_LEADER};
 use crate::sim::Sim;
 use etcdplay_core::mvcc::view::{
     Crumb, FolderPage, FolderQuery, FolderRow, HistoryEntry, KeyHistory, KeyRow, RevisionBounds, Row, COUNT_BUDGET,
@@ -15,9 +16,6 @@ use etcdplay_core::mvcc::view::{
 };
 use etcdplay_core::sim::keyspace::keyspace_member;
 use leptos::prelude::*;
-
-/// The select's value for "whichever member leads now".
-const FOLLOW_LEADER: &str = "leader";
 
 /// What the panel's reads depend on: the store's bounds move with every write and compaction; the
 /// member, the world (a rewind) or the cluster (a restore) may change under the same bounds.
@@ -111,7 +109,6 @@ pub fn Keyspace() -> impl IntoView {
     let chosen_rev = RwSignal::new(0_i64);
     let nav = Nav { folder: RwSignal::new(Vec::new()), cursor: RwSignal::new(None), open_key: RwSignal::new(None) };
 
-    let names = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>()));
     // Every frame: which member, and its bounds (cheap). Dependents rerun only when this changes.
     let store = Memo::new(move |prev: Option<&(Status, Option<StoreStamp>)>| {
         let choice = choice.get();
@@ -156,20 +153,7 @@ pub fn Keyspace() -> impl IntoView {
                             nav.cursor.set(None);
                             choice.set(event_target_value(&ev));
                         }>
-                            <option value=FOLLOW_LEADER>"the leader"</option>
-                            <For
-                                each=move || names.get()
-                                key=|n| n.clone()
-                                children=move |n| {
-                                    let value = n.clone();
-                                    let attr = n.clone();
-                                    view! {
-                                        <option value=attr prop:selected=move || choice.get() == value>
-                                            {n}
-                                        </option>
-                                    }
-                                }
-                            />
+                            <MemberOptions choice />
                         </select>
                     </label>
                     <Show when=move || has_bounds.get()>{revision_controls(bounds, page, latest, chosen_rev)}</Show>

@@ -14,6 +14,7 @@ mod kubernetes;
 mod leases;
 mod lessons;
 mod link;
+mod member_pick;
 mod metrics;
 mod network;
 mod raft;

@@ -4,13 +4,11 @@
 //! its log, and every Raft message on its way as a dot on the cluster ring.
 
 use crate::clock::format_sim_time;
+use crate::member_pick::{MemberOptions, FOLLOW_LEADER};
 use crate::sim::{Sim, LOG_TAIL};
 use etcdplay_core::sim::view::{EntryView, InFlightView, MessageView, RaftView};
 use etcdplay_core::{Action, Role};
 use leptos::prelude::*;
-
-/// The select's value for "whichever member leads now".
-const FOLLOW_LEADER: &str = "leader";
 
 /// Half the distance between the two directions of a link, in percent of the ring's box, so that a
 /// request and its response do not sit on one another.
@@ -313,7 +311,6 @@ impl RaftPick {
 pub fn RaftPanel() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let selected = use_context::<RaftPick>().unwrap_or_default().0;
-    let names = Memo::new(move |_| sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>()));
     let shown = Memo::new(move |_| {
         let choice = selected.get();
         sim.snapshot.with(|s| {
@@ -338,22 +335,7 @@ pub fn RaftPanel() -> impl IntoView {
                 <label class="raft-pick">
                     "Raft state of "
                     <select on:change=move |ev| selected.set(event_target_value(&ev))>
-                        <option value=FOLLOW_LEADER prop:selected=move || selected.get() == FOLLOW_LEADER>
-                            "the leader"
-                        </option>
-                        <For
-                            each=move || names.get()
-                            key=|n| n.clone()
-                            children=move |n| {
-                                let value = n.clone();
-                                let attr = n.clone();
-                                view! {
-                                    <option value=attr prop:selected=move || selected.get() == value>
-                                        {n}
-                                    </option>
-                                }
-                            }
-                        />
+                        <MemberOptions choice=selected />
                     </select>
                 </label>
                 {move || shown.get().map(raft_state)}
