@@ -11,12 +11,11 @@
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { waitFor, memberNames, parseMember, clockMs, sleep, outputOf, logLines } from './lib.mjs';
+import { waitFor, memberNames, parseMember, clockMs, sleep, outputOf, logLines, serve } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(HERE, '../../dist');
@@ -28,32 +27,6 @@ const TTI_RUNS = 3;
 const PUTS_PER_S = 10;
 const MEMORY_SIM_MS = 10 * 60_000;
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-};
-
-/** Serves dist/ read-only on 127.0.0.1 (as e2e.mjs does); never a file outside it. */
-function serve(root) {
-  const server = http.createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
-    const rel = urlPath === '/' ? 'index.html' : urlPath.replace(/^\/+/, '');
-    const file = path.resolve(root, rel);
-    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /** Runs before the page's own scripts on every load: long tasks, the wasm memory, and the moments the
  *  console becomes usable, echoes a typed command, and shows a leader (ms since navigation start). */

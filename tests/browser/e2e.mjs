@@ -6,13 +6,13 @@
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ELECTION_TIMEOUT_MS, waitFor, check, memberNames, parseMember, consoleLog, logLines, outputOf, runCommand, clockMs, sleep, clockRate, runUntil,
   isAllowedConsoleError,
+  serve,
 } from './lib.mjs';
 import { SUITES } from './suites.mjs';
 
@@ -23,36 +23,6 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Upper bound on the whole run, so a hung browser cannot hang CI. */
 const TOTAL_TIMEOUT_MS = 600_000;
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-};
-
-/** Serves dist/ read-only; never a file outside it. */
-function serve(root) {
-  const server = http.createServer((req, res) => {
-    const urlPath = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
-    const rel = urlPath === '/' ? 'index.html' : urlPath.replace(/^\/+/, '');
-    const file = path.resolve(root, rel);
-    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    fs.createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /** `ETCDPLAY_SUITES=lessons,keyspace` runs only those suites (by function name), without the walk-through. */
 const ONLY = process.env.ETCDPLAY_SUITES?.split(',').filter(Boolean);

@@ -1,5 +1,9 @@
-// Helpers shared by the browser suites: waiting, checks, and driving the page the way a user (or a screen
-// reader) does, through accessible roles and names.
+// Helpers shared by the browser suites: serving dist/, waiting, checks, and driving the page the way a user
+// (or a screen reader) does, through accessible roles and names.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 
 /** How long to wait for an election: a few election timeouts of simulated (= real) time. */
 export const ELECTION_TIMEOUT_MS = 10_000;
@@ -120,4 +124,35 @@ export function isAllowedConsoleError(page, text) {
   const entry = (allowedErrors.get(page) ?? []).find((e) => e.pattern.test(text));
   if (entry) entry.count += 1;
   return Boolean(entry);
+}
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+};
+
+/** Serves dist/ read-only; never a file outside it. */
+export function serve(root) {
+  const server = http.createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    const rel = urlPath === '/' ? 'index.html' : urlPath.replace(/^\/+/, '');
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
