@@ -2,6 +2,8 @@
 //! backend commit p99, peer round trip, leader changes, proposals, db size). The numbers come from the
 //! core (`node.server.metrics` and `Server::gauges`); this module only samples them once a simulated
 //! second and draws the last [`HISTORY_LEN`] samples, so the charts redraw once a second, not every frame.
+//! Latency p99s are over the last [`WINDOW_MS`], as a dashboard's `histogram_quantile(0.99,
+//! rate(..._bucket[30s]))` reads them, so a disk that was slow and is fast again shows it.
 
 use crate::sim::Sim;
 use etcdplay_core::server::metrics::Histogram;
@@ -14,6 +16,9 @@ pub const HISTORY_LEN: usize = 120;
 
 /// Simulated time between samples.
 pub const SAMPLE_MS: u64 = 1_000;
+
+/// The window latency p99s are computed over.
+pub const WINDOW_MS: u64 = 30_000;
 
 /// etcd's guidance for WAL fsync p99: under 10 ms is good, over 20 ms is bad.
 pub const FSYNC_GOOD_MS: f64 = 10.0;
@@ -45,6 +50,47 @@ pub struct Sample {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MetricsHistory {
     pub samples: VecDeque<Sample>,
+    /// Each member's latency histograms at each sample of the last [`WINDOW_MS`], oldest first.
+    readings: VecDeque<Readings>,
+}
+
+/// One up member's latency histograms at one sample.
+#[derive(Clone, Debug, PartialEq)]
+struct Latencies {
+    name: String,
+    fsync: Histogram,
+    commit: Histogram,
+    rtt: Vec<(u64, Histogram)>,
+}
+
+/// Every up member's latency histograms at one sample.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Readings {
+    at_ms: u64,
+    members: Vec<Latencies>,
+}
+
+impl Readings {
+    fn of(world: &World) -> Readings {
+        let members = (0..world.members().len())
+            .map(|i| world.node(i))
+            .filter(|n| n.is_up())
+            .map(|n| {
+                let m = &n.server.metrics;
+                Latencies {
+                    name: n.name.clone(),
+                    fsync: m.wal_fsync.clone(),
+                    commit: m.backend_commit.clone(),
+                    rtt: m.peer_rtt.iter().map(|(id, h)| (*id, h.clone())).collect(),
+                }
+            })
+            .collect();
+        Readings { at_ms: world.now_ms(), members }
+    }
+
+    fn member(&self, name: &str) -> Option<&Latencies> {
+        self.members.iter().find(|m| m.name == name)
+    }
 }
 
 impl MetricsHistory {
@@ -59,7 +105,11 @@ impl MetricsHistory {
         if self.samples.back().is_some_and(|s| now < s.at_ms + SAMPLE_MS) {
             return false;
         }
-        self.samples.push_back(sample_of(world));
+        while self.readings.front().is_some_and(|r| r.at_ms + WINDOW_MS < now) {
+            self.readings.pop_front();
+        }
+        self.samples.push_back(sample_of(world, self.readings.front()));
+        self.readings.push_back(Readings::of(world));
         if self.samples.len() > HISTORY_LEN {
             self.samples.pop_front();
         }
@@ -68,6 +118,7 @@ impl MetricsHistory {
 
     pub fn reset(&mut self) {
         self.samples.clear();
+        self.readings.clear();
     }
 }
 
@@ -76,18 +127,25 @@ fn p99_ms(h: &Histogram) -> Option<f64> {
     h.quantile(0.99).map(|s| s * 1000.0)
 }
 
-/// Reads every member's metrics and gauges now.
-fn sample_of(world: &World) -> Sample {
+/// Reads every member's metrics and gauges now; latency p99s over what was observed since `window_start`
+/// (everything, without one).
+fn sample_of(world: &World, window_start: Option<&Readings>) -> Sample {
     let members = (0..world.members().len())
         .map(|i| {
             let node = world.node(i);
             let sample = node.is_up().then(|| {
                 let m = &node.server.metrics;
                 let g = node.server.gauges(node.id);
+                let start = window_start.and_then(|w| w.member(&node.name));
+                let since = |h: &Histogram, old: Option<&Histogram>| old.map_or_else(|| h.clone(), |o| h.since(o));
+                let peer_since = |(id, h): (&u64, &Histogram)| {
+                    let old = start.and_then(|s| s.rtt.iter().find(|(p, _)| p == id)).map(|(_, o)| o);
+                    since(h, old)
+                };
                 MemberSample {
-                    fsync_p99_ms: p99_ms(&m.wal_fsync),
-                    commit_p99_ms: p99_ms(&m.backend_commit),
-                    rtt_p99_ms: m.peer_rtt.values().filter_map(p99_ms).reduce(f64::max),
+                    fsync_p99_ms: p99_ms(&since(&m.wal_fsync, start.map(|s| &s.fsync))),
+                    commit_p99_ms: p99_ms(&since(&m.backend_commit, start.map(|s| &s.commit))),
+                    rtt_p99_ms: m.peer_rtt.iter().map(peer_since).filter_map(|h| p99_ms(&h)).reduce(f64::max),
                     leader_changes: m.leader_changes.get(),
                     committed: node.commit_index() as f64,
                     applied: g.applied_index as f64,
@@ -220,6 +278,11 @@ pub fn Metrics() -> impl IntoView {
     view! {
         <section class="metrics" aria-labelledby="metrics-title">
             <h2 id="metrics-title" class="panel-title">"Metrics"</h2>
+            <p class="hint">
+                "Latency p99s are over the last 30 simulated seconds, as a dashboard's "
+                <code>"histogram_quantile(0.99, rate(..._bucket[30s]))"</code>
+                " shows them: a disk that was slow and is fast again drops back within half a minute."
+            </p>
             <ul class="chart-legend" aria-hidden="true">{legend}</ul>
             <div class="chart-grid">
                 {(0..CHARTS.len()).map(|k| view! { <Chart index=k /> }).collect_view()}
@@ -274,6 +337,32 @@ mod tests {
         let data = chart_data(&CHARTS[3], &history);
         assert_eq!(data.paths.len(), 3);
         assert!(data.summary.starts_with("etcd1 "), "{}", data.summary);
+    }
+
+    /// A slow disk made fast again: the windowed p99 comes back under 10 ms once the slow fsyncs are more
+    /// than 30 s old, where a cumulative p99 would stay high for as long as they are 1% of all fsyncs.
+    #[test]
+    fn the_fsync_p99_recovers_after_the_disk_does() {
+        let mut world = World::new(etcdplay_core::WorldConfig::demo(3, 1));
+        let mut history = MetricsHistory::default();
+        let run = |world: &mut World, history: &mut MetricsHistory, secs: u64| {
+            for i in 0..secs * 20 {
+                world.advance(50);
+                if i % 4 == 0 {
+                    world.apply(etcdplay_core::Action::Etcdctl { line: format!("put k{i} v"), stdin: None });
+                }
+                history.catch_up(world);
+            }
+        };
+        run(&mut world, &mut history, 5);
+        let disk = |min_us| etcdplay_core::Action::Disk { member: "etcd1".into(), min_us, max_us: min_us + 1 };
+        world.apply(disk(30_000));
+        run(&mut world, &mut history, 20);
+        let fsync = |h: &MetricsHistory| h.samples.back().unwrap().members[0].1.as_ref().unwrap().fsync_p99_ms.unwrap();
+        assert!(fsync(&history) > FSYNC_BAD_MS, "slow: {}", fsync(&history));
+        world.apply(disk(200));
+        run(&mut world, &mut history, 40);
+        assert!(fsync(&history) < FSYNC_GOOD_MS, "fast again: {}", fsync(&history));
     }
 
     #[test]

@@ -116,6 +116,24 @@ impl Histogram {
         self.sum
     }
 
+    /// What was observed after `earlier`, an older reading of the same histogram: the bucket counts'
+    /// increase, as Prometheus's `rate()` over a window gives `histogram_quantile`. A histogram that
+    /// started over since (its process restarted) counts from its start.
+    pub fn since(&self, earlier: &Histogram) -> Histogram {
+        let restarted = earlier.upper_bounds != self.upper_bounds
+            || earlier.count > self.count
+            || earlier.counts.iter().zip(&self.counts).any(|(e, n)| e > n);
+        if restarted {
+            return self.clone();
+        }
+        Histogram {
+            upper_bounds: self.upper_bounds.clone(),
+            counts: self.counts.iter().zip(&earlier.counts).map(|(n, e)| n - e).collect(),
+            sum: self.sum - earlier.sum,
+            count: self.count - earlier.count,
+        }
+    }
+
     /// Estimates quantile `q` (0..=1) as Prometheus's `histogram_quantile` does: linear interpolation
     /// inside the bucket the rank falls in; above the last bound it answers that bound. None when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
@@ -524,6 +542,24 @@ fn plain_decimal(digits: &str, exp: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_forgets_what_came_before_it() {
+        let mut h = Histogram::new(vec![0.01, 0.1, 1.0]);
+        for _ in 0..100 {
+            h.observe(0.5);
+        }
+        let earlier = h.clone();
+        for _ in 0..10 {
+            h.observe(0.005);
+        }
+        let window = h.since(&earlier);
+        assert_eq!(window.count(), 10);
+        assert!(window.quantile(0.99).unwrap() <= 0.01, "only the fast fsyncs are in the window");
+        assert!(h.quantile(0.99).unwrap() > 0.1, "the cumulative p99 still remembers the slow ones");
+        let restarted = Histogram::new(vec![0.01, 0.1, 1.0]);
+        assert_eq!(restarted.since(&earlier).count(), 0, "a restarted member counts from its start");
+    }
 
     #[test]
     fn quantile_interpolates_within_the_bucket() {
