@@ -5,11 +5,9 @@
 use crate::sim::Sim;
 use etcdplay_core::raftnode::DEFAULT_SNAPSHOT_COUNT;
 use etcdplay_core::server::compactor::Mode;
+use etcdplay_core::sim::network::PROFILES;
 use etcdplay_core::{Action, World};
 use leptos::prelude::*;
-
-/// Network profiles the core knows (`LinkFault::profile`).
-const NETWORKS: [&str; 3] = ["lan", "wan", "congested"];
 
 /// Auto-compaction choices: (option value, label, mode).
 const COMPACTIONS: [(&str, &str, Option<Mode>); 4] = [
@@ -57,6 +55,11 @@ pub fn Settings() -> impl IntoView {
 #[component]
 fn SettingControls() -> impl IntoView {
     let sim = expect_context::<Sim>();
+    // What is set now, which a lesson or a script may have changed without this menu.
+    let network = Memo::new(move |_| {
+        sim.snapshot.track();
+        sim.read_world(|w| w.network_profile()).unwrap_or("lan")
+    });
     let on_network = move |ev| {
         let profile = event_target_value(&ev);
         report(sim.apply(Action::Network { profile }));
@@ -76,7 +79,10 @@ fn SettingControls() -> impl IntoView {
         <label class="setting">
             "Network"
             <select aria-label="Network" on:change=on_network>
-                {NETWORKS.iter().map(|&n| view! { <option value=n>{n}</option> }).collect_view()}
+                {PROFILES
+                    .iter()
+                    .map(|&n| view! { <option value=n prop:selected=move || network.get() == n>{n}</option> })
+                    .collect_view()}
             </select>
         </label>
         <label class="setting">
@@ -103,6 +109,17 @@ fn report(outcome: etcdplay_core::Outcome) {
 mod tests {
     use super::*;
     use etcdplay_core::{World, WorldConfig};
+
+    /// The menu shows what the world runs, whoever set it (a lesson switches to wan by action).
+    #[test]
+    fn the_network_menu_reads_the_profile_set() {
+        let mut world = World::new(WorldConfig::demo(3, 1));
+        assert_eq!(world.network_profile(), "lan");
+        for name in PROFILES {
+            world.apply(Action::Network { profile: name.to_string() });
+            assert_eq!(world.network_profile(), name);
+        }
+    }
 
     fn ctl(world: &mut World, line: &str) -> String {
         let out = world.apply(Action::Etcdctl { line: line.to_string(), stdin: None });
@@ -146,7 +163,7 @@ mod tests {
         assert_eq!(quorum_text(4), "quorum 3 of 4 voters");
         assert_eq!(quorum_text(1), "quorum 1 of 1 voter");
         assert_eq!(quorum_text(0), "quorum unknown: no leader");
-        for profile in NETWORKS {
+        for profile in PROFILES {
             assert!(etcdplay_core::sim::network::LinkFault::profile(profile).is_some());
         }
     }

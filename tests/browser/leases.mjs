@@ -63,7 +63,8 @@ export async function leasesAndWatches(page) {
   const fooRow = new RegExp('^watch 0 on etcd2: foo from revision (\\d+), synced, 0 events \\(stream (\\d+): --endpoints=10\\.0\\.0\\.2:2379 watch foo\\)$');
   const foo = await waitFor('a watcher on foo at etcd2', async () => (await rowNames(watches)).find((n) => fooRow.test(n)), 5_000);
   check(`Watches shows "${foo}"`);
-  await runCommand(page, 'put foo bar', ['OK']);
+  // The watch on etcd2 may print its PUT under the put's OK, or a moment later: only the OK is awaited.
+  await runUntil(page, 'put foo bar', (l) => l === 'OK');
   await waitFor('the watcher to count one event', async () => (await rowNames(watches)).some((n) => /^watch 0 on etcd2: foo .*, synced, 1 event /.test(n)), 5_000);
   check('the watcher counted the put on foo');
   const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });

@@ -949,6 +949,12 @@ impl World {
         self.trace.push(self.now_ms, Event::NetworkProfile { profile: name.to_string() });
     }
 
+    /// The name of the network's profile (`lan`, `wan`, `congested`), for a view to show what is set.
+    pub fn network_profile(&self) -> &'static str {
+        let named = |name: &&&str| network::LinkFault::profile(name) == Some(self.network.profile);
+        network::PROFILES.iter().find(named).copied().unwrap_or("lan")
+    }
+
     pub fn heal(&mut self) {
         self.network.heal();
         self.trace.push(self.now_ms, Event::Healed);

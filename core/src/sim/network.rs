@@ -47,6 +47,9 @@ pub struct LinkFault {
     pub reorder: f64,
 }
 
+/// The whole-network profiles [`LinkFault::profile`] knows, by name.
+pub const PROFILES: [&str; 3] = ["lan", "wan", "congested"];
+
 impl LinkFault {
     /// A whole-network profile by name: `lan` (the default, 1-3 ms), `wan` (members in different
     /// regions, 30-60 ms), or `congested` (a shared, overloaded network: slow, jittery, lossy, with
