@@ -163,6 +163,18 @@ pub fn MessageInspector() -> impl IntoView {
         refusal.set(None);
         inspected.0.set(None);
     };
+    // Opening a message moves focus to the inspector, so a keyboard or screen-reader user lands on what
+    // they asked for (after it is drawn).
+    let panel = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        if inspected.0.with(|m| m.as_ref().map(|m| m.id)).is_some() {
+            request_animation_frame(move || {
+                if let Some(el) = panel.get_untracked() {
+                    let _ = el.focus();
+                }
+            });
+        }
+    });
     move || {
         inspected.0.get().map(|m| {
             let title = format!("{} {} → {}", m.kind, m.from, m.to);
@@ -171,7 +183,7 @@ pub fn MessageInspector() -> impl IntoView {
                 .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
                 .collect_view();
             view! {
-                <section class="msg-inspector" aria-label="Message inspector">
+                <section class="msg-inspector" aria-label="Message inspector" tabindex="-1" node_ref=panel>
                     <h3 class="msg-inspector-title">{title}</h3>
                     <dl class="msg-fields" aria-label="Message fields">{fields}</dl>
                     <p class="msg-status" role="status">

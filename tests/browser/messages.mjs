@@ -100,6 +100,8 @@ async function inspectAndDrop(page) {
   if (fields.type !== kind || fields.from !== from || fields.to !== to || fields.term !== term) {
     throw new Error(`the inspector shows ${JSON.stringify(fields)} for "${name}"`);
   }
+  await waitFor('focus to move to the inspector', async () =>
+    page.evaluate(() => document.activeElement?.getAttribute('aria-label') === 'Message inspector'), 2_000);
   await page.screenshot({ path: fileURLToPath(new URL('./artifacts/messages.png', import.meta.url)), fullPage: false });
   check(`clicked the dot "${name}": the inspector shows ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   await inspector.getByRole('button', { name: 'Drop this message', exact: true }).click();
