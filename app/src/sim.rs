@@ -389,17 +389,20 @@ fn snapshot_of(world: &World) -> Snapshot {
         .restored_dirs()
         .map(|(path, dir)| DataDirView { path: path.clone(), member: dir.name.clone(), cluster_id: dir.cluster_id })
         .collect();
+    // Built once: every per-member view below only needs how many members there are.
+    let nodes = world.nodes();
+    let n = nodes.len();
     Snapshot {
         now_ms: world.now_ms(),
         cluster_id: world.cluster_id(),
-        nodes: world.nodes(),
+        nodes,
         streams,
         files,
         data_dirs,
         voters: world.voters().len(),
         announced: world.announced_unstarted(),
         messages: world.in_flight_view(MAX_SHOWN_MESSAGES),
-        raft: (0..world.nodes().len())
+        raft: (0..n)
             .map(|i| {
                 let raft = world.raft_view(i);
                 let from = raft.last_index.saturating_sub(LOG_TAIL as u64 - 1).max(1);
@@ -407,8 +410,8 @@ fn snapshot_of(world: &World) -> Snapshot {
                 (raft, log)
             })
             .collect(),
-        timers: (0..world.nodes().len()).map(|i| world.timer_view(i)).collect(),
-        elections: (0..world.nodes().len()).map(|i| world.election_view(i)).collect(),
+        timers: (0..n).map(|i| world.timer_view(i)).collect(),
+        elections: (0..n).map(|i| world.election_view(i)).collect(),
         leases: world.leases_view(MAX_LEASES, MAX_LEASE_KEYS),
         watches: world.watches_view(MAX_WATCHERS),
         kubernetes: world.kubernetes_view(),

@@ -5,32 +5,12 @@
 //! and MVCC workloads live in `tests/wasm-bench` (crate etcdplay-bench), which also runs them compiled to
 //! wasm in headless Chromium (`node tests/browser/wasm-bench.mjs`).
 
+use etcdplay_bench::heap::{live_bytes, peak_bytes, reset_peak, Counting};
 use etcdplay_bench::{put, Meters, Report};
 use etcdplay_core::mvcc::{KeyRange, Store};
 use etcdplay_core::server::watch::{Poll, Watcher};
 use etcdplay_core::{World, WorldConfig};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-/// Counts live heap bytes, so the MVCC benchmark can report bytes per key revision.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-/// The most live heap bytes seen since the last reset (the soak's high-water mark).
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -59,8 +39,7 @@ fn print_report(report: Report) {
 fn with_meters(workload: fn(&Meters) -> Report) {
     let start = Instant::now();
     let now_s = move || start.elapsed().as_secs_f64();
-    let heap_bytes = || LIVE.load(Ordering::Relaxed);
-    print_report(workload(&Meters { now_s: &now_s, heap_bytes: &heap_bytes }));
+    print_report(workload(&Meters { now_s: &now_s, heap_bytes: &live_bytes }));
 }
 
 fn pipeline() {
@@ -109,7 +88,7 @@ fn soak() {
         mode: Some(etcdplay_core::server::compactor::Mode::Revision { retention: 10_000 }),
     });
     let leader = w.wait_for_leader(10_000).expect("a leader");
-    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+    reset_peak();
     let start = Instant::now();
     let mut samples = Vec::new();
     for minute in 1..=60u64 {
@@ -119,13 +98,13 @@ fn soak() {
             let _ = w.take_answer(id);
         }
         if minute % 10 == 0 {
-            samples.push(format!("{minute} min: {:.1} MB", LIVE.load(Ordering::Relaxed) as f64 / 1e6));
+            samples.push(format!("{minute} min: {:.1} MB", live_bytes() as f64 / 1e6));
         }
     }
     println!(
         "soak/1 simulated hour, 360,000 puts: heap {}; high-water {:.1} MB; took {:.1} s",
         samples.join(", "),
-        PEAK.load(Ordering::Relaxed) as f64 / 1e6,
+        peak_bytes() as f64 / 1e6,
         start.elapsed().as_secs_f64()
     );
 }

@@ -9,17 +9,15 @@
 // performance.memory is rounded) and --js-flags=--expose-gc (a garbage collection before reading the JS
 // heap, so that it shows what is live, not what is waiting to be collected).
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { waitFor, memberNames, parseMember, clockMs, sleep, outputOf, logLines, serve } from './lib.mjs';
+import { waitFor, memberNames, parseMember, clockMs, sleep, outputOf, logLines, serve, launchChromium } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(HERE, '../../dist');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** How long frames are sampled, and how many page loads time-to-interactive takes the median of. */
 const FRAME_WINDOW_MS = 10_000;
 const TTI_RUNS = 3;
@@ -343,16 +341,7 @@ async function main() {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcdplay-budgets-'));
   let context;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run',
-        '--enable-precise-memory-info', '--js-flags=--expose-gc',
-      ],
-    });
+    context = await launchChromium(userDataDir, ['--enable-precise-memory-info', '--js-flags=--expose-gc']);
     await context.addInitScript(instrument);
     await tti(context, url);
     const page = context.pages()[0] ?? (await context.newPage());

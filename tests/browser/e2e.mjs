@@ -4,7 +4,6 @@
 // screen reader) sees, accessible roles and names, and fails on any console error, page error or failed
 // request. Run it after `trunk build --release --offline`; scripts/test.sh does both.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,13 +12,13 @@ import {
   ELECTION_TIMEOUT_MS, waitFor, check, memberNames, parseMember, consoleLog, logLines, outputOf, runCommand, clockMs, sleep, clockRate, runUntil,
   isAllowedConsoleError,
   serve,
+  launchChromium,
 } from './lib.mjs';
 import { SUITES } from './suites.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.resolve(HERE, '../../dist');
 const ARTIFACTS = path.join(HERE, 'artifacts');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Upper bound on the whole run, so a hung browser cannot hang CI. */
 const TOTAL_TIMEOUT_MS = 600_000;
 
@@ -652,20 +651,7 @@ async function main() {
   const problems = [];
   let context;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    context = await launchChromium(userDataDir);
     // Every page, including the one the shared link opens, reports its problems.
     const watch = (page) => {
       page.on('console', (msg) => {

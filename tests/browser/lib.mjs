@@ -1,6 +1,7 @@
 // Helpers shared by the browser suites: serving dist/, waiting, checks, and driving the page the way a user
 // (or a screen reader) does, through accessible roles and names.
 
+import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -155,4 +156,27 @@ export function serve(root) {
     fs.createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Debian's Chromium unless `CHROMIUM` names another. */
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Headless Chromium as this machine needs it: no sandbox (root), no GPU, and none of the background
+ *  connections the closed network refuses. `extraArgs` adds flags (e.g. precise memory figures). */
+export function launchChromium(userDataDir, extraArgs = []) {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...extraArgs,
+    ],
+  });
 }

@@ -12,18 +12,17 @@
 // profile (opt-level 3, thin LTO, like the `bench` profile the native figures use) and bound with the
 // pinned wasm-bindgen CLI that `source scripts/env.sh` puts on PATH.
 
-import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const OUT = path.join(ROOT, 'target/wasm-bench');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const BENCHES = ['pipeline', 'mvcc'];
 
 const args = process.argv.slice(2);
@@ -113,12 +112,7 @@ function serve() {
 async function openWasm() {
   const server = await serve();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'etcdplay-wasm-bench-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const context = await launchChromium(userDataDir);
   const close = async () => {
     await context.close().catch(() => {});
     server.close();

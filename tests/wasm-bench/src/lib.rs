@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::hint::black_box;
 
+pub mod heap;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

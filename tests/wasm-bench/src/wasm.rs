@@ -3,9 +3,8 @@
 //! less, far below the workloads' hundreds of milliseconds); the heap is counted by a global allocator
 //! wrapping the default one, as the native benchmark counts it.
 
+use super::heap::{live_bytes, Counting};
 use super::{mvcc, pipeline, Meters, Report};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -13,22 +12,6 @@ extern "C" {
     /// `performance.now()`: milliseconds since the page's time origin.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
-}
-
-/// Counts live heap bytes, so the MVCC workload can report bytes per key revision.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
 }
 
 #[global_allocator]
@@ -39,8 +22,7 @@ static ALLOC: Counting = Counting;
 #[wasm_bindgen]
 pub fn run(name: &str) -> String {
     let now_s = || performance_now() / 1e3;
-    let heap_bytes = || LIVE.load(Ordering::Relaxed);
-    let m = Meters { now_s: &now_s, heap_bytes: &heap_bytes };
+    let m = Meters { now_s: &now_s, heap_bytes: &live_bytes };
     let report: Report = match name {
         "pipeline" => pipeline(&m),
         "mvcc" => mvcc(&m),
