@@ -10,11 +10,8 @@ use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
 use crate::raft::MAX_SHOWN_MESSAGES;
 use crate::watches::MAX_WATCHERS;
-use etcdplay_core::sim::kubernetes::KubernetesView;
-use etcdplay_core::sim::leases_view::LeasesView;
-use etcdplay_core::sim::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
-use etcdplay_core::sim::watches_view::WatchesView;
-use etcdplay_core::{Action, NodeView, Outcome, TimedAction, World, WorldConfig};
+use etcdplay_core::sim::page_view::PageLimits;
+use etcdplay_core::{Action, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -36,62 +33,10 @@ pub const MAX_STEP_MS: u64 = 5_000;
 /// still moves, by one heartbeat interval.
 const IDLE_STEP_MS: u64 = 100;
 
-/// A command that keeps running (watch, lease keep-alive), as the console lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunningStream {
-    pub id: u64,
-    /// The command line that started it, without `etcdctl`.
-    pub line: String,
-}
-
-/// A file in the world's simulated file system, as the Files panel lists it (the bytes stay in the world).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileView {
-    pub path: String,
-    pub size: usize,
-}
-
-/// A data dir `snapshot restore` wrote: the member it belongs to and the cluster it restores.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DataDirView {
-    pub path: String,
-    pub member: String,
-    pub cluster_id: u64,
-}
-
-/// What the components render: plain data copied out of the world after every step, so that a render never
-/// borrows the world (which an event handler may be mutating).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub now_ms: u64,
-    /// The running cluster's ID: it changes when a restored cluster replaces the running one.
-    pub cluster_id: u64,
-    pub nodes: Vec<NodeView>,
-    /// Running commands, oldest first.
-    pub streams: Vec<RunningStream>,
-    /// The simulated file system, by path.
-    pub files: Vec<FileView>,
-    /// Data dirs written by `snapshot restore`, by path.
-    pub data_dirs: Vec<DataDirView>,
-    /// Voting members in the leader's membership (none without a leader): the quorum is a majority.
-    pub voters: usize,
-    /// Members `member add` announced and nobody started yet: (name, client URL to start it on).
-    pub announced: Vec<(String, String)>,
-    /// Raft messages on the network: the oldest sent (at most [`MAX_SHOWN_MESSAGES`]) and counts of all.
-    pub messages: InFlightView,
-    /// Each member's Raft state and the newest entries of its log, in member order.
-    pub raft: Vec<(RaftView, Vec<EntryView>)>,
-    /// Each member's election (or, on the leader, heartbeat) timer, None while down, in member order.
-    pub timers: Vec<Option<TimerView>>,
-    /// Each member's part in an election under way (a tally, a granted vote), in member order.
-    pub elections: Vec<ElectionView>,
-    /// The leader's leases, at most [`MAX_LEASES`] with [`MAX_LEASE_KEYS`] keys each.
-    pub leases: LeasesView,
-    /// Watchers of the running watch commands, at most [`MAX_WATCHERS`].
-    pub watches: WatchesView,
-    /// The Kubernetes client's load progress and traffic counts (a few numbers, no walk over the keys).
-    pub kubernetes: KubernetesView,
-}
+/// What the components render: plain data the core copies out of the world after every step (see
+/// [`PageView`](etcdplay_core::sim::page_view::PageView)), so that a render never borrows the world.
+pub use etcdplay_core::sim::page_view::PageView as Snapshot;
+pub use etcdplay_core::sim::page_view::{DataDirView, RunningStream};
 
 /// How many of a member's newest log entries the Raft panel shows.
 pub const LOG_TAIL: usize = 30;
@@ -374,48 +319,17 @@ struct ReadOut {
     new_sample: bool,
 }
 
+/// How much of the world a tick copies out: what the panels show, and no more.
+const PAGE_LIMITS: PageLimits = PageLimits {
+    messages: MAX_SHOWN_MESSAGES,
+    log_tail: LOG_TAIL,
+    leases: MAX_LEASES,
+    lease_keys: MAX_LEASE_KEYS,
+    watchers: MAX_WATCHERS,
+};
+
 fn snapshot_of(world: &World) -> Snapshot {
-    let streams = world
-        .streams()
-        .iter()
-        .filter(|(_, s)| !s.finished)
-        .map(|(&id, s)| RunningStream { id, line: s.line.clone() })
-        .collect();
-    let files = world
-        .files()
-        .map(|path| FileView { path: path.clone(), size: world.read_file(path).map_or(0, <[u8]>::len) })
-        .collect();
-    let data_dirs = world
-        .restored_dirs()
-        .map(|(path, dir)| DataDirView { path: path.clone(), member: dir.name.clone(), cluster_id: dir.cluster_id })
-        .collect();
-    // Built once: every per-member view below only needs how many members there are.
-    let nodes = world.nodes();
-    let n = nodes.len();
-    Snapshot {
-        now_ms: world.now_ms(),
-        cluster_id: world.cluster_id(),
-        nodes,
-        streams,
-        files,
-        data_dirs,
-        voters: world.voters().len(),
-        announced: world.announced_unstarted(),
-        messages: world.in_flight_view(MAX_SHOWN_MESSAGES),
-        raft: (0..n)
-            .map(|i| {
-                let raft = world.raft_view(i);
-                let from = raft.last_index.saturating_sub(LOG_TAIL as u64 - 1).max(1);
-                let log = world.log_view(i, from, LOG_TAIL);
-                (raft, log)
-            })
-            .collect(),
-        timers: (0..n).map(|i| world.timer_view(i)).collect(),
-        elections: (0..n).map(|i| world.election_view(i)).collect(),
-        leases: world.leases_view(MAX_LEASES, MAX_LEASE_KEYS),
-        watches: world.watches_view(MAX_WATCHERS),
-        kubernetes: world.kubernetes_view(),
-    }
+    world.page_view(PAGE_LIMITS)
 }
 
 /// Applies `action`, then runs what it made due right now, as a replay does before the next action: paused,

@@ -7,9 +7,12 @@
 
 use etcdplay_bench::heap::{live_bytes, peak_bytes, reset_peak, Counting};
 use etcdplay_bench::{put, Meters, Report};
+use etcdplay_core::mvcc::view::{FolderQuery, RevisionBounds};
 use etcdplay_core::mvcc::{KeyRange, Store};
 use etcdplay_core::server::watch::{Poll, Watcher};
-use etcdplay_core::{World, WorldConfig};
+use etcdplay_core::sim::keyspace::keyspace_member;
+use etcdplay_core::sim::page_view::PageLimits;
+use etcdplay_core::{Action, NodeView, World, WorldConfig};
 use std::time::Instant;
 
 #[global_allocator]
@@ -109,14 +112,159 @@ fn soak() {
     );
 }
 
+/// The page's limits on what a tick copies out (app/src/sim.rs `PAGE_LIMITS`).
+const PAGE_LIMITS: PageLimits = PageLimits { messages: 60, log_tail: 30, leases: 50, lease_keys: 10, watchers: 50 };
+
+/// Per-tick times in ms, for percentiles.
+#[derive(Default)]
+struct TickTimes {
+    writes: Vec<f64>,
+    advance: Vec<f64>,
+    views: Vec<f64>,
+    /// What panels read off the world themselves when their inputs moved: the Keyspace panel's folder
+    /// page (the leader's root folder, latest revision) and the History check's verdict.
+    panels: Vec<f64>,
+    total: Vec<f64>,
+}
+
+impl TickTimes {
+    fn line(label: &str, xs: &[f64]) -> String {
+        let mut s = xs.to_vec();
+        s.sort_by(f64::total_cmp);
+        let at = |p: f64| s[((p * s.len() as f64) as usize).min(s.len() - 1)];
+        let sum: f64 = s.iter().sum();
+        format!("{label} p50 {:.3} / p95 {:.3} / max {:.2} ms (sum {:.0} ms)", at(0.5), at(0.95), s[s.len() - 1], sum)
+    }
+
+    fn print(&self, name: &str) {
+        println!("page/{name}: {} ticks; per tick:", self.total.len());
+        println!("  {}", Self::line("total        ", &self.total));
+        println!("  {}", Self::line("typed puts   ", &self.writes));
+        println!("  {}", Self::line("advance world", &self.advance));
+        println!("  {}", Self::line("build views  ", &self.views));
+        println!("  {}", Self::line("panel reads  ", &self.panels));
+    }
+}
+
+/// What the page does each 50 ms tick at `speed` x real time: the console's typed puts due in that real
+/// time (`puts_per_s`, applied as the console does, each running until its answer), the world advanced by
+/// the tick's simulated time, and the views it publishes ([`World::page_view`]).
+fn page_ticks(w: &mut World, ticks: usize, speed: u64, puts_per_s: u64, next_key: &mut u64) -> TickTimes {
+    let tick_ms = 50;
+    let mut times = TickTimes::default();
+    let mut owed_milli = 0;
+    let mut seen = PanelInputs::default();
+    for _ in 0..ticks {
+        owed_milli += tick_ms * puts_per_s;
+        let (writes, ()) = timed(|| {
+            while owed_milli >= 1_000 {
+                owed_milli -= 1_000;
+                let line = format!("put /load/key-{} value-{next_key}", *next_key % 1_000);
+                *next_key += 1;
+                w.apply(Action::Etcdctl { line, stdin: None });
+                let now = w.now_ms();
+                w.advance_to(now);
+            }
+        });
+        let (advance, ()) = timed(|| w.advance(tick_ms * speed));
+        let (views, view) = timed(|| w.page_view(PAGE_LIMITS));
+        let (panels, ()) = timed(|| panel_reads(w, &view.nodes, &mut seen));
+        std::hint::black_box(view);
+        let parts = [writes, advance, views, panels];
+        for (xs, s) in
+            [&mut times.writes, &mut times.advance, &mut times.views, &mut times.panels].into_iter().zip(parts)
+        {
+            xs.push(s * 1e3);
+        }
+        times.total.push(parts.iter().sum::<f64>() * 1e3);
+    }
+    times
+}
+
+/// What the page's panels last read the world at: they read it again only when these move.
+#[derive(Default)]
+struct PanelInputs {
+    bounds: Option<RevisionBounds>,
+    history_version: Option<u64>,
+}
+
+/// The reads the Keyspace and History check panels make after a tick (app/src/keyspace.rs, checker.rs).
+fn panel_reads(w: &World, nodes: &[NodeView], seen: &mut PanelInputs) {
+    if let Some(member) = keyspace_member(nodes, None) {
+        let bounds = w.keyspace_bounds(member);
+        if bounds != seen.bounds {
+            seen.bounds = bounds;
+            std::hint::black_box(w.keyspace_folder(member, &FolderQuery::default()));
+        }
+    }
+    let version = w.session_history().map(|h| h.version());
+    if version != seen.history_version {
+        seen.history_version = version;
+        std::hint::black_box(w.session_history().map(|h| h.check()));
+    }
+}
+
+/// The page's per-tick work natively: 5 members under 10 typed puts a second at 1x, then with 100,000
+/// Kubernetes objects loaded and the controller traffic on, at 1x and at 100x (the budgets' memory run).
+fn page() {
+    let mut w = World::new(WorldConfig::demo(5, 1).with_history());
+    w.wait_for_leader(10_000).expect("a leader");
+    let mut key = 0;
+    page_ticks(&mut w, 40, 1, 10, &mut key);
+    page_ticks(&mut w, 400, 1, 10, &mut key).print("5 members, 10 puts/s, 1x, 20 s");
+    w.apply(Action::LoadKubernetes { objects: 100_000, large: false });
+    let (load_s, ()) = timed(|| {
+        while w.kubernetes_view().load.is_some_and(|l| l.finished_ms.is_none()) {
+            w.advance(1_000);
+        }
+    });
+    let keys = w.kubernetes_view().load.map_or(0, |l| l.created);
+    println!("page/load: {keys} Kubernetes objects created in {load_s:.1} s");
+    w.apply(Action::KubernetesTraffic { on: true });
+    page_ticks(&mut w, 400, 1, 10, &mut key).print("100k objects, traffic, 10 puts/s, 1x, 20 s");
+    page_ticks(&mut w, 120, 100, 10, &mut key).print("100k objects, traffic, 10 puts/s, 100x, 10 simulated minutes");
+}
+
+/// Heap bytes of a 5-member cluster holding 100,000 Kubernetes objects (`Action::LoadKubernetes`, loaded
+/// through Raft as kube-apiserver's create transactions), then after one simulated minute of controller
+/// traffic: what every member's store, its in-memory snapshot state and the Raft log cost together.
+fn kubernetes() {
+    let mut w = World::new(WorldConfig::demo(5, 1));
+    w.wait_for_leader(10_000).expect("a leader");
+    let before = live_bytes();
+    reset_peak();
+    let start = Instant::now();
+    w.apply(etcdplay_core::Action::LoadKubernetes { objects: 100_000, large: false });
+    while w.kubernetes_view().load.is_some_and(|l| l.finished_ms.is_none()) {
+        w.advance(1_000);
+    }
+    let load = w.kubernetes_view().load.expect("a load ran");
+    let loaded_mb = (live_bytes() - before) as f64 / 1e6;
+    let load_peak_mb = (peak_bytes() - before) as f64 / 1e6;
+    let load_s = start.elapsed().as_secs_f64();
+    w.apply(etcdplay_core::Action::KubernetesTraffic { on: true });
+    w.advance(60_000);
+    println!(
+        "kubernetes/100k objects on 5 members: {} created; heap {loaded_mb:.0} MB after the load (high-water \
+         {load_peak_mb:.0} MB, {load_s:.1} s), {:.0} MB after 1 simulated minute of traffic (high-water {:.0} MB); \
+         db size {:?}",
+        load.created,
+        (live_bytes() - before) as f64 / 1e6,
+        (peak_bytes() - before) as f64 / 1e6,
+        w.kubernetes_view().db_size,
+    );
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let benches: [(&str, fn()); 5] = [
+    let benches: [(&str, fn()); 7] = [
         ("pipeline", pipeline),
         ("mvcc", mvcc),
         ("watch", watch_fanout),
         ("fast-forward", fast_forward),
         ("soak", soak),
+        ("page", page),
+        ("kubernetes", kubernetes),
     ];
     for (name, bench) in benches {
         if filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())) {

@@ -8,6 +8,7 @@ pub mod keyspace;
 pub mod kubernetes;
 pub mod leases_view;
 pub mod network;
+pub mod page_view;
 pub mod rng;
 pub mod view;
 pub mod watches_view;

@@ -267,15 +267,25 @@ impl World {
         }
     }
 
-    /// Member `i`'s log entries from index `from` (at most `limit`), as its disk holds them.
+    /// Member `i`'s newest `limit` log entries, as its disk holds them (the Raft panel's log tail).
+    pub fn log_tail_view(&self, i: usize, limit: usize) -> Vec<EntryView> {
+        let last = self.nodes[i].last_index();
+        let from = last.saturating_sub((limit as u64).saturating_sub(1)).max(1);
+        self.log_view(i, from, limit)
+    }
+
+    /// Member `i`'s log entries from index `from` (at most `limit`), as its disk holds them. The entries are
+    /// consecutive, so this skips to `from` instead of walking a log that holds up to `--snapshot-count`
+    /// entries: the page reads the tail of every member's log every tick.
     pub fn log_view(&self, i: usize, from: u64, limit: usize) -> Vec<EntryView> {
         let n = &self.nodes[i];
         let commit = n.commit_index();
         let core = n.disk.core();
-        core.written
-            .entries
+        let entries = &core.written.entries;
+        let skip = entries.first().map_or(0, |e| from.saturating_sub(e.index) as usize).min(entries.len());
+        debug_assert!(entries[skip..].first().is_none_or(|e| e.index >= from), "entries are consecutive");
+        entries[skip..]
             .iter()
-            .filter(|e| e.index >= from)
             .take(limit)
             .map(|e| EntryView {
                 index: e.index,
@@ -410,6 +420,9 @@ mod tests {
         let log = w.log_view(l, 1, 100);
         assert_eq!(log.first().map(|e| e.kind), Some("empty"), "a new leader's first entry");
         assert!(log.iter().any(|e| e.kind == "normal" && e.committed));
+        let first = log[0].index;
+        assert_eq!(w.log_view(l, first + 1, 1), log[1..2].to_vec(), "from an index in the middle");
+        assert_eq!(w.log_tail_view(l, 1), log[log.len() - 1..].to_vec(), "the newest one");
         w.advance(95);
         while w.messages_in_flight().len() < 2 {
             step(&mut w);
