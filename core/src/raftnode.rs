@@ -625,7 +625,9 @@ impl Node {
             match entry.get_entry_type() {
                 EntryType::EntryNormal if !entry.data.is_empty() => {
                     if let Ok(p) = postcard::from_bytes::<Proposal>(&entry.data) {
+                        self.server.store.offer_values(shared_values(&entry.data));
                         self.server.apply(entry.index, &p, now_ms);
+                        self.server.store.offer_values(Vec::new());
                     }
                 }
                 EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => self.apply_conf_change(&entry),
@@ -697,6 +699,22 @@ impl Node {
     pub fn cancel(&mut self, id: u64) {
         self.server.cancel(id);
     }
+}
+
+/// Entry bytes besides its put values that those values may keep alive (keys, framing, compares). The
+/// values of an entry made mostly of something else (large keys or compare values) are copied, so that a
+/// small value does not pin a large entry.
+const SHARED_VALUE_SLACK_BYTES: usize = 4096;
+
+/// The put values of a committed entry as slices of its data, for the store to keep instead of copies:
+/// the leader's log, the messages that carried the entry and every member's store then hold one buffer.
+fn shared_values(data: &bytes::Bytes) -> Vec<bytes::Bytes> {
+    let values = crate::server::api::put_values(data);
+    let total: usize = values.iter().map(|v| v.len()).sum();
+    if data.len() > total + SHARED_VALUE_SLACK_BYTES && data.len() > 2 * total {
+        return Vec::new();
+    }
+    values.into_iter().map(|v| data.slice_ref(v)).collect()
 }
 
 fn role_of(s: StateRole) -> Role {

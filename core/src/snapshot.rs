@@ -3,7 +3,7 @@
 //! leases, postcard-encoded), and a SHA-1 of everything before it, so a truncated, corrupted or foreign
 //! file is refused with a clear message before anything is restored.
 
-use crate::mvcc::{KeyValue, Revision, Store};
+use crate::mvcc::{Store, Version};
 use crate::server::lease::Lessor;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -19,7 +19,9 @@ const MAX_PAYLOAD_BYTES: u64 = 1 << 30;
 pub struct SnapshotData {
     pub current_rev: i64,
     pub compact_rev: i64,
-    pub versions: Vec<(Revision, KeyValue, bool)>,
+    /// Every kept version in revision order, sharing keys and values with the store it was taken from;
+    /// encoded as `(Revision, KeyValue, tombstone)` triples.
+    pub versions: Vec<Version>,
     /// Leases (ID, TTL in seconds); attached keys follow from the key-values' lease field.
     pub leases: Vec<(i64, i64)>,
     /// The backend size the member reported when the snapshot was taken.

@@ -5,8 +5,10 @@ pub mod key_index;
 pub mod kv;
 pub mod revision;
 pub mod store;
+pub mod versions;
 pub mod view;
 
 pub use kv::KeyValue;
 pub use revision::Revision;
 pub use store::{KeyRange, MvccError, RangeResult, Store, WriteTxn};
+pub use versions::Version;

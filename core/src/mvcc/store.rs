@@ -5,9 +5,12 @@
 use super::key_index::KeyIndex;
 use super::kv::KeyValue;
 use super::revision::Revision;
+use super::versions::{Version, Versions};
+use bytes::Bytes;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// Errors with etcd's mvcc messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,13 +26,6 @@ impl fmt::Display for MvccError {
             MvccError::FutureRev => "mvcc: required revision is a future revision",
         })
     }
-}
-
-/// A version of a key as stored at one revision; a tombstone records a deletion.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Stored {
-    kv: KeyValue,
-    tombstone: bool,
 }
 
 /// Which keys a range covers, decoded from etcd's (key, range_end) convention.
@@ -85,24 +81,20 @@ pub struct RangeResult {
 /// The multi-version key-value store of one member.
 #[derive(Clone, Debug)]
 pub struct Store {
-    index: BTreeMap<Vec<u8>, KeyIndex>,
-    revs: BTreeMap<Revision, Stored>,
+    /// Each key once; the versions share these keys.
+    index: BTreeMap<Arc<[u8]>, KeyIndex>,
+    versions: Versions,
     current_rev: i64,
     compact_rev: i64,
-    /// Sum of [`Stored::bytes`] over `revs`, kept as versions come and go (read on every apply).
+    /// Sum of [`Version::bytes`] over `versions`, kept as versions come and go (read on every apply).
     bytes: u64,
     /// The revision every synced watcher had been shown when the world last let them all look (0: never).
     watched_rev: i64,
     /// Versions past `watched_rev` that a compaction removed before the watchers looked: etcd notifies a
     /// synced watcher when the write commits, so a compaction in the same batch must not hide it.
-    unseen_compacted: Vec<(Revision, Stored)>,
-}
-
-impl Stored {
-    /// Bytes a version takes, roughly as bbolt lays it out: key, value and a fixed overhead.
-    fn bytes(&self) -> u64 {
-        (self.kv.key.len() + self.kv.value.len() + 64) as u64
-    }
+    unseen_compacted: Vec<Version>,
+    /// Slices of the Raft entry being applied (see [`Store::offer_values`]).
+    offered: Vec<Bytes>,
 }
 
 impl Default for Store {
@@ -116,12 +108,28 @@ impl Store {
     pub fn new() -> Store {
         Store {
             index: BTreeMap::new(),
-            revs: BTreeMap::new(),
+            versions: Versions::default(),
             current_rev: 1,
             compact_rev: -1,
             bytes: 0,
             watched_rev: 0,
             unseen_compacted: Vec::new(),
+            offered: Vec::new(),
+        }
+    }
+
+    /// Offers the byte strings a put may store instead of a copy of its value: slices of the Raft entry
+    /// being applied, which the Raft log, the network's messages and every member already share. A put
+    /// whose value equals one of them keeps that slice; an empty list ends the offer.
+    pub fn offer_values(&mut self, values: Vec<Bytes>) {
+        self.offered = values;
+    }
+
+    /// `value` as stored: an offered slice with the same bytes, or a copy.
+    fn value_of(&self, value: &[u8]) -> Bytes {
+        match self.offered.iter().find(|o| o.as_ref() == value) {
+            Some(shared) => shared.clone(),
+            None => Bytes::copy_from_slice(value),
         }
     }
 
@@ -150,7 +158,7 @@ impl Store {
         if let KeyRange::Single(key) = range {
             // A point read is a map lookup, not a range walk (most reads and every put's are); a limit
             // cannot cut a single key.
-            let kvs: Vec<KeyValue> = self.get_at(key, rev).cloned().into_iter().collect();
+            let kvs: Vec<KeyValue> = self.get_at(key, rev).map(Version::to_kv).into_iter().collect();
             return Ok(RangeResult { count: kvs.len() as i64, kvs, rev: cur });
         }
         let mut kvs = Vec::new();
@@ -159,22 +167,22 @@ impl Store {
             let Some(at) = ki.get(rev) else { continue };
             count += 1;
             if limit == 0 || kvs.len() < limit {
-                kvs.push(self.revs[&at.modified].kv.clone());
+                kvs.push(self.versions.get(at.modified).expect("an indexed revision is stored").to_kv());
             }
         }
         Ok(RangeResult { kvs, count, rev: cur })
     }
 
     /// The version of `key` live at `rev`, if any.
-    fn get_at(&self, key: &[u8], rev: i64) -> Option<&KeyValue> {
+    fn get_at(&self, key: &[u8], rev: i64) -> Option<&Version> {
         let at = self.index.get(key)?.get(rev)?;
-        self.revs.get(&at.modified).map(|s| &s.kv)
+        self.versions.get(at.modified)
     }
 
     /// The key index entries from `from` (inclusive) in key order, dead keys included: what the Keyspace
     /// view walks to list one folder a page at a time instead of reading the whole store.
     pub(super) fn index_from(&self, from: &[u8]) -> impl Iterator<Item = (&[u8], &KeyIndex)> + '_ {
-        self.index.range::<[u8], _>((Bound::Included(from), Bound::Unbounded)).map(|(k, ki)| (k.as_slice(), ki))
+        self.index.range::<[u8], _>((Bound::Included(from), Bound::Unbounded)).map(|(k, ki)| (&k[..], ki))
     }
 
     /// The key index of one key (its kept revisions), if compaction left anything of it.
@@ -182,9 +190,9 @@ impl Store {
         self.index.get(key)
     }
 
-    /// The version stored at exactly `rev`, and whether it is a tombstone.
-    pub(super) fn version_at(&self, rev: Revision) -> Option<(&KeyValue, bool)> {
-        self.revs.get(&rev).map(|s| (&s.kv, s.tombstone))
+    /// The version stored at exactly `rev` (a tombstone has version 0).
+    pub(super) fn version_at(&self, rev: Revision) -> Option<&Version> {
+        self.versions.get(rev)
     }
 
     /// Starts a write transaction; its changes share revision `current_rev + 1`.
@@ -208,14 +216,17 @@ impl Store {
             !ki.is_empty()
         });
         let (watched, unseen) = (self.watched_rev, &mut self.unseen_compacted);
-        self.revs.retain(|r, s| {
-            let kept = r.main > rev || keep.contains(r);
-            if !kept && watched > 0 && r.main > watched {
-                unseen.push((*r, s.clone()));
+        self.versions.retain(|v| {
+            if v.rev.main > rev || keep.contains(&v.rev) {
+                Some(v)
+            } else {
+                if watched > 0 && v.rev.main > watched {
+                    unseen.push(v);
+                }
+                None
             }
-            kept
         });
-        self.bytes = self.revs.values().map(Stored::bytes).sum();
+        self.bytes = self.versions.iter().map(Version::bytes).sum();
         self.compact_rev = rev;
         Ok(())
     }
@@ -227,38 +238,29 @@ impl Store {
 
     /// Number of stored key versions (including tombstones): what compaction shrinks.
     pub fn version_count(&self) -> usize {
-        self.revs.len()
+        self.versions.len()
     }
 
-    /// Every stored version in revision order (`true` marks a tombstone): what a snapshot carries.
-    pub fn versions(&self) -> Vec<(Revision, KeyValue, bool)> {
-        self.revs.iter().map(|(r, s)| (*r, s.kv.clone(), s.tombstone)).collect()
+    /// Every stored version in revision order: what a snapshot carries. Keys and values are shared, not
+    /// copied.
+    pub fn versions(&self) -> Vec<Version> {
+        self.versions.iter().cloned().collect()
     }
 
     /// Rebuilds a store from a snapshot's versions, rebuilding the key index by replaying them in order.
     /// Refuses versions out of order or a tombstone for a key that is not live (a corrupt snapshot).
-    pub fn from_versions(
-        versions: Vec<(Revision, KeyValue, bool)>,
-        current_rev: i64,
-        compact_rev: i64,
-    ) -> Result<Store, String> {
-        let mut store = Store {
-            index: BTreeMap::new(),
-            revs: BTreeMap::new(),
-            current_rev,
-            compact_rev,
-            bytes: 0,
-            watched_rev: 0,
-            unseen_compacted: Vec::new(),
-        };
+    pub fn from_versions(versions: Vec<Version>, current_rev: i64, compact_rev: i64) -> Result<Store, String> {
+        let mut store = Store { current_rev, compact_rev, ..Store::new() };
         let mut last = Revision::default();
-        for (rev, kv, tombstone) in versions {
+        for mut v in versions {
+            let rev = v.rev;
             if rev <= last || rev.main > current_rev {
                 return Err(format!("revision {}.{} out of order", rev.main, rev.sub));
             }
             last = rev;
-            let ki = store.index.entry(kv.key.clone()).or_default();
-            if tombstone {
+            v.key = store.shared_key(&v.key);
+            let ki = store.index.get_mut(&v.key).expect("shared_key indexes the key");
+            if v.is_tombstone() {
                 if !ki.tombstone(rev) {
                     return Err(format!("tombstone at {}.{} for a key that is not live", rev.main, rev.sub));
                 }
@@ -267,14 +269,24 @@ impl Store {
                 // The first version of a life that compaction cut short: its creation revision and version
                 // come from the stored key-value, as etcd's restore does (`keyIndex.restore`).
                 let g = ki.generations.last_mut().expect("a generation exists");
-                if g.revs.len() == 1 && kv.create_revision != rev.main {
-                    g.created = Revision::new(kv.create_revision, 0);
-                    g.ver = kv.version;
+                if g.revs.len() == 1 && v.create_revision != rev.main {
+                    g.created = Revision::new(v.create_revision, 0);
+                    g.ver = v.version;
                 }
             }
-            store.insert(rev, Stored { kv, tombstone });
+            store.insert(v);
         }
         Ok(store)
+    }
+
+    /// The index's copy of `key`, indexing it first if it is new: every version of a key shares it.
+    fn shared_key(&mut self, key: &[u8]) -> Arc<[u8]> {
+        if let Some((k, _)) = self.index.get_key_value(key) {
+            return k.clone();
+        }
+        let k: Arc<[u8]> = Arc::from(key);
+        self.index.insert(k.clone(), KeyIndex::default());
+        k
     }
 
     /// A CRC-32C over every stored version up to revision `rev` (etcd's `HashKV`): equal on every member
@@ -282,15 +294,15 @@ impl Store {
     pub fn hash_kv(&self, rev: i64) -> u32 {
         let mut crc = Crc32c::default();
         crc.update(b"key");
-        for (r, st) in self.revs.range(..Revision::new(rev + 1, 0)) {
-            crc.update(&r.main.to_be_bytes());
-            crc.update(&r.sub.to_be_bytes());
-            crc.update(&st.kv.key);
-            crc.update(&st.kv.value);
-            for n in [st.kv.create_revision, st.kv.mod_revision, st.kv.version, st.kv.lease] {
+        for v in self.versions.range(Revision::default(), Revision::new(rev + 1, 0)) {
+            crc.update(&v.rev.main.to_be_bytes());
+            crc.update(&v.rev.sub.to_be_bytes());
+            crc.update(&v.key);
+            crc.update(&v.value);
+            for n in [v.create_revision, v.rev.main, v.version, v.lease] {
                 crc.update(&n.to_be_bytes());
             }
-            crc.update(&[u8::from(st.tombstone)]);
+            crc.update(&[u8::from(v.is_tombstone())]);
         }
         crc.finish()
     }
@@ -301,11 +313,9 @@ impl Store {
         self.bytes
     }
 
-    fn insert(&mut self, rev: Revision, stored: Stored) {
-        self.bytes += stored.bytes();
-        if let Some(old) = self.revs.insert(rev, stored) {
-            self.bytes -= old.bytes();
-        }
+    fn insert(&mut self, v: Version) {
+        self.bytes += v.bytes();
+        self.versions.push(v);
     }
 
     /// Every change with main revision in `[from, to]` to a key in `range`, in revision order: what a
@@ -315,12 +325,13 @@ impl Store {
             return Vec::new();
         }
         let (lo, hi) = (Revision::new(from, 0), Revision::new(to + 1, 0));
-        let mut found: Vec<(&Revision, &Stored)> = self.revs.range(lo..hi).collect();
+        let mut found: Vec<&Version> = self.versions.range(lo, hi).filter(|v| range.contains(&v.key)).collect();
         if from > self.watched_rev && !self.unseen_compacted.is_empty() {
-            found.extend(self.unseen_compacted.iter().filter(|(r, _)| lo <= *r && *r < hi).map(|(r, s)| (r, s)));
-            found.sort_by_key(|(r, _)| **r);
+            let unseen = self.unseen_compacted.iter().filter(|v| lo <= v.rev && v.rev < hi && range.contains(&v.key));
+            found.extend(unseen);
+            found.sort_by_key(|v| v.rev);
         }
-        found.into_iter().filter(|(_, s)| range.contains(&s.kv.key)).map(|(_, s)| (s.kv.clone(), s.tombstone)).collect()
+        found.into_iter().map(|v| (v.to_kv(), v.is_tombstone())).collect()
     }
 
     /// Every watcher has now looked at this store: what they saw is the new baseline, and versions a
@@ -384,21 +395,15 @@ impl WriteTxn<'_> {
     /// Puts `key`; keeps the key's create revision and bumps its version if it is live.
     pub fn put(&mut self, key: &[u8], value: &[u8], lease: i64) {
         let rev = Revision::new(self.rev(), self.changes);
-        let ki = self.store.index.entry(key.to_vec()).or_default();
+        let key = self.store.shared_key(key);
+        let ki = self.store.index.get_mut(&key).expect("shared_key indexes the key");
         let (create_revision, version) = match ki.get(rev.main) {
             Some(at) => (at.created.main, at.version + 1),
             None => (rev.main, 1),
         };
         ki.put(rev);
-        let kv = KeyValue {
-            key: key.to_vec(),
-            create_revision,
-            mod_revision: rev.main,
-            version,
-            value: value.to_vec(),
-            lease,
-        };
-        self.store.insert(rev, Stored { kv, tombstone: false });
+        let value = self.store.value_of(value);
+        self.store.insert(Version::put(rev, key, value, create_revision, version, lease));
         self.changes += 1;
     }
 
@@ -407,11 +412,10 @@ impl WriteTxn<'_> {
         let deleted = self.range(range, 0).kvs;
         for kv in &deleted {
             let rev = Revision::new(self.rev(), self.changes);
-            let ki = self.store.index.get_mut(&kv.key).expect("a live key is indexed");
-            let live = ki.tombstone(rev);
+            let key = self.store.shared_key(&kv.key);
+            let live = self.store.index.get_mut(&key).is_some_and(|ki| ki.tombstone(rev));
             assert!(live, "ranged key must be live");
-            let tomb = KeyValue { key: kv.key.clone(), mod_revision: rev.main, ..KeyValue::default() };
-            self.store.insert(rev, Stored { kv: tomb, tombstone: true });
+            self.store.insert(Version::tombstone(rev, key));
             self.changes += 1;
         }
         deleted
@@ -456,6 +460,23 @@ mod tests {
         put(&mut s, "foo", "again");
         let kv = get(&s, "foo", 0).unwrap();
         assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (5, 5, 1));
+    }
+
+    #[test]
+    fn versions_share_the_key_and_an_offered_value() {
+        let entry = Bytes::from_static(b"<entry>hello</entry>");
+        let mut s = Store::new();
+        s.offer_values(vec![entry.slice(7..12)]);
+        put(&mut s, "k", "hello");
+        put(&mut s, "k", "other");
+        s.offer_values(Vec::new());
+        put(&mut s, "k", "hello");
+        let at = |main| s.version_at(Revision::new(main, 0)).expect("stored");
+        assert_eq!(at(2).value.as_ptr(), entry[7..].as_ptr(), "the offered slice, not a copy");
+        assert_eq!(at(3).value, &b"other"[..], "a value nobody offered is copied");
+        assert_ne!(at(4).value.as_ptr(), entry[7..].as_ptr(), "the offer ended");
+        assert!(Arc::ptr_eq(&at(2).key, &at(4).key), "one key for every version");
+        assert_eq!(get(&s, "k", 2).map(|kv| kv.value), Some(b"hello".to_vec()));
     }
 
     #[test]

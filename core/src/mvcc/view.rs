@@ -17,8 +17,8 @@
 //! ```
 
 use super::key_index::KeyIndex;
-use super::kv::KeyValue;
 use super::store::Store;
+use super::versions::Version;
 
 /// The most rows (folders and keys together) one page of a folder lists.
 pub const PAGE_ROWS: usize = 200;
@@ -230,23 +230,23 @@ pub fn crumbs(prefix: &[u8]) -> Vec<Crumb> {
 }
 
 /// The key's version live at `rev`, if any.
-fn live_at<'s>(store: &'s Store, ki: &KeyIndex, rev: i64) -> Option<&'s KeyValue> {
+fn live_at<'s>(store: &'s Store, ki: &KeyIndex, rev: i64) -> Option<&'s Version> {
     let at = ki.get(rev)?;
-    store.version_at(at.modified).map(|(kv, _)| kv)
+    store.version_at(at.modified)
 }
 
-fn key_row(kv: &KeyValue, prefix: &[u8]) -> KeyRow {
+fn key_row(kv: &Version, prefix: &[u8]) -> KeyRow {
     let (value, value_cut) = shorten(&kv.value, VALUE_CHARS);
     let rest = &kv.key[prefix.len().min(kv.key.len())..];
     KeyRow {
-        key: kv.key.clone(),
+        key: kv.key.to_vec(),
         key_text: shorten(&kv.key, KEY_CHARS).0,
         label: shorten(if rest.is_empty() { &kv.key } else { rest }, KEY_CHARS).0,
         value,
         value_cut,
         value_bytes: kv.value.len(),
         create_revision: kv.create_revision,
-        mod_revision: kv.mod_revision,
+        mod_revision: kv.rev.main,
         version: kv.version,
         lease_hex: lease_hex(kv.lease),
     }
@@ -337,7 +337,8 @@ pub fn folder(store: &Store, q: &FolderQuery) -> FolderPage {
 }
 
 fn history_entry(store: &Store, rev: super::Revision) -> Option<HistoryEntry> {
-    let (kv, deleted) = store.version_at(rev)?;
+    let kv = store.version_at(rev)?;
+    let deleted = kv.is_tombstone();
     let (value, value_cut) = shorten(&kv.value, VALUE_CHARS);
     Some(HistoryEntry {
         revision: rev.main,

@@ -1,6 +1,7 @@
 //! The requests a member serves and their responses: the subset of etcd's `etcdserverpb` KV API that the
 //! console drives. Write requests travel through Raft as [`Proposal`]s; reads never enter the log.
 
+use crate::mvcc::versions::byte_string;
 use crate::mvcc::KeyValue;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -78,7 +79,9 @@ impl Request {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RangeRequest {
+    #[serde(with = "byte_string")]
     pub key: Vec<u8>,
+    #[serde(with = "byte_string")]
     pub range_end: Vec<u8>,
     pub limit: i64,
     pub revision: i64,
@@ -112,7 +115,9 @@ pub enum SortTarget {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PutRequest {
+    #[serde(with = "byte_string")]
     pub key: Vec<u8>,
+    #[serde(with = "byte_string")]
     pub value: Vec<u8>,
     pub lease: i64,
     pub prev_kv: bool,
@@ -122,7 +127,9 @@ pub struct PutRequest {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteRangeRequest {
+    #[serde(with = "byte_string")]
     pub key: Vec<u8>,
+    #[serde(with = "byte_string")]
     pub range_end: Vec<u8>,
     pub prev_kv: bool,
 }
@@ -132,6 +139,76 @@ pub struct DeleteRangeRequest {
 pub struct Proposal {
     pub id: u64,
     pub request: Request,
+}
+
+/// The values of a proposal's puts (a put, or every put of a txn's branches) as slices of its encoding,
+/// so that the store can keep a slice of the Raft entry instead of a copy (`Store::offer_values`). Empty
+/// for other requests, or if `data` is not a proposal.
+pub fn put_values(data: &[u8]) -> Vec<&[u8]> {
+    match postcard::from_bytes::<shape::Proposal<'_>>(data).map(|p| p.request) {
+        Ok(shape::Request::Put(p)) => vec![p.value],
+        Ok(shape::Request::Txn(t)) => t
+            .success
+            .iter()
+            .chain(&t.failure)
+            .filter_map(|op| if let shape::Op::Put(p) = op { Some(p.value) } else { None })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// [`Proposal`]'s encoding read with borrowed byte strings, field for field (postcard is not
+/// self-describing, so the shapes must match; `put_values_borrow_from_the_encoding` checks them). Only
+/// the requests that can carry puts are listed: decoding any other fails, which means no values.
+/// Fields that are decoded only to get past them are never read.
+#[allow(dead_code)]
+mod shape {
+    use super::{Compare, DeleteRangeRequest, RangeRequest};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Proposal<'a> {
+        pub id: u64,
+        #[serde(borrow)]
+        pub request: Request<'a>,
+    }
+
+    #[derive(Deserialize)]
+    pub enum Request<'a> {
+        Range(RangeRequest),
+        #[serde(borrow)]
+        Put(Put<'a>),
+        DeleteRange(DeleteRangeRequest),
+        #[serde(borrow)]
+        Txn(Txn<'a>),
+    }
+
+    #[derive(Deserialize)]
+    pub struct Put<'a> {
+        pub key: &'a [u8],
+        pub value: &'a [u8],
+        pub lease: i64,
+        pub prev_kv: bool,
+        pub ignore_value: bool,
+        pub ignore_lease: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Txn<'a> {
+        pub compare: Vec<Compare>,
+        #[serde(borrow)]
+        pub success: Vec<Op<'a>>,
+        #[serde(borrow)]
+        pub failure: Vec<Op<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    pub enum Op<'a> {
+        Range(RangeRequest),
+        #[serde(borrow)]
+        Put(Put<'a>),
+        DeleteRange(DeleteRangeRequest),
+    }
 }
 
 /// etcd's `ResponseHeader`: who answered, at which store revision and Raft term.
@@ -317,3 +394,51 @@ impl From<crate::mvcc::MvccError> for ServerError {
 }
 
 pub type ServerResult = Result<Response, ServerError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &str) -> PutRequest {
+        PutRequest { key: key.into(), value: value.into(), lease: 7, prev_kv: true, ..Default::default() }
+    }
+
+    /// Whether `part` lies inside `whole`'s memory (a borrowed slice, not a copy).
+    fn within(part: &[u8], whole: &[u8]) -> bool {
+        let range = whole.as_ptr_range();
+        range.start <= part.as_ptr() && part.as_ptr_range().end <= range.end
+    }
+
+    #[test]
+    fn put_values_borrow_from_the_encoding() {
+        let single = postcard::to_allocvec(&Proposal { id: 9, request: Request::Put(put("k", "value")) }).unwrap();
+        let values = put_values(&single);
+        assert_eq!(values, [&b"value"[..]]);
+        assert!(within(values[0], &single));
+
+        let txn = TxnRequest {
+            compare: vec![Compare {
+                result: CompareResult::Equal,
+                target: CompareTarget::Value(b"old".to_vec()),
+                key: b"a".to_vec(),
+                range_end: vec![],
+            }],
+            success: vec![
+                RequestOp::Range(RangeRequest { key: b"r".to_vec(), limit: 3, ..Default::default() }),
+                RequestOp::Put(put("a", "new")),
+                RequestOp::DeleteRange(DeleteRangeRequest { key: b"d".to_vec(), range_end: vec![0], prev_kv: true }),
+                RequestOp::Put(put("b", "second")),
+            ],
+            failure: vec![RequestOp::Put(put("c", "otherwise"))],
+        };
+        let txn = postcard::to_allocvec(&Proposal { id: u64::MAX, request: Request::Txn(txn) }).unwrap();
+        let values = put_values(&txn);
+        assert_eq!(values, [&b"new"[..], b"second", b"otherwise"]);
+        assert!(values.iter().all(|v| within(v, &txn)));
+
+        let grant =
+            postcard::to_allocvec(&Proposal { id: 1, request: Request::LeaseGrant { id: 5, ttl_s: 60 } }).unwrap();
+        assert!(put_values(&grant).is_empty());
+        assert!(put_values(b"\xff\xff not a proposal").is_empty());
+    }
+}

@@ -7,6 +7,7 @@
 use super::api::*;
 use super::apply;
 use super::lease::Lessor;
+use crate::mvcc::versions::byte_string;
 use crate::mvcc::{KeyRange, KeyValue, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -27,8 +28,10 @@ pub struct TxnRequest {
 pub struct Compare {
     pub result: CompareResult,
     pub target: CompareTarget,
+    #[serde(with = "byte_string")]
     pub key: Vec<u8>,
     /// Empty: the key alone; `"\0"`: every key from `key` on; otherwise `[key, range_end)`.
+    #[serde(with = "byte_string")]
     pub range_end: Vec<u8>,
 }
 
@@ -47,7 +50,7 @@ pub enum CompareTarget {
     Version(i64),
     Create(i64),
     Mod(i64),
-    Value(Vec<u8>),
+    Value(#[serde(with = "byte_string")] Vec<u8>),
     Lease(i64),
 }
 

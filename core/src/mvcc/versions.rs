@@ -1,0 +1,357 @@
+//! The revision-ordered history: one [`Version`] per key revision, what etcd keeps in its backend's `key`
+//! bucket (revision -> KeyValue).
+//!
+//! Writes only ever append (every write transaction takes the next main revision), so the history is a
+//! sorted log rather than a tree: fixed-size chunks of records, filled densely, found by binary search.
+//! A `BTreeMap` filled in ascending order leaves its nodes about half full; chunks stay full, and
+//! compaction rebuilds them in one pass.
+//!
+//! ```text
+//! chunks: [ 2.0 3.0 3.1 4.0 ... (CHUNK) ] [ ... ] [ 900.0 901.0 <- appends ]
+//! ```
+//!
+//! A record shares its key with the key index (one allocation per key, not per revision) and its value
+//! with whatever it came from: the Raft entry that carried the put (see [`super::Store::offer_values`]),
+//! so every member's store, its snapshot state and the Raft log hold one buffer.
+
+use super::kv::KeyValue;
+use super::revision::Revision;
+use bytes::Bytes;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::sync::Arc;
+
+/// Records per chunk: large enough that the chunk list stays short (1M revisions: 1,000 chunks), small
+/// enough that the last, partly filled chunk wastes little.
+const CHUNK: usize = 1024;
+
+/// A version of a key as stored at one revision. Its mod revision is the revision's main part; a
+/// tombstone (a delete) has version 0, as etcd's tombstone KeyValue does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub rev: Revision,
+    pub key: Arc<[u8]>,
+    pub value: Bytes,
+    pub create_revision: i64,
+    pub version: i64,
+    pub lease: i64,
+}
+
+impl Version {
+    /// A put of `value` at `rev`.
+    pub fn put(rev: Revision, key: Arc<[u8]>, value: Bytes, create_revision: i64, version: i64, lease: i64) -> Version {
+        assert!(version > 0, "a put's version starts at 1");
+        Version { rev, key, value, create_revision, version, lease }
+    }
+
+    /// A delete of `key` at `rev`.
+    pub fn tombstone(rev: Revision, key: Arc<[u8]>) -> Version {
+        Version { rev, key, value: Bytes::new(), create_revision: 0, version: 0, lease: 0 }
+    }
+
+    pub fn is_tombstone(&self) -> bool {
+        self.version == 0
+    }
+
+    /// The key-value as etcd serves it (copied out: reads materialise, as etcd marshals on read).
+    pub fn to_kv(&self) -> KeyValue {
+        KeyValue {
+            key: self.key.to_vec(),
+            create_revision: self.create_revision,
+            mod_revision: self.rev.main,
+            version: self.version,
+            value: self.value.to_vec(),
+            lease: self.lease,
+        }
+    }
+
+    /// Bytes a version takes, roughly as bbolt lays it out: key, value and a fixed overhead.
+    pub fn bytes(&self) -> u64 {
+        (self.key.len() + self.value.len() + 64) as u64
+    }
+
+    /// From a snapshot's (revision, key-value, tombstone) triple; refuses one that cannot have been
+    /// stored (a tombstone with a version, a put without one, a mod revision not its own).
+    fn from_stored(rev: Revision, kv: KeyValue, tombstone: bool) -> Result<Version, String> {
+        let at = format!("{}.{}", rev.main, rev.sub);
+        if kv.mod_revision != rev.main {
+            return Err(format!("version at {at} has mod revision {}", kv.mod_revision));
+        }
+        match (tombstone, kv.version) {
+            (true, 0) => Ok(Version::tombstone(rev, kv.key.into())),
+            (false, v) if v > 0 => {
+                Ok(Version::put(rev, kv.key.into(), Bytes::from(kv.value), kv.create_revision, v, kv.lease))
+            }
+            (true, v) | (false, v) => Err(format!("version at {at} has version {v} (tombstone {tombstone})")),
+        }
+    }
+}
+
+/// A byte string serialized as bytes: in postcard the same encoding as a `Vec<u8>` (a length, then the
+/// bytes), written in one piece instead of byte by byte.
+struct AsBytes<'a>(&'a [u8]);
+
+impl Serialize for AsBytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// A snapshot carries a version as `(Revision, KeyValue, bool)`, the format it always had.
+impl Serialize for Version {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Kv<'a> {
+            key: AsBytes<'a>,
+            create_revision: i64,
+            mod_revision: i64,
+            version: i64,
+            value: AsBytes<'a>,
+            lease: i64,
+        }
+        let kv = Kv {
+            key: AsBytes(&self.key),
+            create_revision: self.create_revision,
+            mod_revision: self.rev.main,
+            version: self.version,
+            value: AsBytes(&self.value),
+            lease: self.lease,
+        };
+        let mut t = s.serialize_tuple(3)?;
+        t.serialize_element(&self.rev)?;
+        t.serialize_element(&kv)?;
+        t.serialize_element(&self.is_tombstone())?;
+        t.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Version, D::Error> {
+        let (rev, kv, tombstone) = <(Revision, KeyValue, bool)>::deserialize(d)?;
+        Version::from_stored(rev, kv, tombstone).map_err(de::Error::custom)
+    }
+}
+
+/// Deserializes a byte string from either encoding of it (bytes, or a sequence of numbers), so that a
+/// field written as bytes reads back in any serde format.
+pub(crate) struct ByteVecVisitor;
+
+impl<'de> Visitor<'de> for ByteVecVisitor {
+    type Value = Vec<u8>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a byte string")
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+        Ok(v.to_vec())
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+        Ok(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+        Ok(v.as_bytes().to_vec())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        while let Some(b) = seq.next_element::<u8>()? {
+            out.push(b);
+        }
+        Ok(out)
+    }
+}
+
+/// `#[serde(with = "byte_string")]` for `Vec<u8>` fields: written as bytes (one copy, not a loop over
+/// elements; postcard's format does not change), read from bytes or a sequence.
+pub mod byte_string {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        d.deserialize_bytes(super::ByteVecVisitor)
+    }
+}
+
+/// Every stored version in revision order, in chunks of [`CHUNK`] records.
+#[derive(Clone, Debug, Default)]
+pub struct Versions {
+    chunks: Vec<Vec<Version>>,
+    len: usize,
+}
+
+impl Versions {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The newest version's revision, if any.
+    pub fn last_rev(&self) -> Option<Revision> {
+        self.chunks.last().and_then(|c| c.last()).map(|v| v.rev)
+    }
+
+    /// Appends a version newer than every stored one.
+    pub fn push(&mut self, v: Version) {
+        if let Some(last) = self.last_rev() {
+            assert!(v.rev > last, "version {:?} appended after {last:?}", v.rev);
+        }
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(v),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(v);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Where the first version at or after `rev` is: (chunk, offset), or past the end.
+    fn seek(&self, rev: Revision) -> (usize, usize) {
+        let chunk = self.chunks.partition_point(|c| c.last().is_some_and(|v| v.rev < rev));
+        let offset = self.chunks.get(chunk).map_or(0, |c| c.partition_point(|v| v.rev < rev));
+        (chunk, offset)
+    }
+
+    /// The version stored at exactly `rev`.
+    pub fn get(&self, rev: Revision) -> Option<&Version> {
+        let (chunk, offset) = self.seek(rev);
+        self.chunks.get(chunk)?.get(offset).filter(|v| v.rev == rev)
+    }
+
+    /// Versions from `from` (inclusive) on, in revision order.
+    pub fn from(&self, from: Revision) -> impl Iterator<Item = &Version> + '_ {
+        let (chunk, offset) = self.seek(from);
+        let first = self.chunks.get(chunk).map_or(&[][..], |c| &c[offset..]);
+        first.iter().chain(self.chunks.iter().skip(chunk + 1).flatten())
+    }
+
+    /// Versions in `[lo, hi)`, in revision order.
+    pub fn range(&self, lo: Revision, hi: Revision) -> impl Iterator<Item = &Version> + '_ {
+        self.from(lo).take_while(move |v| v.rev < hi)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Version> + '_ {
+        self.chunks.iter().flatten()
+    }
+
+    /// Keeps the versions `keep` accepts (and hands the others to it by value), packing the survivors
+    /// into full chunks again; each old chunk is freed as soon as it has been read.
+    pub fn retain(&mut self, mut keep: impl FnMut(Version) -> Option<Version>) {
+        let old = std::mem::take(&mut self.chunks);
+        self.len = 0;
+        for chunk in old {
+            for v in chunk {
+                if let Some(v) = keep(v) {
+                    self.push(v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(main: i64, sub: i64) -> Version {
+        Version::put(Revision::new(main, sub), Arc::from(&b"k"[..]), Bytes::from_static(b"v"), main, 1, 0)
+    }
+
+    #[test]
+    fn finds_versions_across_chunks() {
+        let mut vs = Versions::default();
+        for main in 2..(2 + 3 * CHUNK as i64) {
+            vs.push(v(main, 0));
+            vs.push(v(main, 1));
+        }
+        assert_eq!(vs.len(), 6 * CHUNK);
+        assert_eq!(vs.chunks.len(), 6, "chunks are filled before a new one starts");
+        for main in [2, 500, 1024, 1025, 3000, 1 + 3 * CHUNK as i64] {
+            assert_eq!(vs.get(Revision::new(main, 1)).map(|x| x.rev), Some(Revision::new(main, 1)));
+        }
+        assert!(vs.get(Revision::new(1, 0)).is_none());
+        assert!(vs.get(Revision::new(5, 2)).is_none());
+        assert!(vs.get(Revision::new(2 + 3 * CHUNK as i64, 0)).is_none());
+        let span: Vec<Revision> = vs.range(Revision::new(1025, 1), Revision::new(1027, 0)).map(|x| x.rev).collect();
+        assert_eq!(span, [Revision::new(1025, 1), Revision::new(1026, 0), Revision::new(1026, 1)]);
+        assert_eq!(vs.from(Revision::new(0, 0)).count(), vs.len());
+        assert_eq!(vs.from(Revision::new(1 << 40, 0)).count(), 0);
+    }
+
+    #[test]
+    fn retain_packs_the_survivors() {
+        let mut vs = Versions::default();
+        for main in 2..(2 + 4 * CHUNK as i64) {
+            vs.push(v(main, 0));
+        }
+        let mut dropped = 0;
+        vs.retain(|x| {
+            if x.rev.main % 4 == 0 {
+                Some(x)
+            } else {
+                dropped += 1;
+                None
+            }
+        });
+        assert_eq!((vs.len(), dropped), (CHUNK, 3 * CHUNK));
+        assert_eq!(vs.chunks.len(), 1);
+        assert!(vs.iter().all(|x| x.rev.main % 4 == 0));
+        assert_eq!(vs.last_rev(), Some(Revision::new(4 * CHUNK as i64, 0)));
+    }
+
+    #[test]
+    #[should_panic(expected = "appended after")]
+    fn appends_must_be_newer() {
+        let mut vs = Versions::default();
+        vs.push(v(3, 0));
+        vs.push(v(3, 0));
+    }
+
+    #[test]
+    fn a_snapshot_triple_round_trips_and_nonsense_is_refused() {
+        let put = v(7, 2);
+        let bytes = postcard::to_allocvec(&put).unwrap();
+        let as_tuple = postcard::to_allocvec(&(put.rev, put.to_kv(), false)).unwrap();
+        assert_eq!(bytes, as_tuple, "the encoding a snapshot always had");
+        assert_eq!(postcard::from_bytes::<Version>(&bytes).unwrap(), put);
+        let tomb = Version::tombstone(Revision::new(8, 0), Arc::from(&b"k"[..]));
+        let bytes = postcard::to_allocvec(&tomb).unwrap();
+        assert_eq!(bytes, postcard::to_allocvec(&(tomb.rev, tomb.to_kv(), true)).unwrap());
+        assert_eq!(postcard::from_bytes::<Version>(&bytes).unwrap(), tomb);
+        let lying = postcard::to_allocvec(&(put.rev, put.to_kv(), true)).unwrap();
+        assert!(postcard::from_bytes::<Version>(&lying).is_err(), "a tombstone with a version");
+        let moved = KeyValue { mod_revision: 9, ..put.to_kv() };
+        assert!(postcard::from_bytes::<Version>(&postcard::to_allocvec(&(put.rev, moved, false)).unwrap()).is_err());
+    }
+
+    #[test]
+    fn byte_strings_keep_postcards_format_and_read_json_arrays() {
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Fast {
+            #[serde(with = "byte_string")]
+            b: Vec<u8>,
+        }
+        #[derive(Serialize)]
+        struct Plain {
+            b: Vec<u8>,
+        }
+        let b = b"any \x00\xff bytes".to_vec();
+        let fast = postcard::to_allocvec(&Fast { b: b.clone() }).unwrap();
+        assert_eq!(fast, postcard::to_allocvec(&Plain { b: b.clone() }).unwrap());
+        assert_eq!(postcard::from_bytes::<Fast>(&fast).unwrap(), Fast { b: b.clone() });
+        let json = serde_json::to_string(&Plain { b: b.clone() }).unwrap();
+        assert_eq!(serde_json::from_str::<Fast>(&json).unwrap(), Fast { b });
+    }
+}
