@@ -107,15 +107,6 @@ pub fn ClusterRing() -> impl IntoView {
             <svg class="ring-lines" viewBox="0 0 100 100" aria-hidden="true">
                 <circle class="ring-track" cx="50" cy="50" r=move || ring_radius(count.get())></circle>
                 <For
-                    each=move || links.get()
-                    key=|link| *link
-                    children=move |(from, to, count)| {
-                        let (x1, y1) = ring_position(from, count);
-                        let (x2, y2) = ring_position(to, count);
-                        view! { <line class="link" x1=x1 y1=y1 x2=x2 y2=y2></line> }
-                    }
-                />
-                <For
                     each=move || cut.get()
                     key=|link| *link
                     children=move |(a, b, count)| {
@@ -132,6 +123,19 @@ pub fn ClusterRing() -> impl IntoView {
                                 <line class="cut-mark" x1=mx - r y1=my + r x2=mx + r y2=my - r></line>
                             </g>
                         }
+                    }
+                />
+            </svg>
+            // The leader's links on a layer of their own, which pulses with an opacity animation: the
+            // compositor runs it, so it costs the main thread no paint per frame (marching dashes did).
+            <svg class="ring-lines ring-links" viewBox="0 0 100 100" aria-hidden="true">
+                <For
+                    each=move || links.get()
+                    key=|link| *link
+                    children=move |(from, to, count)| {
+                        let (x1, y1) = ring_position(from, count);
+                        let (x2, y2) = ring_position(to, count);
+                        view! { <line class="link" x1=x1 y1=y1 x2=x2 y2=y2></line> }
                     }
                 />
             </svg>
