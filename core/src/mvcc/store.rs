@@ -392,16 +392,31 @@ impl WriteTxn<'_> {
         r
     }
 
+    /// The live version of `key` as this transaction sees it (its own earlier writes included).
+    pub fn get(&self, key: &[u8]) -> Option<&Version> {
+        let cur = if self.changes > 0 { self.rev() } else { self.begin_rev };
+        self.store.get_at(key, cur)
+    }
+
     /// Puts `key`; keeps the key's create revision and bumps its version if it is live.
     pub fn put(&mut self, key: &[u8], value: &[u8], lease: i64) {
         let rev = Revision::new(self.rev(), self.changes);
-        let key = self.store.shared_key(key);
-        let ki = self.store.index.get_mut(&key).expect("shared_key indexes the key");
-        let (create_revision, version) = match ki.get(rev.main) {
-            Some(at) => (at.created.main, at.version + 1),
-            None => (rev.main, 1),
+        // Records the put in a key's index; returns the version's create revision and version.
+        let record = |ki: &mut KeyIndex| {
+            let at = ki.get(rev.main).map_or((rev.main, 1), |at| (at.created.main, at.version + 1));
+            ki.put(rev);
+            at
         };
-        ki.put(rev);
+        // One walk down the index for a known key (`range_mut` hands out its shared key too).
+        let point = (Bound::Included(key), Bound::Included(key));
+        let known = self.store.index.range_mut::<[u8], _>(point).next().map(|(k, ki)| (k.clone(), record(ki)));
+        let (key, (create_revision, version)) = known.unwrap_or_else(|| {
+            let mut ki = KeyIndex::default();
+            let at = record(&mut ki);
+            let k: Arc<[u8]> = Arc::from(key);
+            self.store.index.insert(k.clone(), ki);
+            (k, at)
+        });
         let value = self.store.value_of(value);
         self.store.insert(Version::put(rev, key, value, create_revision, version, lease));
         self.changes += 1;

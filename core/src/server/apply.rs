@@ -111,10 +111,10 @@ pub fn keep_alive(store: &Store, lessor: &mut Lessor, id: i64, now_ms: u64) -> S
     Ok(Response::LeaseKeepAlive { header, id, ttl_s })
 }
 
-/// Moves `key` from the lease it had (if any) to `lease`.
-fn reattach(lessor: &mut Lessor, key: &[u8], old: Option<&KeyValue>, lease: i64) {
-    if let Some(prev) = old.filter(|kv| kv.lease != 0 && kv.lease != lease) {
-        lessor.detach(prev.lease, key);
+/// Moves `key` from the lease it had (`old`, 0 for none) to `lease`.
+fn reattach(lessor: &mut Lessor, key: &[u8], old: i64, lease: i64) {
+    if old != 0 && old != lease {
+        lessor.detach(old, key);
     }
     if lease != 0 {
         lessor.attach(lease, key);
@@ -133,24 +133,25 @@ fn apply_put(store: &mut Store, lessor: &mut Lessor, p: &PutRequest) -> ServerRe
 }
 
 /// A put inside the write transaction `tx` (etcd's `applierV3backend.Put` with a txn): honours
-/// `ignore_value`/`ignore_lease`, moves the key between leases, returns the previous key-value. Nothing
-/// is written when it fails.
+/// `ignore_value`/`ignore_lease`, moves the key between leases, returns the previous key-value when the
+/// put asks for it (`prev_kv`; only then is it copied out). Nothing is written when it fails.
 pub(super) fn put_in(
     tx: &mut WriteTxn<'_>,
     lessor: &mut Lessor,
     p: &PutRequest,
 ) -> Result<Option<KeyValue>, ServerError> {
-    let prev = tx.range(&KeyRange::Single(p.key.clone()), 0).kvs.pop();
-    let (value, lease) = match (&prev, p.ignore_value, p.ignore_lease) {
-        (None, true, _) | (None, _, true) => return Err(ServerError::KeyNotFound),
-        (Some(kv), iv, il) => {
-            (if iv { kv.value.clone() } else { p.value.clone() }, if il { kv.lease } else { p.lease })
-        }
-        (None, false, false) => (p.value.clone(), p.lease),
+    // What the put needs of the live version: its lease, its value if kept, and the prev_kv answer.
+    let prev =
+        tx.get(&p.key).map(|v| (v.lease, p.ignore_value.then(|| v.value.to_vec()), p.prev_kv.then(|| v.to_kv())));
+    let (old_lease, kept_value, prev_kv) = match prev {
+        None if p.ignore_value || p.ignore_lease => return Err(ServerError::KeyNotFound),
+        None => (0, None, None),
+        Some(prev) => prev,
     };
-    tx.put(&p.key, &value, lease);
-    reattach(lessor, &p.key, prev.as_ref(), lease);
-    Ok(prev)
+    let lease = if p.ignore_lease { old_lease } else { p.lease };
+    tx.put(&p.key, kept_value.as_deref().unwrap_or(&p.value), lease);
+    reattach(lessor, &p.key, old_lease, lease);
+    Ok(prev_kv)
 }
 
 /// A delete inside the write transaction `tx`: detaches the deleted keys from their leases and returns

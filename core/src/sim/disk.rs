@@ -146,7 +146,11 @@ impl LogState {
         let floor = self.snapshot_index();
         let Some(first) = entries.iter().position(|e| e.index > floor) else { return };
         let start = entries[first].index;
-        let keep = self.entries.iter().take_while(|e| e.index < start).count();
+        // The log's entries are consecutive: those before `start` are found by arithmetic, not a walk
+        // over up to --snapshot-count entries on every append.
+        let keep = self.entries.first().map_or(0, |e| start.saturating_sub(e.index) as usize).min(self.entries.len());
+        debug_assert!(keep == 0 || self.entries[keep - 1].index < start, "the log is consecutive");
+        debug_assert!(self.entries.get(keep).is_none_or(|e| e.index >= start), "the log is consecutive");
         self.entries.truncate(keep);
         self.entries.extend(entries.drain(first..));
     }
