@@ -398,19 +398,21 @@ impl WriteTxn<'_> {
         self.store.get_at(key, cur)
     }
 
-    /// Puts `key`; keeps the key's create revision and bumps its version if it is live.
-    pub fn put(&mut self, key: &[u8], value: &[u8], lease: i64) {
+    /// Puts `key`; keeps the key's create revision and bumps its version if it is live. Returns the
+    /// version it replaced, if the key was live (as this transaction saw it).
+    pub fn put(&mut self, key: &[u8], value: &[u8], lease: i64) -> Option<&Version> {
         let rev = Revision::new(self.rev(), self.changes);
-        // Records the put in a key's index; returns the version's create revision and version.
+        // Records the put in a key's index; returns the live revision before it, and the new version's
+        // create revision and version.
         let record = |ki: &mut KeyIndex| {
-            let at = ki.get(rev.main).map_or((rev.main, 1), |at| (at.created.main, at.version + 1));
+            let live = ki.get(rev.main);
             ki.put(rev);
-            at
+            (live.map(|at| at.modified), live.map_or((rev.main, 1), |at| (at.created.main, at.version + 1)))
         };
         // One walk down the index for a known key (`range_mut` hands out its shared key too).
         let point = (Bound::Included(key), Bound::Included(key));
         let known = self.store.index.range_mut::<[u8], _>(point).next().map(|(k, ki)| (k.clone(), record(ki)));
-        let (key, (create_revision, version)) = known.unwrap_or_else(|| {
+        let (key, (replaced, (create_revision, version))) = known.unwrap_or_else(|| {
             let mut ki = KeyIndex::default();
             let at = record(&mut ki);
             let k: Arc<[u8]> = Arc::from(key);
@@ -420,6 +422,7 @@ impl WriteTxn<'_> {
         let value = self.store.value_of(value);
         self.store.insert(Version::put(rev, key, value, create_revision, version, lease));
         self.changes += 1;
+        replaced.and_then(|r| self.store.versions.get(r))
     }
 
     /// Deletes every live key in `range`; returns the deleted key-values (as they were).
@@ -492,6 +495,24 @@ mod tests {
         assert_ne!(at(4).value.as_ptr(), entry[7..].as_ptr(), "the offer ended");
         assert!(Arc::ptr_eq(&at(2).key, &at(4).key), "one key for every version");
         assert_eq!(get(&s, "k", 2).map(|kv| kv.value), Some(b"hello".to_vec()));
+    }
+
+    #[test]
+    fn a_put_returns_the_version_it_replaced() {
+        let mut s = Store::new();
+        let mut tx = s.write();
+        assert!(tx.put(b"k", b"1", 0).is_none(), "a new key");
+        assert_eq!(
+            tx.put(b"k", b"2", 5).map(|v| (v.rev, v.value.to_vec())),
+            Some((Revision::new(2, 0), b"1".to_vec()))
+        );
+        tx.end();
+        let mut tx = s.write();
+        tx.delete_range(&KeyRange::Single(b"k".to_vec()));
+        assert!(tx.put(b"k", b"3", 0).is_none(), "deleted earlier in the same transaction");
+        tx.end();
+        let mut tx = s.write();
+        assert_eq!(tx.put(b"k", b"4", 0).map(|v| (v.version, v.create_revision)), Some((1, 3)));
     }
 
     #[test]

@@ -140,6 +140,13 @@ pub(super) fn put_in(
     lessor: &mut Lessor,
     p: &PutRequest,
 ) -> Result<Option<KeyValue>, ServerError> {
+    if !p.ignore_value && !p.ignore_lease {
+        // The common case needs nothing of the live version until after the put, which finds it anyway.
+        let prev = tx.put(&p.key, &p.value, p.lease).map(|v| (v.lease, p.prev_kv.then(|| v.to_kv())));
+        let (old_lease, prev_kv) = prev.unwrap_or((0, None));
+        reattach(lessor, &p.key, old_lease, p.lease);
+        return Ok(prev_kv);
+    }
     // What the put needs of the live version: its lease, its value if kept, and the prev_kv answer.
     let prev =
         tx.get(&p.key).map(|v| (v.lease, p.ignore_value.then(|| v.value.to_vec()), p.prev_kv.then(|| v.to_kv())));
