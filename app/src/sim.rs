@@ -33,7 +33,7 @@ pub const MAX_STEP_MS: u64 = 5_000;
 /// to the next ticks (up to [`MAX_STEP_MS`]; beyond that the clock runs slower than the chosen speed), so a
 /// heavy moment (100k keys under controller traffic at 100x) is spread over several frames instead of
 /// blocking the page: the rest of the 50 ms interval is left to rendering and the visitor's input.
-pub const TICK_BUDGET_MS: f64 = 12.0;
+pub const TICK_BUDGET_MS: f64 = 8.0;
 
 /// Simulated time advanced between two looks at the tick's budget. Advancing in chunks runs the same world
 /// as one advance (the world's invariant), only interruptible.

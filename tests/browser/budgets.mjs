@@ -4,6 +4,8 @@
 // shared and noisy), and the script exits 0 unless the page failed to load.
 //
 //   trunk build --release --offline && node tests/browser/budgets.mjs
+//   node tests/browser/budgets.mjs --no-tti --no-memory --no-100k   (frames with 5 members only)
+//   node tests/browser/budgets.mjs --dist=DIR                       (another build of the page)
 //
 // Chromium runs with e2e.mjs's flags plus two for measuring: --enable-precise-memory-info (otherwise
 // performance.memory is rounded) and --js-flags=--expose-gc (a garbage collection before reading the JS
@@ -17,7 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { waitFor, memberNames, parseMember, clockMs, sleep, outputOf, logLines, serve, launchChromium } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DIST = path.resolve(HERE, '../../dist');
+const ARGS = process.argv.slice(2);
+/** The built page: dist/ unless `--dist=DIR` names another build (e.g. one with wasm names, for profiling). */
+const DIST = path.resolve(ARGS.find((a) => a.startsWith('--dist='))?.slice(7) ?? path.resolve(HERE, '../../dist'));
+/** `--no-memory` skips the two 10-minute memory runs, `--no-100k` the 100k-keys part, `--no-tti` the page
+ *  loads: shorter runs while working on one figure. */
+const SKIP = new Set(ARGS.filter((a) => a.startsWith('--no-')).map((a) => a.slice(5)));
 /** How long frames are sampled, and how many page loads time-to-interactive takes the median of. */
 const FRAME_WINDOW_MS = 10_000;
 const TTI_RUNS = 3;
@@ -343,7 +350,7 @@ async function main() {
   try {
     context = await launchChromium(userDataDir, ['--enable-precise-memory-info', '--js-flags=--expose-gc']);
     await context.addInitScript(instrument);
-    await tti(context, url);
+    if (!SKIP.has('tti')) await tti(context, url);
     const page = context.pages()[0] ?? (await context.newPage());
     const noteError = (text) => pageErrors.set(text, (pageErrors.get(text) ?? 0) + 1);
     page.on('pageerror', (err) => noteError(`page error: ${err.message}`));
@@ -351,11 +358,11 @@ async function main() {
     await page.goto(url);
     await fiveMembersUnderLoad(page);
     await frameTimes(page, '5 members, steady writes, messages animating');
-    await memoryAfterTenMinutes(page, false);
-    const keys = crashed() ? 0 : await load100k(page);
+    if (!SKIP.has('memory')) await memoryAfterTenMinutes(page, false);
+    const keys = crashed() || SKIP.has('100k') ? 0 : await load100k(page);
     if (keys > 0) {
       await frameTimes(page, `5 members, steady writes, ${keys.toLocaleString('en-US')} Kubernetes keys loaded`);
-      await memoryAfterTenMinutes(page, true);
+      if (!SKIP.has('memory')) await memoryAfterTenMinutes(page, true);
     }
     for (const [text, n] of pageErrors) console.log(`  ${n} x ${text}`);
   } finally {
