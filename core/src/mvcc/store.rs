@@ -409,16 +409,21 @@ impl WriteTxn<'_> {
             ki.put(rev);
             (live.map(|at| at.modified), live.map_or((rev.main, 1), |at| (at.created.main, at.version + 1)))
         };
-        // One walk down the index for a known key (`range_mut` hands out its shared key too).
-        let point = (Bound::Included(key), Bound::Included(key));
-        let known = self.store.index.range_mut::<[u8], _>(point).next().map(|(k, ki)| (k.clone(), record(ki)));
-        let (key, (replaced, (create_revision, version))) = known.unwrap_or_else(|| {
-            let mut ki = KeyIndex::default();
-            let at = record(&mut ki);
-            let k: Arc<[u8]> = Arc::from(key);
-            self.store.index.insert(k.clone(), ki);
-            (k, at)
-        });
+        // One walk down the index for a known key; its shared key comes from its newest version, which
+        // compaction always keeps while the key is indexed.
+        let (key, (replaced, (create_revision, version))) = match self.store.index.get_mut(key) {
+            Some(ki) => {
+                let newest = self.store.versions.get(ki.modified).expect("a key's newest version is stored");
+                (newest.key.clone(), record(ki))
+            }
+            None => {
+                let mut ki = KeyIndex::default();
+                let at = record(&mut ki);
+                let k: Arc<[u8]> = Arc::from(key);
+                self.store.index.insert(k.clone(), ki);
+                (k, at)
+            }
+        };
         let value = self.store.value_of(value);
         self.store.insert(Version::put(rev, key, value, create_revision, version, lease));
         self.changes += 1;
