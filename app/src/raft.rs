@@ -103,9 +103,12 @@ pub fn message_dots(
             key=|m| (m.id, m.sent_at_ms)
             children=move |m| {
                 let id = m.id;
-                let place = move || places.with(|p| p.iter().find(|(i, _)| *i == id).map(|(_, xy)| *xy));
+                // One lookup per dot and tick, shared by its three style properties.
+                let place = Memo::new(move |_| places.with(|p| p.iter().find(|(i, _)| *i == id).map(|(_, xy)| *xy)));
+                let place = move || place.get();
                 let label = message_label(&m);
-                let picked = move || inspected.0.with(|i| i.as_ref().is_some_and(|i| i.id == id));
+                let picked = Memo::new(move |_| inspected.0.with(|i| i.as_ref().is_some_and(|i| i.id == id)));
+                let picked = move || picked.get();
                 view! {
                     <button
                         class=format!("{} msg-dot", message_class(m.kind))
