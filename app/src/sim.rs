@@ -31,9 +31,14 @@ pub const MAX_STEP_MS: u64 = 5_000;
 
 /// The most real time one tick spends advancing the world. What a tick cannot simulate within it is owed
 /// to the next ticks (up to [`MAX_STEP_MS`]; beyond that the clock runs slower than the chosen speed), so a
-/// heavy moment (100k keys under controller traffic at 100x) is spread over several frames instead of
-/// blocking the page: the rest of the 50 ms interval is left to rendering and the visitor's input.
+/// heavy moment (100k keys under controller traffic) is spread over several frames instead of blocking the
+/// page: the rest of the 50 ms interval is left to rendering and the visitor's input.
 pub const TICK_BUDGET_MS: f64 = 8.0;
+
+/// The budget when fast-forwarding (from [`FAST_SPEED`] up): the visitor asked for throughput, so a tick
+/// may take longer, though never so long that it blocks input for a long task (50 ms) with its render.
+pub const FAST_TICK_BUDGET_MS: f64 = 30.0;
+pub const FAST_SPEED: f64 = 10.0;
 
 /// Simulated time advanced between two looks at the tick's budget. Advancing in chunks runs the same world
 /// as one advance (the world's invariant), only interruptible.
@@ -275,7 +280,9 @@ impl Sim {
                     // An event handler holds the world; its own snapshot covers this tick.
                     return;
                 };
-                owed_ms = advance_within(&mut w, owed_ms, now + TICK_BUDGET_MS);
+                let speed = sim.speed.get_untracked();
+                let budget_ms = if speed >= FAST_SPEED { FAST_TICK_BUDGET_MS } else { TICK_BUDGET_MS };
+                owed_ms = advance_within(&mut w, owed_ms, now + budget_ms);
                 sim.read_out(&mut w)
             };
             sim.publish(read);

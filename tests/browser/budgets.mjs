@@ -316,11 +316,13 @@ async function memoryAfterTenMinutes(page, traffic) {
       next += 2 * 60_000;
     }
     return elapsed >= MEMORY_SIM_MS || crashed();
-  }, 300_000);
+  }, 900_000);
   const realS = (Date.now() - real0) / 1000;
   const long = await page.evaluate((t) => window.__budget.longTasks.filter((l) => l.start >= t), t0);
   const load = `${PUTS_PER_S} typed puts/s real${withTraffic ? ' + Kubernetes controller traffic' : ''}`;
-  console.log(`\nMemory over 10 simulated minutes at 100x under ${load} (took ${realS.toFixed(1)} s real):`);
+  // A tick spends a bounded time simulating (app/src/sim.rs), so a heavy world runs slower than asked.
+  const speed = (samples[samples.length - 1].at / 1000 / realS).toFixed(0);
+  console.log(`\nMemory over 10 simulated minutes at 100x under ${load} (took ${realS.toFixed(1)} s real: ${speed}x achieved):`);
   for (const s of samples) {
     console.log(`  ${(s.at / 60_000).toFixed(1).padStart(5)} sim min: JS heap ${s.heap.toFixed(1)} MB, wasm memory ${s.wasm.toFixed(1)} MB`);
   }
