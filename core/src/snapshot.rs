@@ -3,7 +3,8 @@
 //! leases, postcard-encoded), and a SHA-1 of everything before it, so a truncated, corrupted or foreign
 //! file is refused with a clear message before anything is restored.
 
-use crate::mvcc::{Store, Version};
+use crate::mvcc::versions::Versions;
+use crate::mvcc::Store;
 use crate::server::lease::Lessor;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -21,7 +22,7 @@ pub struct SnapshotData {
     pub compact_rev: i64,
     /// Every kept version in revision order, sharing keys and values with the store it was taken from;
     /// encoded as `(Revision, KeyValue, tombstone)` triples.
-    pub versions: Vec<Version>,
+    pub versions: Versions,
     /// Leases (ID, TTL in seconds); attached keys follow from the key-values' lease field.
     pub leases: Vec<(i64, i64)>,
     /// The backend size the member reported when the snapshot was taken.

@@ -241,25 +241,28 @@ impl Store {
         self.versions.len()
     }
 
-    /// Every stored version in revision order: what a snapshot carries. Keys and values are shared, not
-    /// copied.
-    pub fn versions(&self) -> Vec<Version> {
-        self.versions.iter().cloned().collect()
+    /// Every stored version in revision order: what a snapshot carries. The records are shared, not
+    /// copied (a snapshot costs a list of chunks).
+    pub fn versions(&self) -> Versions {
+        self.versions.clone()
     }
 
     /// Rebuilds a store from a snapshot's versions, rebuilding the key index by replaying them in order.
     /// Refuses versions out of order or a tombstone for a key that is not live (a corrupt snapshot).
-    pub fn from_versions(versions: Vec<Version>, current_rev: i64, compact_rev: i64) -> Result<Store, String> {
+    /// The store shares the versions' chunks (with the snapshot state it was restored from).
+    pub fn from_versions(versions: Versions, current_rev: i64, compact_rev: i64) -> Result<Store, String> {
         let mut store = Store { current_rev, compact_rev, ..Store::new() };
         let mut last = Revision::default();
-        for mut v in versions {
+        for v in versions.iter() {
             let rev = v.rev;
             if rev <= last || rev.main > current_rev {
                 return Err(format!("revision {}.{} out of order", rev.main, rev.sub));
             }
             last = rev;
-            v.key = store.shared_key(&v.key);
-            let ki = store.index.get_mut(&v.key).expect("shared_key indexes the key");
+            if !store.index.contains_key(&v.key) {
+                store.index.insert(v.key.clone(), KeyIndex::default());
+            }
+            let ki = store.index.get_mut(&v.key).expect("indexed above");
             if v.is_tombstone() {
                 if !ki.tombstone(rev) {
                     return Err(format!("tombstone at {}.{} for a key that is not live", rev.main, rev.sub));
@@ -274,8 +277,9 @@ impl Store {
                     g.ver = v.version;
                 }
             }
-            store.insert(v);
+            store.bytes += v.bytes();
         }
+        store.versions = versions;
         Ok(store)
     }
 

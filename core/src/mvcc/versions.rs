@@ -12,13 +12,15 @@
 //!
 //! A record shares its key with the key index (one allocation per key, not per revision) and its value
 //! with whatever it came from: the Raft entry that carried the put (see [`super::Store::offer_values`]),
-//! so every member's store, its snapshot state and the Raft log hold one buffer.
+//! so every member's store, its snapshot state and the Raft log hold one buffer. Chunks are shared too: a
+//! snapshot of the store clones the chunk list, not the records, and the store copies a chunk only when it
+//! appends to one a snapshot still holds (the last) or compacts it.
 
 use super::kv::KeyValue;
 use super::revision::Revision;
 use bytes::Bytes;
 use serde::de::{self, SeqAccess, Visitor};
-use serde::ser::SerializeTuple;
+use serde::ser::{SerializeSeq, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::sync::Arc;
@@ -180,11 +182,46 @@ pub mod byte_string {
     }
 }
 
-/// Every stored version in revision order, in chunks of [`CHUNK`] records.
+/// Every stored version in revision order, in chunks of [`CHUNK`] records shared with snapshots.
 #[derive(Clone, Debug, Default)]
 pub struct Versions {
-    chunks: Vec<Vec<Version>>,
+    chunks: Vec<Arc<Vec<Version>>>,
     len: usize,
+}
+
+impl PartialEq for Versions {
+    fn eq(&self, other: &Versions) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Versions {}
+
+/// Encoded as a sequence of versions (what `Vec<Version>` was).
+impl Serialize for Versions {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for v in self.iter() {
+            seq.serialize_element(v)?;
+        }
+        seq.end()
+    }
+}
+
+/// Decoded in the order given; [`super::Store::from_versions`] refuses versions out of order.
+impl<'de> Deserialize<'de> for Versions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Versions, D::Error> {
+        let all = Vec::<Version>::deserialize(d)?;
+        let len = all.len();
+        let mut chunks = Vec::with_capacity(len.div_ceil(CHUNK));
+        let mut rest = all.into_iter();
+        while rest.len() > 0 {
+            let mut chunk = Vec::with_capacity(CHUNK.min(rest.len()));
+            chunk.extend(rest.by_ref().take(CHUNK));
+            chunks.push(Arc::new(chunk));
+        }
+        Ok(Versions { chunks, len })
+    }
 }
 
 impl Versions {
@@ -207,11 +244,19 @@ impl Versions {
             assert!(v.rev > last, "version {:?} appended after {last:?}", v.rev);
         }
         match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push(v),
+            Some(c) if c.len() < CHUNK => {
+                if Arc::get_mut(c).is_none() {
+                    // A snapshot holds this chunk: append to a copy (with room for a whole chunk).
+                    let mut copy = Vec::with_capacity(CHUNK);
+                    copy.extend(c.iter().cloned());
+                    *c = Arc::new(copy);
+                }
+                Arc::get_mut(c).expect("the chunk is not shared").push(v);
+            }
             _ => {
                 let mut c = Vec::with_capacity(CHUNK);
                 c.push(v);
-                self.chunks.push(c);
+                self.chunks.push(Arc::new(c));
             }
         }
         self.len += 1;
@@ -234,7 +279,7 @@ impl Versions {
     pub fn from(&self, from: Revision) -> impl Iterator<Item = &Version> + '_ {
         let (chunk, offset) = self.seek(from);
         let first = self.chunks.get(chunk).map_or(&[][..], |c| &c[offset..]);
-        first.iter().chain(self.chunks.iter().skip(chunk + 1).flatten())
+        first.iter().chain(self.chunks.iter().skip(chunk + 1).flat_map(|c| c.iter()))
     }
 
     /// Versions in `[lo, hi)`, in revision order.
@@ -243,16 +288,18 @@ impl Versions {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Version> + '_ {
-        self.chunks.iter().flatten()
+        self.chunks.iter().flat_map(|c| c.iter())
     }
 
     /// Keeps the versions `keep` accepts (and hands the others to it by value), packing the survivors
-    /// into full chunks again; each old chunk is freed as soon as it has been read.
+    /// into full chunks again; each old chunk is freed as soon as it has been read (unless a snapshot
+    /// still holds it).
     pub fn retain(&mut self, mut keep: impl FnMut(Version) -> Option<Version>) {
         let old = std::mem::take(&mut self.chunks);
         self.len = 0;
         for chunk in old {
-            for v in chunk {
+            let records = Arc::try_unwrap(chunk).unwrap_or_else(|shared| shared.as_ref().clone());
+            for v in records {
                 if let Some(v) = keep(v) {
                     self.push(v);
                 }
@@ -309,6 +356,27 @@ mod tests {
         assert_eq!(vs.chunks.len(), 1);
         assert!(vs.iter().all(|x| x.rev.main % 4 == 0));
         assert_eq!(vs.last_rev(), Some(Revision::new(4 * CHUNK as i64, 0)));
+    }
+
+    #[test]
+    fn a_snapshot_shares_chunks_and_keeps_its_view() {
+        let mut vs = Versions::default();
+        for main in 2..(2 + CHUNK as i64 + 10) {
+            vs.push(v(main, 0));
+        }
+        let snap = vs.clone();
+        vs.push(v(5_000, 0));
+        assert!(Arc::ptr_eq(&vs.chunks[0], &snap.chunks[0]), "a full chunk stays shared");
+        assert!(!Arc::ptr_eq(&vs.chunks[1], &snap.chunks[1]), "the chunk appended to was copied");
+        assert_eq!((snap.len(), snap.iter().count()), (CHUNK + 10, CHUNK + 10));
+        vs.retain(|x| (x.rev.main % 2 == 0).then_some(x));
+        assert_eq!(snap.iter().count(), CHUNK + 10, "compaction leaves the snapshot whole");
+        assert!(snap.iter().zip(2..).all(|(x, main)| x.rev.main == main));
+        let bytes = postcard::to_allocvec(&snap).unwrap();
+        assert_eq!(bytes, postcard::to_allocvec(&snap.iter().cloned().collect::<Vec<_>>()).unwrap());
+        let back: Versions = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, snap);
+        assert_eq!(back.get(Revision::new(CHUNK as i64 + 5, 0)).map(|x| x.rev.main), Some(CHUNK as i64 + 5));
     }
 
     #[test]
