@@ -282,7 +282,7 @@ impl Sim {
                 };
                 let speed = sim.speed.get_untracked();
                 let budget_ms = if speed >= FAST_SPEED { FAST_TICK_BUDGET_MS } else { TICK_BUDGET_MS };
-                owed_ms = advance_within(&mut w, owed_ms, now + budget_ms);
+                owed_ms = advance_within(&mut w, owed_ms, now + budget_ms, now_real_ms);
                 sim.read_out(&mut w)
             };
             sim.publish(read);
@@ -352,14 +352,14 @@ fn snapshot_of(world: &World) -> Snapshot {
     world.page_view(PAGE_LIMITS)
 }
 
-/// Advances the world by up to `owed_ms` in chunks until real time reaches `deadline_ms`; returns what is
-/// still owed. At least one chunk runs, so the clock always moves while playing.
-fn advance_within(world: &mut World, mut owed_ms: u64, deadline_ms: f64) -> u64 {
+/// Advances the world by up to `owed_ms` in chunks until real time (`now_ms`) reaches `deadline_ms`;
+/// returns what is still owed. At least one chunk runs, so the clock always moves while playing.
+fn advance_within(world: &mut World, mut owed_ms: u64, deadline_ms: f64, now_ms: impl Fn() -> f64) -> u64 {
     loop {
         let chunk = owed_ms.min(CHUNK_MS);
         world.advance(chunk);
         owed_ms -= chunk;
-        if owed_ms == 0 || now_real_ms() >= deadline_ms {
+        if owed_ms == 0 || now_ms() >= deadline_ms {
             return owed_ms;
         }
     }
@@ -434,6 +434,21 @@ mod tests {
         assert_eq!(again.now_ms(), world.now_ms());
         assert_eq!(again.nodes(), world.nodes());
         assert_eq!(again.trace().total(), world.trace().total());
+    }
+
+    /// A tick out of budget simulates one chunk and owes the rest; chunks add up to the same world as one
+    /// advance, so a budgeted clock replays exactly.
+    #[test]
+    fn a_tick_out_of_budget_owes_the_rest_and_chunks_replay_exactly() {
+        let mut chunked = World::new(WorldConfig::demo(3, 9));
+        let mut whole = World::new(WorldConfig::demo(3, 9));
+        let owed = advance_within(&mut chunked, 2_345, 5.0, || 5.0);
+        assert_eq!((chunked.now_ms(), owed), (CHUNK_MS, 2_345 - CHUNK_MS), "one chunk past the deadline");
+        assert_eq!(advance_within(&mut chunked, owed, 5.0, || 0.0), 0, "within budget, all of it");
+        whole.advance(2_345);
+        assert_eq!(chunked.now_ms(), whole.now_ms());
+        assert_eq!(chunked.nodes(), whole.nodes());
+        assert_eq!(chunked.trace().total(), whole.trace().total());
     }
 
     #[test]
