@@ -53,6 +53,10 @@ const EVENT_LEASE_PERIOD_MS: u64 = 60_000;
 const EVENT_LEASE_BASE: i64 = 0x6b75_6265_0000_0000;
 /// Traffic requests in flight at most; beyond it the client sheds work (counted as failed).
 const TRAFFIC_IN_FLIGHT: usize = 2_000;
+/// kube-apiserver's `--etcd-compaction-interval` (5 minutes by default): each round compacts to the
+/// revision seen one round earlier, so etcd keeps about five minutes of history and its memory stays bounded
+/// under steady updates.
+const COMPACTION_INTERVAL_MS: u64 = 5 * 60_000;
 /// The prefixes kube-apiserver keeps a watch on (one per resource it caches; a few shown here).
 const WATCHED: [&str; 5] =
     ["/registry/pods/", "/registry/minions/", "/registry/leases/", "/registry/events/", "/registry/deployments/"];
@@ -422,6 +426,9 @@ struct Traffic {
     watches: Vec<u64>,
     event_lease: Option<i64>,
     updates: u64,
+    /// When the apiserver's compactor runs next, and the revision it saw at its last round.
+    next_compaction_ms: u64,
+    seen_rev: i64,
 }
 
 /// What the traffic did so far (kept after it stops).
@@ -605,6 +612,8 @@ impl World {
                     watches,
                     event_lease: None,
                     updates: 0,
+                    next_compaction_ms: self.now_ms + COMPACTION_INTERVAL_MS,
+                    seen_rev: 0,
                 });
             }
             (false, true) => {
@@ -731,6 +740,7 @@ impl World {
         let Some(leader) = self.leader() else { return };
         self.renew_node_leases(t, leader);
         self.grant_event_lease(t, leader);
+        self.maybe_compact(t, leader);
         let pods = t.shape.count(Kind::Pod);
         t.owed_milli += (pods / POD_UPDATE_PERIOD_S).max(2) * TRAFFIC_STEP_MS;
         while t.owed_milli >= 1_000 {
@@ -765,6 +775,20 @@ impl World {
         }
         t.event_lease = Some(id);
         self.send_traffic(t, leader, Request::LeaseGrant { id, ttl_s: EVENT_TTL_S });
+    }
+
+    /// The apiserver's compactor (storage/etcd3/compact.go): every interval, compact to the revision the
+    /// previous round saw. The real one first takes `compact_rev_key` with a txn so that only one of several
+    /// apiservers compacts; with one apiserver that txn always succeeds, so it is left out.
+    fn maybe_compact(&mut self, t: &mut Traffic, leader: usize) {
+        if self.now_ms < t.next_compaction_ms {
+            return;
+        }
+        t.next_compaction_ms = self.now_ms + COMPACTION_INTERVAL_MS;
+        if t.seen_rev > 0 {
+            self.send_traffic(t, leader, Request::Compaction { revision: t.seen_rev, physical: false });
+        }
+        t.seen_rev = self.nodes[leader].server.store.current_rev();
     }
 
     fn create_event(&mut self, t: &mut Traffic, leader: usize) {
@@ -930,6 +954,23 @@ mod tests {
         let before = w.kubernetes_view().counts;
         w.advance(5_000);
         assert_eq!(w.kubernetes_view().counts, before, "stopped");
+    }
+
+    #[test]
+    fn the_apiserver_compacts_to_the_revision_it_saw_one_interval_earlier() {
+        let mut w = World::new(WorldConfig::demo(3, 7));
+        w.wait_for_leader(10_000).expect("leader");
+        load(&mut w, 200, false);
+        w.apply(Action::KubernetesTraffic { on: true });
+        w.advance(COMPACTION_INTERVAL_MS + 1_000);
+        assert!(w.node(0).server.store.compact_rev() <= 0, "the first round only notes the revision");
+        let seen = w.kubernetes.traffic.as_ref().map(|t| t.seen_rev).expect("traffic runs");
+        assert!(seen > 0);
+        w.advance(COMPACTION_INTERVAL_MS);
+        for n in 0..3 {
+            assert_eq!(w.node(n).server.store.compact_rev(), seen, "member {n} compacted with the leader");
+        }
+        assert!(w.node(0).server.store.current_rev() > seen, "five minutes of history are kept");
     }
 
     #[test]
