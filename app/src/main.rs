@@ -17,6 +17,7 @@ mod link;
 mod member_pick;
 mod metrics;
 mod network;
+mod pace;
 mod raft;
 mod settings;
 mod sim;

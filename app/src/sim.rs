@@ -8,6 +8,7 @@ use crate::leases::{MAX_LEASES, MAX_LEASE_KEYS};
 use crate::link::RunLink;
 use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
+use crate::pace::{pace_note, Pace};
 use crate::raft::MAX_SHOWN_MESSAGES;
 use crate::watches::MAX_WATCHERS;
 use etcdplay_core::sim::page_view::PageLimits;
@@ -98,6 +99,8 @@ pub struct Sim {
     pub speed: RwSignal<f64>,
     /// How the current world came to be (a new cluster, a replayed link, a rewind), for the console.
     pub origin: RwSignal<String>,
+    /// What the Time bar says when the clock runs slower than the chosen speed (empty while it keeps up).
+    pub pace_note: RwSignal<String>,
 }
 
 impl Sim {
@@ -136,6 +139,7 @@ impl Sim {
             playing: RwSignal::new(playing),
             speed: RwSignal::new(1.0),
             origin,
+            pace_note: RwSignal::new(String::new()),
         };
         let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
         sim.publish(read);
@@ -259,16 +263,24 @@ impl Sim {
         let mut carry_ms = 0.0_f64;
         // Simulated time earlier ticks had no budget left for.
         let mut owed_ms = 0_u64;
+        let mut pace = Pace::default();
+        let mut paced_speed = 0.0_f64;
         let interval = Interval::new(TICK_INTERVAL_MS, move || {
             let now = now_real_ms();
             let real_ms = (now - last_ms).clamp(0.0, MAX_REAL_STEP_MS);
             last_ms = now;
+            let speed = sim.speed.get_untracked();
+            if !sim.playing.get_untracked() || speed != paced_speed {
+                pace.reset();
+                paced_speed = speed;
+                set_if_changed(sim.pace_note, String::new());
+            }
             if !sim.playing.get_untracked() {
                 carry_ms = 0.0;
                 owed_ms = 0;
                 return;
             }
-            let elapsed = real_ms * sim.speed.get_untracked() + carry_ms;
+            let elapsed = real_ms * speed + carry_ms;
             let step_ms = elapsed.floor();
             carry_ms = elapsed - step_ms;
             owed_ms = (owed_ms + step_ms as u64).min(MAX_STEP_MS);
@@ -280,11 +292,13 @@ impl Sim {
                     // An event handler holds the world; its own snapshot covers this tick.
                     return;
                 };
-                let speed = sim.speed.get_untracked();
                 let budget_ms = if speed >= FAST_SPEED { FAST_TICK_BUDGET_MS } else { TICK_BUDGET_MS };
+                let before_ms = w.now_ms();
                 owed_ms = advance_within(&mut w, owed_ms, now + budget_ms, now_real_ms);
+                pace.record(now, w.now_ms() - before_ms);
                 sim.read_out(&mut w)
             };
+            set_if_changed(sim.pace_note, pace_note(speed, pace.achieved()));
             sim.publish(read);
         });
         // The clock runs for the life of the page, which is the life of the app: nothing ever stops it.
@@ -395,6 +409,13 @@ fn replay_until(members: usize, seed: u64, actions: &[TimedAction], at_ms: u64) 
 /// The console's first line for a fresh cluster.
 fn new_cluster_note(members: usize, seed: u64) -> String {
     format!("A new {members}-member cluster boots from seed {seed}.")
+}
+
+/// Sets `signal` only when the text changes, so that its readers do not re-render every tick.
+fn set_if_changed(signal: RwSignal<String>, text: String) {
+    if signal.with_untracked(|old| *old != text) {
+        signal.set(text);
+    }
 }
 
 /// Real time in milliseconds from the page's monotonic clock (`performance.now()`), which, unlike the

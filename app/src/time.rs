@@ -50,6 +50,7 @@ pub fn TimeBar(notice: String) -> impl IntoView {
             />
             <span class="time-keys">{SHORTCUTS}</span>
             <p class="time-status" role="status">{move || status.get()}</p>
+            <p class="time-pace" role="status">{move || sim.pace_note.get()}</p>
         </section>
     }
 }
