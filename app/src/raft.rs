@@ -212,7 +212,7 @@ pub fn MessageList() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let lines = Memo::new(move |_| {
         sim.snapshot.with(|s| {
-            let mut lines: Vec<String> = s
+            let mut lines: Vec<(u64, String)> = s
                 .messages
                 .shown
                 .iter()
@@ -225,11 +225,11 @@ pub fn MessageList() -> impl IntoView {
                         text.push_str(", rejected");
                     }
                     text.push_str(&format!(", arrives at {}", format_sim_time(m.deliver_at_ms)));
-                    text
+                    (m.id, text)
                 })
                 .collect();
             if s.messages.total > s.messages.shown.len() {
-                lines.push(format!("and {} more", s.messages.total - s.messages.shown.len()));
+                lines.push((u64::MAX, format!("and {} more", s.messages.total - s.messages.shown.len())));
             }
             lines
         })
@@ -238,7 +238,8 @@ pub fn MessageList() -> impl IntoView {
         <details class="msg-list">
             <summary>"Messages in flight, one by one"</summary>
             <ul aria-label="List of messages in flight">
-                {move || lines.get().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+                // Keyed by message: a line stays the same element for as long as its message is in flight.
+                <For each=move || lines.get() key=|l| l.clone() children=|(_, l)| view! { <li>{l}</li> } />
             </ul>
         </details>
     }
@@ -343,6 +344,9 @@ pub fn RaftPanel() -> impl IntoView {
             })
         })
     });
+    // The state below is built once per member shown and then updated field by field: the log and the
+    // numbers move every tick under writes, and rebuilding the whole list each tick cost most of a frame.
+    let has_member = Memo::new(move |_| shown.with(Option::is_some));
     view! {
         <section class="raft" aria-labelledby="raft-title">
             <h2 id="raft-title" class="panel-title">"Raft"</h2>
@@ -353,15 +357,16 @@ pub fn RaftPanel() -> impl IntoView {
                         <MemberOptions choice=selected />
                     </select>
                 </label>
-                {move || shown.get().map(raft_state)}
+                {move || has_member.get().then(|| raft_state(shown))}
             </div>
         </section>
     }
 }
 
-fn raft_state(s: Shown) -> impl IntoView {
+/// The panel's fields as (name, value), in the order shown.
+fn state_rows(s: &Shown) -> Vec<(&'static str, String)> {
     let r = &s.raft;
-    let rows = [
+    vec![
         ("member", s.name.clone()),
         ("role", r.role.to_string()),
         ("term", r.term.to_string()),
@@ -372,80 +377,115 @@ fn raft_state(s: Shown) -> impl IntoView {
         ("last index", r.last_index.to_string()),
         ("snapshot index", r.snapshot_index.to_string()),
         ("unsynced entries", r.unsynced.to_string()),
-    ];
-    let progress = (!r.progress.is_empty()).then(|| {
-        let peers = r
-            .progress
-            .iter()
-            .map(|p| {
-                view! {
-                    <tr>
-                        <th scope="row">{member_name(&s.names, p.id)}</th>
-                        <td>{p.matched}</td>
-                        <td>{p.next}</td>
-                        <td>{p.state.clone()}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <table class="raft-progress" aria-label="Replication progress">
-                <caption>"What the leader knows of each member's log"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"member"</th>
-                        <th scope="col">"match"</th>
-                        <th scope="col">"next"</th>
-                        <th scope="col">"state"</th>
-                    </tr>
-                </thead>
-                <tbody>{peers}</tbody>
-            </table>
-        }
+    ]
+}
+
+/// The leader's view of each peer as table cells: (member, match, next, state).
+fn progress_rows(s: &Shown) -> Vec<(String, u64, u64, String)> {
+    s.raft.progress.iter().map(|p| (member_name(&s.names, p.id), p.matched, p.next, p.state.clone())).collect()
+}
+
+/// One log entry's accessible text: "index 7, term 2, normal, committed".
+fn entry_text(e: &EntryView) -> String {
+    let status = if e.committed { "committed" } else { "not committed" };
+    format!("index {}, term {}, {}, {status}", e.index, e.term, e.kind)
+}
+
+/// One log entry as a coloured square; built once per entry (and again when it commits).
+fn entry_view(e: EntryView) -> impl IntoView {
+    let letter = match e.kind {
+        "normal" => "N",
+        "empty" => "E",
+        _ => "C",
+    };
+    let text = entry_text(&e);
+    let title = text.clone();
+    view! {
+        <li
+            class="entry"
+            class:entry-uncommitted=!e.committed
+            style:background-color=term_colour(e.term)
+            title=title
+        >
+            <span aria-hidden="true">
+                <span class="entry-index">{e.index}</span>
+                <span class="entry-kind">{letter}</span>
+            </span>
+            <span class="sr-only">{text}</span>
+        </li>
+    }
+}
+
+/// The shown member's state, log and (on a leader) peers. Each value is its own small closure and the
+/// lists are keyed, so a tick that moves the commit index rewrites a few text nodes and adds one entry
+/// instead of rebuilding the panel.
+fn raft_state(shown: Memo<Option<Shown>>) -> impl IntoView {
+    let rows = Memo::new(move |_| shown.with(|s| s.as_ref().map(state_rows).unwrap_or_default()));
+    let progress = Memo::new(move |_| shown.with(|s| s.as_ref().map(progress_rows).unwrap_or_default()));
+    let name = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.name.clone()).unwrap_or_default()));
+    let compacted = Memo::new(move |_| {
+        shown.with(|s| {
+            s.as_ref()
+                .map(|s| s.raft.snapshot_index)
+                .filter(|i| *i > 0)
+                .map(|i| format!("Entries up to {i} compacted into a snapshot."))
+        })
     });
-    let compacted =
-        (r.snapshot_index > 0).then(|| format!("Entries up to {} compacted into a snapshot.", r.snapshot_index));
-    let entries = s
-        .log
-        .iter()
-        .map(|e| {
-            let letter = match e.kind {
-                "normal" => "N",
-                "empty" => "E",
-                _ => "C",
-            };
-            let status = if e.committed { "committed" } else { "not committed" };
-            let text = format!("index {}, term {}, {}, {status}", e.index, e.term, e.kind);
-            let title = text.clone();
-            view! {
-                <li
-                    class="entry"
-                    class:entry-uncommitted=!e.committed
-                    style:background-color=term_colour(e.term)
-                    title=title
-                >
-                    <span aria-hidden="true">
-                        <span class="entry-index">{e.index}</span>
-                        <span class="entry-kind">{letter}</span>
-                    </span>
-                    <span class="sr-only">{text}</span>
-                </li>
-            }
+    let field_count = rows.with_untracked(Vec::len);
+    let fields = (0..field_count)
+        .map(|i| {
+            let key = rows.with_untracked(|r| r[i].0);
+            let value = move || rows.with(|r| r.get(i).map(|(_, v)| v.clone()).unwrap_or_default());
+            view! { <dt>{key}</dt><dd>{value}</dd> }
         })
         .collect_view();
+    let table = move || {
+        (!progress.with(Vec::is_empty)).then(|| {
+            view! {
+                <table class="raft-progress" aria-label="Replication progress">
+                    <caption>"What the leader knows of each member's log"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"member"</th>
+                            <th scope="col">"match"</th>
+                            <th scope="col">"next"</th>
+                            <th scope="col">"state"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For
+                            each=move || progress.get()
+                            key=|row| row.clone()
+                            children=|(member, matched, next, state)| {
+                                view! {
+                                    <tr>
+                                        <th scope="row">{member}</th>
+                                        <td>{matched}</td>
+                                        <td>{next}</td>
+                                        <td>{state}</td>
+                                    </tr>
+                                }
+                            }
+                        />
+                    </tbody>
+                </table>
+            }
+        })
+    };
     view! {
-        <dl class="raft-state" aria-label="Raft state">
-            {rows
-                .into_iter()
-                .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
-                .collect_view()}
-        </dl>
-        {progress}
+        <dl class="raft-state" aria-label="Raft state">{fields}</dl>
+        {table}
         <p class="raft-log-title">
-            {format!("Log of {}, newest {LOG_TAIL} entries (N normal, E empty, C conf change; faded: not committed)", s.name)}
+            {move || format!("Log of {}, newest {LOG_TAIL} entries (N normal, E empty, C conf change; faded: not committed)", name.get())}
         </p>
-        {compacted.map(|c| view! { <p class="raft-compacted">{c}</p> })}
-        <ol class="raft-log" aria-label=format!("Log of {}", s.name)>{entries}</ol>
+        {move || compacted.get().map(|c| view! { <p class="raft-compacted">{c}</p> })}
+        <ol class="raft-log" aria-label=move || format!("Log of {}", name.get())>
+            <For
+                each=move || shown.with(|s| s.as_ref().map(|s| s.log.clone()).unwrap_or_default())
+                key=|e| (e.index, e.term, e.kind, e.committed)
+                children=entry_view
+            />
+        </ol>
     }
 }
 
@@ -504,5 +544,40 @@ mod tests {
         let (x, y) = dot_position(&m, 3_000, (50.0, 10.0), (50.0, 90.0));
         assert!((x - (50.0 - LANE_OFFSET)).abs() < 1e-9 && (y - 10.0).abs() < 1e-9, "{x} {y}");
         assert_eq!(dot_position(&m, 3_002, (50.0, 10.0), (50.0, 90.0)).1, 90.0);
+    }
+
+    #[test]
+    fn the_panel_names_fields_peers_and_entries() {
+        let raft = RaftView {
+            role: Role::Leader,
+            term: 3,
+            vote: 1,
+            commit: 9,
+            applied: 8,
+            first_index: 1,
+            last_index: 10,
+            snapshot_index: 0,
+            unsynced: 1,
+            progress: vec![
+                etcdplay_core::sim::view::PeerProgress { id: 2, matched: 9, next: 10, state: "Replicate".into() },
+                etcdplay_core::sim::view::PeerProgress { id: 7, matched: 0, next: 1, state: "Probe".into() },
+            ],
+        };
+        let shown =
+            Shown { name: "etcd1".into(), raft, log: vec![], names: vec![(1, "etcd1".into()), (2, "etcd2".into())] };
+        let rows = state_rows(&shown);
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows[0], ("member", "etcd1".to_string()));
+        assert_eq!(rows[3], ("vote", "etcd1".to_string()));
+        assert_eq!(rows[4], ("commit", "9".to_string()));
+        assert_eq!(rows[9], ("unsynced entries", "1".to_string()));
+        // A peer no member names any more is shown by its ID in hex.
+        assert_eq!(
+            progress_rows(&shown),
+            [("etcd2".to_string(), 9, 10, "Replicate".to_string()), ("7".to_string(), 0, 1, "Probe".to_string())]
+        );
+        let entry = EntryView { index: 10, term: 3, kind: "normal", committed: false };
+        assert_eq!(entry_text(&entry), "index 10, term 3, normal, not committed");
+        assert_eq!(entry_text(&EntryView { committed: true, ..entry }), "index 10, term 3, normal, committed");
     }
 }
