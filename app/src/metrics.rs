@@ -135,9 +135,7 @@ fn sample_of(world: &World, window_start: Option<&Readings>) -> Sample {
             let node = world.node(i);
             let sample = node.is_up().then(|| {
                 let m = &node.server.metrics;
-                // Read one by one rather than through `Server::gauges`, which also counts the live keys: a
-                // walk over the whole key index (100k keys on 5 members: hundreds of ms a sample in wasm).
-                let server = &node.server;
+                let g = node.server.gauges(node.id);
                 let start = window_start.and_then(|w| w.member(&node.name));
                 let since = |h: &Histogram, old: Option<&Histogram>| old.map_or_else(|| h.clone(), |o| h.since(o));
                 let peer_since = |(id, h): (&u64, &Histogram)| {
@@ -150,10 +148,10 @@ fn sample_of(world: &World, window_start: Option<&Readings>) -> Sample {
                     rtt_p99_ms: m.peer_rtt.iter().map(peer_since).filter_map(|h| p99_ms(&h)).reduce(f64::max),
                     leader_changes: m.leader_changes.get(),
                     committed: node.commit_index() as f64,
-                    applied: server.applied_index as f64,
-                    pending: server.proposals_pending() as f64,
+                    applied: g.applied_index as f64,
+                    pending: g.proposals_pending as f64,
                     failed: m.proposals_failed.get(),
-                    db_kib: server.db_size() as f64 / 1024.0,
+                    db_kib: g.db_total_size as f64 / 1024.0,
                 }
             });
             (node.name.clone(), sample)

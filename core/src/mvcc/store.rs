@@ -95,6 +95,9 @@ pub struct Store {
     unseen_compacted: Vec<Version>,
     /// Slices of the Raft entry being applied (see [`Store::offer_values`]).
     offered: Vec<Bytes>,
+    /// Keys live at the current revision, kept by puts and deletes: every `/metrics` scrape reads it, and
+    /// counting would walk the whole index (compaction never changes it).
+    live_keys: usize,
 }
 
 impl Default for Store {
@@ -115,6 +118,7 @@ impl Store {
             watched_rev: 0,
             unseen_compacted: Vec::new(),
             offered: Vec::new(),
+            live_keys: 0,
         }
     }
 
@@ -233,7 +237,12 @@ impl Store {
 
     /// Number of live keys at the current revision.
     pub fn key_count(&self) -> usize {
-        self.index.values().filter(|ki| ki.get(self.current_rev).is_some()).count()
+        debug_assert_eq!(
+            self.live_keys,
+            self.index.values().filter(|ki| ki.get(self.current_rev).is_some()).count(),
+            "the live-key count follows puts and deletes"
+        );
+        self.live_keys
     }
 
     /// Number of stored key versions (including tombstones): what compaction shrinks.
@@ -279,6 +288,7 @@ impl Store {
             }
             store.bytes += v.bytes();
         }
+        store.live_keys = store.index.values().filter(|ki| ki.get(current_rev).is_some()).count();
         store.versions = versions;
         Ok(store)
     }
@@ -428,6 +438,9 @@ impl WriteTxn<'_> {
                 (k, at)
             }
         };
+        if replaced.is_none() {
+            self.store.live_keys += 1;
+        }
         let value = self.store.value_of(value);
         self.store.insert(Version::put(rev, key, value, create_revision, version, lease));
         self.changes += 1;
@@ -442,6 +455,7 @@ impl WriteTxn<'_> {
             let key = self.store.shared_key(&kv.key);
             let live = self.store.index.get_mut(&key).is_some_and(|ki| ki.tombstone(rev));
             assert!(live, "ranged key must be live");
+            self.store.live_keys -= 1;
             self.store.insert(Version::tombstone(rev, key));
             self.changes += 1;
         }
