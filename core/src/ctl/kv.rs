@@ -3,7 +3,7 @@
 use super::client::{Ctx, Format};
 use super::command::CtlError;
 use super::exit;
-use super::flags::{Flag, Kind};
+use super::flags::{Flag, Kind, Parsed};
 use super::json::{self, Obj};
 use crate::mvcc::KeyValue;
 use crate::server::api::*;
@@ -94,31 +94,102 @@ pub(crate) fn key_range(key: &str, end: Option<&str>, prefix: bool, from_key: bo
     (k, end.map(|e| e.as_bytes().to_vec()).unwrap_or_default())
 }
 
-pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
-    let format = ctx.format()?;
-    let args = ctx.args().to_vec();
-    let ignore_value = ctx.flags.bool("ignore-value");
-    let needs = || CtlError::new(exit::BAD_ARGS, "put command needs 1 argument and input from stdin or 2 arguments");
-    let Some(key) = args.first().cloned() else { return Err(needs()) };
+/// etcdctl's checks that need no flag but the format: each with its message and exit code, before
+/// anything is sent.
+fn bad_args(msg: &str) -> CtlError {
+    CtlError::new(exit::BAD_ARGS, msg)
+}
+
+/// The put `etcdctl put` (and a txn's `put` op) sends, from its positional arguments and flags, with
+/// etcdctl's argument checks (`getPutOp`). `stdin` is the value when only the key is given; a txn has
+/// already read its stdin, so it passes `None`.
+pub(crate) fn put_request(f: &Parsed, stdin: Option<&str>) -> Result<PutRequest, CtlError> {
+    let needs = "put command needs 1 argument and input from stdin or 2 arguments";
+    let args = &f.args;
+    let Some(key) = args.first() else { return Err(bad_args(needs)) };
+    let ignore_value = f.bool("ignore-value");
     if ignore_value && args.len() > 1 {
-        return Err(CtlError::new(exit::BAD_ARGS, "put command needs only 1 argument when 'ignore-value' is set"));
+        return Err(bad_args("put command needs only 1 argument when 'ignore-value' is set"));
     }
-    let value = match (ignore_value, args.get(1), ctx.stdin.filter(|s| !s.is_empty())) {
+    let value = match (ignore_value, args.get(1), stdin.filter(|s| !s.is_empty())) {
         (true, _, _) => String::new(),
         (false, Some(v), _) => v.clone(),
         (false, None, Some(s)) => s.to_string(),
-        (false, None, None) => return Err(needs()),
+        (false, None, None) => return Err(bad_args(needs)),
     };
-    let lease = super::flags::go_parse_int(&ctx.flags.str("lease"), 16)
-        .map_err(|e| CtlError::new(exit::BAD_ARGS, format!("bad lease ID ({e}), expecting ID in Hex")))?;
-    let request = Request::Put(PutRequest {
-        key: key.into_bytes(),
+    let lease = super::flags::go_parse_int(&f.str("lease"), 16)
+        .map_err(|e| bad_args(&format!("bad lease ID ({e}), expecting ID in Hex")))?;
+    Ok(PutRequest {
+        key: key.clone().into_bytes(),
         value: value.into_bytes(),
         lease,
-        prev_kv: ctx.flags.bool("prev-kv"),
+        prev_kv: f.bool("prev-kv"),
         ignore_value,
-        ignore_lease: ctx.flags.bool("ignore-lease"),
-    });
+        ignore_lease: f.bool("ignore-lease"),
+    })
+}
+
+/// `<key> [range_end]` with `--prefix`/`--from-key`, checked as etcdctl's `get` and `del` check them.
+/// `--prefix` or `--from-key` with a range end is refused: it would otherwise widen or narrow what a
+/// `del` removes.
+fn checked_range(f: &Parsed, command: &str) -> Result<(Vec<u8>, Vec<u8>), CtlError> {
+    let args = &f.args;
+    let arity = format!("{command} command needs one argument as key and an optional argument as range_end");
+    let Some(key) = args.first() else { return Err(bad_args(&arity)) };
+    // `del` refuses extra arguments; `get` ignores what follows the range end.
+    if command == "del" && args.len() > 2 {
+        return Err(bad_args(&arity));
+    }
+    let (prefix, from_key) = (f.bool("prefix"), f.bool("from-key"));
+    if prefix && from_key {
+        return Err(bad_args("`--prefix` and `--from-key` cannot be set at the same time, choose one"));
+    }
+    if command == "get" {
+        consistency(f)?;
+    }
+    if args.len() > 1 && (prefix || from_key) {
+        return Err(bad_args("too many arguments, only accept one argument when `--prefix` or `--from-key` is set"));
+    }
+    Ok(key_range(key, args.get(1).map(String::as_str), prefix, from_key))
+}
+
+/// `--consistency`: true for serializable.
+fn consistency(f: &Parsed) -> Result<bool, CtlError> {
+    match f.str("consistency").as_str() {
+        "l" => Ok(false),
+        "s" => Ok(true),
+        other => Err(CtlError::new(exit::BAD_FEATURE, format!("unknown consistency flag {other:?}"))),
+    }
+}
+
+/// The range `etcdctl get` (and a txn's `get` op) sends, with etcdctl's checks in its order
+/// (`getGetOp`): arguments, `--prefix` with `--from-key`, consistency, a range end with either, sort.
+pub(crate) fn range_request(f: &Parsed) -> Result<RangeRequest, CtlError> {
+    let (key, range_end) = checked_range(f, "get")?;
+    let (sort_order, sort_target) = sort_options(&f.str("order"), &f.str("sort-by"))?;
+    Ok(RangeRequest {
+        sort_order,
+        sort_target,
+        key,
+        range_end,
+        limit: f.int("limit"),
+        // etcdctl sends a revision only when it is positive.
+        revision: f.int("rev").max(0),
+        serializable: consistency(f)?,
+        keys_only: f.bool("keys-only"),
+        count_only: false,
+    })
+}
+
+/// The delete `etcdctl del` (and a txn's `del` op) sends, with etcdctl's checks (`getDelOp`).
+pub(crate) fn delete_request(f: &Parsed) -> Result<DeleteRangeRequest, CtlError> {
+    let (key, range_end) = checked_range(f, "del")?;
+    Ok(DeleteRangeRequest { key, range_end, prev_kv: f.bool("prev-kv") })
+}
+
+pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
+    let format = ctx.format()?;
+    let request = Request::Put(put_request(&ctx.flags, ctx.stdin)?);
     let Response::Put(resp) = ctx.call(request)? else { unreachable!("put answers a put") };
     let hex = ctx.hex();
     match format {
@@ -159,43 +230,16 @@ pub fn unsupported(format: Format) -> CtlError {
 
 pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
-    let args = ctx.args().to_vec();
-    let Some(key) = args.first() else {
-        return Err(CtlError::new(
-            exit::BAD_ARGS,
-            "get command needs one argument as key and an optional argument as range_end",
-        ));
-    };
-    let (prefix, from_key) = (ctx.flags.bool("prefix"), ctx.flags.bool("from-key"));
-    if prefix && from_key {
-        return Err(CtlError::new(
-            exit::BAD_ARGS,
-            "`--prefix` and `--from-key` cannot be set at the same time, choose one",
-        ));
-    }
-    let serializable = match ctx.flags.str("consistency").as_str() {
-        "l" => false,
-        "s" => true,
-        other => return Err(CtlError::new(exit::BAD_FEATURE, format!("unknown consistency flag {other:?}"))),
-    };
-    let (sort_order, sort_target) = sort_options(&ctx.flags.str("order"), &ctx.flags.str("sort-by"))?;
-    let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);
-    let request = Request::Range(RangeRequest {
-        sort_order,
-        sort_target,
-        key,
-        range_end,
-        limit: ctx.flags.int("limit"),
-        revision: ctx.flags.int("rev"),
-        serializable,
-        keys_only: ctx.flags.bool("keys-only"),
-        count_only: false,
-    });
+    let request = Request::Range(range_request(&ctx.flags)?);
     let Response::Range(resp) = ctx.call(request)? else { unreachable!("get answers a range") };
+    let value_only = ctx.flags.bool("print-value-only");
+    // etcdctl checks this once the answer is in, so a failed read reports its own error first.
+    if value_only && format != Format::Simple {
+        return Err(bad_args("print-value-only is only for `--write-out=simple`"));
+    }
     let hex = ctx.hex();
     match format {
         Format::Simple => {
-            let value_only = ctx.flags.bool("print-value-only");
             for kv in &resp.kvs {
                 print_kv(ctx, hex, value_only, kv);
             }
@@ -244,22 +288,7 @@ pub(crate) fn sort_options(order: &str, target: &str) -> Result<(SortOrder, Sort
 
 pub fn del(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
-    let args = ctx.args().to_vec();
-    let Some(key) = args.first() else {
-        return Err(CtlError::new(
-            exit::BAD_ARGS,
-            "del command needs one argument as key and an optional argument as range_end",
-        ));
-    };
-    let (prefix, from_key) = (ctx.flags.bool("prefix"), ctx.flags.bool("from-key"));
-    if prefix && from_key {
-        return Err(CtlError::new(
-            exit::BAD_ARGS,
-            "`--prefix` and `--from-key` cannot be set at the same time, choose one",
-        ));
-    }
-    let (key, range_end) = key_range(key, args.get(1).map(String::as_str), prefix, from_key);
-    let request = Request::DeleteRange(DeleteRangeRequest { key, range_end, prev_kv: ctx.flags.bool("prev-kv") });
+    let request = Request::DeleteRange(delete_request(&ctx.flags)?);
     let Response::DeleteRange(resp) = ctx.call(request)? else { unreachable!("del answers a delete") };
     let hex = ctx.hex();
     match format {

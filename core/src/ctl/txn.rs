@@ -390,81 +390,12 @@ pub fn parse_op(line: &str) -> Result<RequestOp, OpError> {
         ))
         .into());
     }
-    let bad_args = |msg: &str| OpError::from(CtlError::new(exit::BAD_ARGS, msg));
-    let args = &f.args;
-    let (prefix, from_key) = (f.bool("prefix"), f.bool("from-key"));
-    let one_range = "too many arguments, only accept one argument when `--prefix` or `--from-key` is set";
-    let both = "`--prefix` and `--from-key` cannot be set at the same time, choose one";
-    match name {
-        "put" => {
-            let needs = "put command needs 1 argument and input from stdin or 2 arguments";
-            let Some(key) = args.first() else { return Err(bad_args(needs)) };
-            let ignore_value = f.bool("ignore-value");
-            if ignore_value && args.len() > 1 {
-                return Err(bad_args("put command needs only 1 argument when 'ignore-value' is set"));
-            }
-            // etcdctl reads a missing value from stdin, which its txn reader has already consumed.
-            let value = match (ignore_value, args.get(1)) {
-                (true, _) => String::new(),
-                (false, Some(v)) => v.clone(),
-                (false, None) => return Err(bad_args(needs)),
-            };
-            let lease = go_parse_int(&f.str("lease"), 16)
-                .map_err(|e| bad_args(&format!("bad lease ID ({e}), expecting ID in Hex")))?;
-            Ok(RequestOp::Put(PutRequest {
-                key: key.clone().into_bytes(),
-                value: value.into_bytes(),
-                lease,
-                prev_kv: f.bool("prev-kv"),
-                ignore_value,
-                ignore_lease: f.bool("ignore-lease"),
-            }))
-        }
-        "get" => {
-            let Some(key) = args.first() else {
-                return Err(bad_args("get command needs one argument as key and an optional argument as range_end"));
-            };
-            if prefix && from_key {
-                return Err(bad_args(both));
-            }
-            let serializable = match f.str("consistency").as_str() {
-                "s" => true,
-                "l" => false,
-                other => {
-                    return Err(CtlError::new(exit::BAD_FEATURE, format!("unknown consistency flag {other:?}")).into())
-                }
-            };
-            if args.len() > 1 && (prefix || from_key) {
-                return Err(bad_args(one_range));
-            }
-            let (sort_order, sort_target) = super::kv::sort_options(&f.str("order"), &f.str("sort-by"))?;
-            let (key, range_end) = kv::key_range(key, args.get(1).map(String::as_str), prefix, from_key);
-            Ok(RequestOp::Range(RangeRequest {
-                key,
-                range_end,
-                limit: f.int("limit"),
-                revision: f.int("rev").max(0),
-                serializable,
-                keys_only: f.bool("keys-only"),
-                count_only: false,
-                sort_order,
-                sort_target,
-            }))
-        }
-        _ => {
-            if args.is_empty() || args.len() > 2 {
-                return Err(bad_args("del command needs one argument as key and an optional argument as range_end"));
-            }
-            if prefix && from_key {
-                return Err(bad_args(both));
-            }
-            if args.len() > 1 && (prefix || from_key) {
-                return Err(bad_args(one_range));
-            }
-            let (key, range_end) = kv::key_range(&args[0], args.get(1).map(String::as_str), prefix, from_key);
-            Ok(RequestOp::DeleteRange(DeleteRangeRequest { key, range_end, prev_kv: f.bool("prev-kv") }))
-        }
-    }
+    Ok(match name {
+        // etcdctl reads a missing value from stdin, which its txn reader has already consumed.
+        "put" => RequestOp::Put(kv::put_request(&f, None)?),
+        "get" => RequestOp::Range(kv::range_request(&f)?),
+        _ => RequestOp::DeleteRange(kv::delete_request(&f)?),
+    })
 }
 
 /// The subcommand cobra finds on etcdctl's flagless txn root: the first word that is not a flag, where a

@@ -182,38 +182,40 @@ fn apply_delete(store: &mut Store, lessor: &mut Lessor, d: &DeleteRangeRequest) 
     })
 }
 
-/// Serves a read from the local store. Sorting needs every key in range, so a sorted read fetches all,
-/// sorts, then applies the limit, as etcd does.
+/// Serves a read from the local store, as etcd's `applierV3backend.Range`.
 pub fn range(store: &Store, r: &RangeRequest) -> ServerResult {
     range_with(r, |keys, rev, limit| store.range(keys, rev, limit)).map(Response::Range)
 }
 
 /// [`range`] over any reader of the store (`read(keys, revision, limit)`), such as a write transaction
 /// that must see its own earlier writes.
+///
+/// What is fetched depends on the sort order the client *sent*: with an order, every key in range is
+/// read, sorted, then cut to the limit; without one, only the first limit + 1 keys in key order are
+/// read (the extra one tells `more`), and a target other than the key still sorts those ascending. So
+/// `--sort-by=MODIFY --limit=5` sorts the first six keys, not the whole range, as etcd does.
 pub(super) fn range_with(
     r: &RangeRequest,
     read: impl FnOnce(&KeyRange, i64, usize) -> Result<RangeResult, MvccError>,
 ) -> Result<RangeResponse, ServerError> {
     let limit = usize::try_from(r.limit).unwrap_or(0);
+    let fetch = match (r.sort_order, limit) {
+        (SortOrder::None, l) if l > 0 => l.saturating_add(1),
+        _ => 0,
+    };
+    let res = read(&KeyRange::new(&r.key, &r.range_end), r.revision, fetch)?;
+    let mut kvs = if r.count_only { Vec::new() } else { res.kvs };
     let order = match (r.sort_order, r.sort_target) {
+        // Already in key order.
         (SortOrder::None, SortTarget::Key) => SortOrder::None,
-        // etcd sorts ascending by default for any target but the key (already in key order).
         (SortOrder::None, _) => SortOrder::Ascend,
         (o, _) => o,
     };
-    let fetch = if order == SortOrder::None { limit } else { 0 };
-    let res = read(&KeyRange::new(&r.key, &r.range_end), r.revision, fetch)?;
-    let mut kvs = res.kvs;
     if order != SortOrder::None {
         sort_kvs(&mut kvs, r.sort_target, order);
-        if limit > 0 {
-            kvs.truncate(limit);
-        }
     }
-    let more = (kvs.len() as i64) < res.count;
-    if r.count_only {
-        kvs.clear();
-    }
+    let more = limit > 0 && kvs.len() > limit;
+    kvs.truncate(if limit > 0 { limit } else { kvs.len() });
     if r.keys_only {
         kvs.iter_mut().for_each(|kv| kv.value.clear());
     }
@@ -225,21 +227,21 @@ pub(super) fn range_with(
     })
 }
 
+/// Sorts with Go's `sort.Sort` (descending: `sort.Reverse`), so keys that tie on the target end in
+/// etcd's order, which is not key order above 12 keys.
 fn sort_kvs(kvs: &mut [crate::mvcc::KeyValue], target: SortTarget, order: SortOrder) {
-    kvs.sort_by(|a, b| {
-        let ord = match target {
-            SortTarget::Key => a.key.cmp(&b.key),
-            SortTarget::Version => a.version.cmp(&b.version),
-            SortTarget::Create => a.create_revision.cmp(&b.create_revision),
-            SortTarget::Mod => a.mod_revision.cmp(&b.mod_revision),
-            SortTarget::Value => a.value.cmp(&b.value),
-        };
-        if order == SortOrder::Descend {
-            ord.reverse()
-        } else {
-            ord
-        }
-    });
+    let less = |a: &crate::mvcc::KeyValue, b: &crate::mvcc::KeyValue| match target {
+        SortTarget::Key => a.key < b.key,
+        SortTarget::Version => a.version < b.version,
+        SortTarget::Create => a.create_revision < b.create_revision,
+        SortTarget::Mod => a.mod_revision < b.mod_revision,
+        SortTarget::Value => a.value < b.value,
+    };
+    if order == SortOrder::Descend {
+        super::gosort::sort_by(kvs, |a, b| less(b, a));
+    } else {
+        super::gosort::sort_by(kvs, less);
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod alarm;
 pub mod api;
 pub mod apply;
 pub mod compactor;
+mod gosort;
 pub mod idgen;
 pub mod lease;
 pub mod membership;
