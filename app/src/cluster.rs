@@ -5,7 +5,7 @@
 
 use crate::network::{self, CutLinks};
 use crate::sim::Sim;
-use etcdplay_core::sim::disk::DiskProfile;
+use etcdplay_core::disk::DiskProfile;
 use etcdplay_core::sim::view::{ElectionView, TimerView};
 use etcdplay_core::{Action, NodeView, Outcome, Role};
 use leptos::prelude::*;

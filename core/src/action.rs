@@ -164,7 +164,7 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
         Action::Wipe { member } => with_member(world, &member, World::wipe),
         Action::Disk { member, min_us, max_us } => match world.member_index(&member) {
             Some(i) => {
-                world.set_disk(i, crate::sim::disk::DiskProfile { min_us, max_us: max_us.max(min_us) });
+                world.set_disk(i, crate::disk::DiskProfile { min_us, max_us: max_us.max(min_us) });
                 Outcome::default()
             }
             None => unknown_member(&member),
@@ -255,6 +255,7 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
         }
         Action::Etcdctl { line, stdin } => {
             let out = crate::ctl::run_line(world, &line, stdin.as_deref());
+            let line = crate::ctl::echo_line(&line);
             let event = match out.stream {
                 Some(_) => Event::Started { line },
                 None => Event::Etcdctl { line, exit_code: out.exit_code },

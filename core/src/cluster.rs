@@ -79,6 +79,11 @@ impl Member {
     }
 }
 
+/// A URL without its `http://` or `https://`: how an endpoint names a member's client URL either way.
+pub fn strip_scheme(url: &str) -> &str {
+    url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

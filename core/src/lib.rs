@@ -5,13 +5,17 @@
 pub mod action;
 pub mod cluster;
 pub mod ctl;
+pub mod disk;
+pub mod lease;
 pub mod lesson;
 pub mod mvcc;
 pub mod raftnode;
+pub mod rng;
 pub mod server;
 pub mod sim;
 pub mod snapshot;
 pub mod trace;
+pub mod version;
 
 pub use action::{Action, Outcome, TimedAction};
 pub use sim::{NodeView, World, WorldConfig};

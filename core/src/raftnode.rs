@@ -2,15 +2,15 @@
 //! sends and applies, as etcd's `raftNode` does. Time and randomness come from the world: every tick is
 //! driven by the simulated clock, and each randomized election timeout is drawn from the world's RNG.
 
+use crate::disk::{Disk, DiskStorage, Write};
+use crate::lease::EXPIRY_CHECK_MS;
+use crate::rng::SimRng;
 use crate::server::alarm::{AlarmAction, AlarmMember, AlarmType};
 use crate::server::api::{Proposal, Request, Response, ResponseHeader, Route, ServerResult};
 use crate::server::compactor::Compactor;
 use crate::server::idgen::IdGen;
-use crate::server::lease::EXPIRY_CHECK_MS;
 use crate::server::membership::{ConfProposal, MemberChange};
 use crate::server::Server;
-use crate::sim::disk::{Disk, DiskStorage, Write};
-use crate::sim::rng::SimRng;
 use crate::snapshot::SnapshotData;
 use crate::trace::Role;
 use raft::prelude::*;

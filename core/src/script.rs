@@ -25,8 +25,8 @@
 
 use crate::action::Action;
 use crate::ctl::flags::parse_duration_ms;
+use crate::disk::DiskProfile;
 use crate::server::compactor::Mode;
-use crate::sim::disk::DiskProfile;
 use crate::sim::World;
 use std::fmt::Write;
 

@@ -3,9 +3,9 @@
 //! leases, postcard-encoded), and a SHA-1 of everything before it, so a truncated, corrupted or foreign
 //! file is refused with a clear message before anything is restored.
 
+use crate::lease::Lessor;
 use crate::mvcc::versions::Versions;
 use crate::mvcc::Store;
-use crate::server::lease::Lessor;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 

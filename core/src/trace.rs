@@ -65,11 +65,12 @@ pub enum Event {
         member: String,
         outcome: String,
     },
+    /// A console line that finished, as a terminal echoes it (`etcdctl put a 1`, `curl URL`).
     Etcdctl {
         line: String,
         exit_code: i32,
     },
-    /// A console command that keeps running (watch, keep-alive, lock, elect).
+    /// A console command that keeps running (watch, keep-alive, lock, elect), echoed.
     Started {
         line: String,
     },
@@ -149,9 +150,8 @@ impl fmt::Display for Event {
             Event::Answered { request, member, outcome } => {
                 write!(f, "request {request} answered by {member}: {outcome}")
             }
-            // A console line (`curl` or etcdctl, typed with or without `etcdctl`) as a terminal echoes it.
-            Event::Etcdctl { line, exit_code } => write!(f, "{} (exit {exit_code})", crate::ctl::echo_line(line)),
-            Event::Started { line } => write!(f, "{} (running)", crate::ctl::echo_line(line)),
+            Event::Etcdctl { line, exit_code } => write!(f, "{line} (exit {exit_code})"),
+            Event::Started { line } => write!(f, "{line} (running)"),
             Event::Paused { member } => write!(f, "{member} was paused"),
             Event::Resumed { member } => write!(f, "{member} resumed"),
             Event::Removed { member } => write!(f, "{member} was removed from the cluster and stopped"),

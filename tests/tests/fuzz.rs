@@ -3,7 +3,7 @@
 //! snapshot files. Nothing may panic; a damaged snapshot is refused or decodes to a valid one; the
 //! cluster keeps answering. The seed is printed; `ETCDPLAY_SEED=N` replays a run.
 
-use etcdplay_core::sim::rng::SimRng;
+use etcdplay_core::rng::SimRng;
 use etcdplay_core::snapshot::SnapshotData;
 use etcdplay_core::{Action, World, WorldConfig};
 

@@ -1,6 +1,6 @@
 //! Simulation suite: elections, kills and restarts, quorum loss, and replay determinism of the world.
 
-use etcdplay_core::sim::rng::SimRng;
+use etcdplay_core::rng::SimRng;
 use etcdplay_core::{Action, Role, TimedAction, World, WorldConfig};
 
 fn etcdctl(w: &mut World, line: &str) -> etcdplay_core::Outcome {

@@ -115,7 +115,3 @@ impl<'a> Ctx<'a> {
         result.map_err(|e| CtlError::new(exit::ERROR, e.to_string()))
     }
 }
-
-pub fn strip_scheme(url: &str) -> &str {
-    url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")).unwrap_or(url)
-}

@@ -311,7 +311,7 @@ pub fn endpoint_status(ctx: &mut Ctx) -> Result<(), CtlError> {
         Format::Fields => {
             for s in &statuses {
                 super::kv::fields_header(&mut ctx.out.stdout, &s.header);
-                ctx.println(&format!("\"Version\" : {}", json::quote(super::VERSION)));
+                ctx.println(&format!("\"Version\" : {}", json::quote(crate::version::VERSION)));
                 ctx.println(&format!("\"DBSize\" : {}", s.db_size));
                 ctx.println(&format!("\"Leader\" : {}", s.leader));
                 ctx.println(&format!("\"IsLearner\" : {}", s.is_learner));
@@ -335,7 +335,7 @@ fn status_row(s: &Status) -> Vec<String> {
     vec![
         s.endpoint.clone(),
         format!("{:x}", s.header.member_id),
-        super::VERSION.to_string(),
+        crate::version::VERSION.to_string(),
         humanize_bytes(s.db_size),
         (s.leader == s.header.member_id).to_string(),
         s.is_learner.to_string(),
@@ -349,7 +349,7 @@ fn status_row(s: &Status) -> Vec<String> {
 fn status_json(s: &Status) -> String {
     let status = Obj::new()
         .raw("header", &json::header(&s.header))
-        .str("version", super::VERSION)
+        .str("version", crate::version::VERSION)
         .num("dbSize", s.db_size)
         .num("leader", s.leader)
         .num("raftIndex", s.raft_index)

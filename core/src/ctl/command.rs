@@ -371,8 +371,8 @@ pub static ROOT: Command = Command {
 const HELP_FLAG_USAGE: &str = "help for ";
 
 fn version(ctx: &mut Ctx) -> Result<(), CtlError> {
-    ctx.println(&format!("etcdctl version: {}", super::VERSION));
-    ctx.println(&format!("API version: {}", super::API_VERSION));
+    ctx.println(&format!("etcdctl version: {}", crate::version::VERSION));
+    ctx.println(&format!("API version: {}", crate::version::API_VERSION));
     Ok(())
 }
 

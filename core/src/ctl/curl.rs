@@ -31,9 +31,6 @@ const PAUSED_WAIT_MS: u64 = 10_000;
 /// etcd's `/health` runs its quorum read with a one-second timeout.
 const HEALTH_READ_TIMEOUT_MS: u64 = 1_000;
 
-/// The cluster version `/version` reports once the members agree (etcd prints the full semver).
-const CLUSTER_VERSION: &str = "3.4.0";
-
 const TRY_HELP: &str = "curl: try 'curl --help' or 'curl --manual' for more information";
 
 /// What the command line asked for.
@@ -203,13 +200,13 @@ fn is_address(world: &World, host: &str) -> bool {
 
 /// The host of a client URL (`http://10.0.0.1:2379` -> `10.0.0.1`).
 fn host_of(client_url: &str) -> &str {
-    let bare = super::client::strip_scheme(client_url);
+    let bare = crate::cluster::strip_scheme(client_url);
     bare.rsplit_once(':').map_or(bare, |(h, _)| h)
 }
 
 /// The port of a client URL, if it names one.
 fn port_of(client_url: &str) -> Option<u16> {
-    super::client::strip_scheme(client_url).rsplit_once(':').and_then(|(_, p)| p.parse().ok())
+    crate::cluster::strip_scheme(client_url).rsplit_once(':').and_then(|(_, p)| p.parse().ok())
 }
 
 /// An HTTP answer.
@@ -286,9 +283,11 @@ fn serve(world: &mut World, i: usize, method: &str, url: &Url) -> Reply {
         "/metrics" => Reply::ok(metrics_text(world, i)),
         "/health" | "/version" if get_only => Reply::error(405, "Method Not Allowed"),
         "/health" => health(world, i, &url.query),
-        "/version" => {
-            Reply::ok(format!("{{\"etcdserver\":\"{}\",\"etcdcluster\":\"{CLUSTER_VERSION}\"}}", super::VERSION))
-        }
+        "/version" => Reply::ok(format!(
+            "{{\"etcdserver\":\"{}\",\"etcdcluster\":\"{}\"}}",
+            crate::version::VERSION,
+            crate::version::CLUSTER_VERSION
+        )),
         _ => Reply::error(404, "404 page not found"),
     }
 }

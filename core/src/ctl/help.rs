@@ -96,10 +96,10 @@ pub fn usage(path: &[&'static Command]) -> String {
     let use_line = if is_root { cmd.usage.to_string() } else { format!("{parents} {}", cmd.usage) };
     s.push_str(&format!("USAGE:\n\t{use_line} [flags]\n"));
     if is_root {
-        s.push_str(&format!("\nVERSION:\n\t{}\n", super::VERSION));
+        s.push_str(&format!("\nVERSION:\n\t{}\n", crate::version::VERSION));
     }
     if !cmd.subcommands.is_empty() {
-        s.push_str(&format!("\nAPI VERSION:\n\t{}\n", super::API_VERSION));
+        s.push_str(&format!("\nAPI VERSION:\n\t{}\n", crate::version::API_VERSION));
         s.push_str("\n\nCOMMANDS:\n");
         let mut listed = Vec::new();
         if is_root {

@@ -37,10 +37,6 @@ pub mod exit {
     pub const BAD_ARGS: i32 = 128;
 }
 
-/// The version etcdctl reports; the simulated servers report the same.
-pub const VERSION: &str = "3.4.23";
-pub const API_VERSION: &str = "3.4";
-
 /// Runs one console line (`put foo bar` or `etcdctl put foo bar`, or `curl URL` against a member's HTTP
 /// endpoints).
 pub fn run_line(world: &mut World, line: &str, stdin: Option<&str>) -> Outcome {

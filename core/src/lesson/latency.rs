@@ -5,13 +5,13 @@ use crate::action::Action;
 
 /// Every member's disk becomes an overloaded network volume: the Disk menu's "Slow (300 ms fsync)".
 fn slow_disks() -> Vec<Action> {
-    let slow = crate::sim::disk::DiskProfile::fixed(300, 50);
+    let slow = crate::disk::DiskProfile::fixed(300, 50);
     (1..=3).map(|i| Action::Disk { member: format!("etcd{i}"), min_us: slow.min_us, max_us: slow.max_us }).collect()
 }
 
 /// What pressing NVMe in every member's Disk menu does.
 fn fast_disks() -> Vec<Do> {
-    let nvme = crate::sim::disk::DiskProfile::NVME;
+    let nvme = crate::disk::DiskProfile::NVME;
     (1..=3)
         .map(|i| Do::Act(Action::Disk { member: format!("etcd{i}"), min_us: nvme.min_us, max_us: nvme.max_us }))
         .collect()

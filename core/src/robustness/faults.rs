@@ -4,7 +4,7 @@
 //! up by snapshot.
 
 use crate::action::Action;
-use crate::sim::rng::SimRng;
+use crate::rng::SimRng;
 use crate::sim::World;
 use crate::trace::Role;
 use std::collections::{BTreeMap, BTreeSet};

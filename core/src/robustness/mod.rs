@@ -15,7 +15,7 @@ pub mod watch_check;
 pub mod workload;
 
 use crate::mvcc::KeyRange;
-use crate::sim::rng::SimRng;
+use crate::rng::SimRng;
 use crate::sim::{World, WorldConfig};
 use history::{KeyOp, Reference};
 use linearizability::{KvModel, KvOp, Operation, Verdict};

@@ -6,8 +6,8 @@
 
 use super::history::KeyOp;
 use super::linearizability::{KvOp, Operation};
+use crate::rng::SimRng;
 use crate::server::api::*;
-use crate::sim::rng::SimRng;
 use crate::sim::World;
 use std::collections::BTreeMap;
 

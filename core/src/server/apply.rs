@@ -2,7 +2,7 @@
 //! and how reads are answered. Mirrors etcd's `applierV3`.
 
 use super::api::*;
-use super::lease::Lessor;
+use crate::lease::Lessor;
 use crate::mvcc::{KeyRange, KeyValue, MvccError, RangeResult, Store, WriteTxn};
 
 /// etcd's default `--max-request-bytes`: a larger proposal fails with "request is too large".
@@ -19,7 +19,7 @@ pub fn check(req: &Request) -> Result<(), ServerError> {
         Request::Range(r) => &r.key,
         Request::Put(p) => &p.key,
         Request::DeleteRange(d) => &d.key,
-        Request::LeaseGrant { ttl_s, .. } if *ttl_s > super::lease::MAX_LEASE_TTL_S => {
+        Request::LeaseGrant { ttl_s, .. } if *ttl_s > crate::lease::MAX_LEASE_TTL_S => {
             return Err(ServerError::LeaseTtlTooLarge)
         }
         Request::Txn(t) => return super::txn::check(t),
@@ -56,7 +56,7 @@ pub fn apply_write(store: &mut Store, lessor: &mut Lessor, req: &Request, now_ms
         Request::Put(p) => apply_put(store, lessor, p),
         Request::DeleteRange(d) => Ok(apply_delete(store, lessor, d)),
         Request::LeaseGrant { id, ttl_s } => {
-            if *ttl_s > super::lease::MAX_LEASE_TTL_S {
+            if *ttl_s > crate::lease::MAX_LEASE_TTL_S {
                 return Err(ServerError::LeaseTtlTooLarge);
             }
             if lessor.get(*id).is_some() {

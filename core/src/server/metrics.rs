@@ -310,7 +310,7 @@ impl Gauges {
     fn families(&self) -> Vec<(&'static str, String)> {
         let flag = |b: bool| if b { 1.0 } else { 0.0 };
         let id = format!("{:x}", self.member_id);
-        let cluster_version = crate::ctl::API_VERSION;
+        let cluster_version = crate::version::API_VERSION;
         let plain = [
             (HAS_LEADER, flag(self.has_leader)),
             (IS_LEADER, flag(self.is_leader)),
@@ -330,7 +330,7 @@ impl Gauges {
         ];
         let mut out: Vec<_> = plain.iter().map(|(desc, v)| scalar_family(desc, &[(None, *v)])).collect();
         out.push(scalar_family(SERVER_ID, &[(Some(("server_id", id.as_str())), 1.0)]));
-        out.push(scalar_family(SERVER_VERSION, &[(Some(("server_version", crate::ctl::VERSION)), 1.0)]));
+        out.push(scalar_family(SERVER_VERSION, &[(Some(("server_version", crate::version::VERSION)), 1.0)]));
         out.push(scalar_family(CLUSTER_VERSION, &[(Some(("cluster_version", cluster_version)), 1.0)]));
         out
     }

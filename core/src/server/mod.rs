@@ -8,7 +8,6 @@ pub mod apply;
 pub mod compactor;
 mod gosort;
 pub mod idgen;
-pub mod lease;
 pub mod membership;
 pub mod metrics;
 pub mod txn;
@@ -37,7 +36,7 @@ struct PendingRead {
 #[derive(Clone, Debug, Default)]
 pub struct Server {
     pub store: Store,
-    pub lessor: lease::Lessor,
+    pub lessor: crate::lease::Lessor,
     pub membership: membership::Membership,
     pub alarms: alarm::Alarms,
     /// `--quota-backend-bytes`: a write that would grow the backend past it raises NOSPACE.

@@ -6,7 +6,7 @@
 
 use super::api::*;
 use super::apply;
-use super::lease::Lessor;
+use crate::lease::Lessor;
 use crate::mvcc::versions::byte_string;
 use crate::mvcc::{KeyRange, KeyValue, Store};
 use serde::{Deserialize, Serialize};

@@ -16,10 +16,10 @@
 //! objects option one config map and one secret in every [`LARGE_EVERY`] between 256 KiB and 1000 KiB
 //! (Kubernetes refuses more than 1 MiB of data; etcd more than 1.5 MiB per request).
 
-use super::rng::SimRng;
 use super::World;
 use crate::action::INTERRUPTED_EXIT;
 use crate::mvcc::KeyRange;
+use crate::rng::SimRng;
 use crate::server::api::{
     Compare, CompareResult, CompareTarget, PutRequest, RangeRequest, Request, RequestOp, Response, TxnRequest,
 };

@@ -3,29 +3,27 @@
 //! natively and in the browser. Events at the same millisecond run in a fixed order: message deliveries
 //! (in send order), then ticks (in member order), then each member's Ready.
 
-pub mod disk;
 pub mod keyspace;
 pub mod kubernetes;
 pub mod leases_view;
 pub mod network;
 pub mod page_view;
-pub mod rng;
 pub mod view;
 pub mod watches_view;
 
 use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
 use crate::ctl::stream::Stream;
+use crate::disk::{self, Disk};
 use crate::raftnode::Node;
+use crate::rng::SimRng;
 use crate::robustness::session::SessionHistory;
 use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
 use crate::server::membership::MemberChange;
 use crate::snapshot::SnapshotData;
 use crate::trace::{Event, Role, Trace};
-use disk::Disk;
 use network::{Delivery, Network};
 use raft::prelude::{Message, MessageType};
-use rng::SimRng;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -235,10 +233,10 @@ impl World {
 
     /// The member listening at `endpoint`: a client URL with or without its scheme, or a member name.
     pub fn member_at(&self, endpoint: &str) -> Option<usize> {
-        let bare = crate::ctl::client::strip_scheme(endpoint);
-        self.members.iter().position(|m| {
-            m.name == endpoint || m.client_urls.iter().any(|u| crate::ctl::client::strip_scheme(u) == bare)
-        })
+        let bare = crate::cluster::strip_scheme(endpoint);
+        self.members
+            .iter()
+            .position(|m| m.name == endpoint || m.client_urls.iter().any(|u| crate::cluster::strip_scheme(u) == bare))
     }
 
     /// Index of the member with this name.

@@ -2,7 +2,7 @@
 //! and delivered in time order. Partitions cut links between groups; a message on a cut link, or to a
 //! member that is down on arrival, is lost, as a TCP stream between etcd peers would be.
 
-use super::rng::SimRng;
+use crate::rng::SimRng;
 use raft::prelude::Message;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};

@@ -4,8 +4,8 @@
 //! disk, or a custom slow disk). The MVCC store is rebuilt from the snapshot plus the log on restart, so
 //! the disk is the only durable state a member has.
 
-use super::rng::SimRng;
 use crate::cluster::Member;
+use crate::rng::SimRng;
 use crate::snapshot::SnapshotData;
 use raft::prelude::{ConfState, Entry, HardState, Snapshot};
 use raft::{GetEntriesContext, RaftState, StorageError};
