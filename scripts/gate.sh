@@ -11,7 +11,7 @@ seeds="${2:-200}"
 shared="${ETCDPLAY_SHARED:-$ROOT/../shared}"
 mkdir -p "$out"
 cargo build --release -q -p etcdplay-core --bin etcdplay
-bin="$ROOT/target/release/etcdplay"
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/etcdplay"
 # Every seed's verdict, op and fault counts, simulated time and trace fingerprint (not the wall time).
 "$bin" sim --seeds "$seeds" --no-shrink | sed -E 's/ \[[0-9]+\/[0-9]+ in [0-9.]+ s\]$//; /^time: /d' >"$out/sim.txt"
 for f in tests/scenarios/*.txt; do

@@ -1,9 +1,9 @@
 //! The History check panel: the linearizability checker of the robustness runs, run on the visitor's own
 //! requests, and the unsafe teaching mode that makes it fail. The check itself lives in core
-//! ([`etcdplay_core::robustness::session`]); this panel only asks for it when the history changed.
+//! ([`etcdplay_core::linearizability::session`]); this panel only asks for it when the history changed.
 
 use crate::sim::Sim;
-use etcdplay_core::robustness::session::{SessionCheck, SessionVerdict};
+use etcdplay_core::linearizability::session::{SessionCheck, SessionVerdict};
 use etcdplay_core::Action;
 use leptos::prelude::*;
 

@@ -1,13 +1,11 @@
 //! User actions: everything a visitor or a script can do to the world. A world is its seed plus the list
 //! of timed actions, which is what a replay (or a shared link) needs.
 
+pub use crate::ctl::{Outcome, INTERRUPTED_EXIT};
 use crate::sim::World;
 use crate::trace::Event;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-
-/// The exit status a shell reports for a command ended by Ctrl-C (128 + SIGINT).
-pub const INTERRUPTED_EXIT: i32 = 130;
 
 /// One user action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +86,7 @@ pub enum Action {
         stream: u64,
     },
     /// The unsafe teaching mode: members answer linearizable reads from their own store, without the
-    /// ReadIndex round etcd always makes (see [`crate::robustness::session`]).
+    /// ReadIndex round etcd always makes (see [`crate::linearizability::session`]).
     UnsafeReads {
         on: bool,
     },
@@ -133,22 +131,6 @@ pub fn decode_run(text: &str) -> Result<(u64, Vec<TimedAction>), String> {
         return Err("not a run link: actions out of time order".to_string());
     }
     Ok((seed, actions))
-}
-
-/// What an action printed, like a process: stdout, stderr and exit code.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub stdout: String,
-    pub stderr: String,
-    pub exit_code: i32,
-    /// Set when the command keeps running (watch, keep-alive): its ID in [`World::streams`].
-    pub stream: Option<u64>,
-}
-
-impl Outcome {
-    pub fn error(msg: impl Into<String>, exit_code: i32) -> Outcome {
-        Outcome { stdout: String::new(), stderr: format!("Error: {}\n", msg.into()), exit_code, stream: None }
-    }
 }
 
 /// Carries out an action (the world has already recorded it).

@@ -8,6 +8,7 @@ pub mod ctl;
 pub mod disk;
 pub mod lease;
 pub mod lesson;
+pub mod linearizability;
 pub mod mvcc;
 pub mod raftnode;
 pub mod rng;

@@ -90,7 +90,7 @@ pub fn run(world: &mut World, script: &str) -> Result<String, ScriptError> {
 }
 
 /// Appends what a command printed, and its exit status when it failed, as a terminal session shows it.
-fn print_outcome(out: &mut String, o: &crate::action::Outcome) {
+fn print_outcome(out: &mut String, o: &crate::ctl::Outcome) {
     out.push_str(&o.stdout);
     out.push_str(&o.stderr);
     if o.exit_code != 0 {

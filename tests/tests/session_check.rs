@@ -1,7 +1,7 @@
 //! The page's live history check on a visitor-like session: etcd's reads pass it; the unsafe mode (reads
 //! without ReadIndex) fails it with the stale read named.
 
-use etcdplay_core::robustness::session::SessionVerdict;
+use etcdplay_core::linearizability::session::SessionVerdict;
 use etcdplay_core::{Action, World, WorldConfig};
 
 fn etcdctl(w: &mut World, line: &str) -> etcdplay_core::Outcome {

@@ -4,7 +4,7 @@
 use super::command::CtlError;
 use super::exit;
 use super::flags::Parsed;
-use crate::action::Outcome;
+use crate::ctl::Outcome;
 use crate::server::api::{Request, Response, ServerError};
 use crate::sim::World;
 

@@ -5,7 +5,7 @@
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
 use super::{check, cluster, concurrency, exit, help, kv, lease, maintenance, snapshot, watch};
-use crate::action::Outcome;
+use crate::ctl::Outcome;
 use crate::sim::World;
 
 /// A failed command: etcdctl prints `Error: <msg>` and exits with `code`.

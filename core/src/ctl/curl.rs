@@ -8,7 +8,7 @@
 //! A body printed to the console always ends in a newline (etcd sends `/health` and `/version` without
 //! one, so a terminal would put the next prompt on the same line).
 
-use crate::action::Outcome;
+use crate::ctl::Outcome;
 use crate::server::api::{RangeRequest, Request};
 use crate::sim::World;
 use crate::trace::Role;

@@ -23,7 +23,6 @@ pub mod tabwriter;
 mod txn;
 mod watch;
 
-use crate::action::Outcome;
 use crate::sim::World;
 
 /// etcdctl's exit codes (`cobrautl`).
@@ -35,6 +34,25 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 5;
     pub const IO: i32 = 6;
     pub const BAD_ARGS: i32 = 128;
+}
+
+/// The exit status a shell reports for a command ended by Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED_EXIT: i32 = 130;
+
+/// What an action printed, like a process: stdout, stderr and exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub exit_code: i32,
+    /// Set when the command keeps running (watch, keep-alive): its ID in the host's streams.
+    pub stream: Option<u64>,
+}
+
+impl Outcome {
+    pub fn error(msg: impl Into<String>, exit_code: i32) -> Outcome {
+        Outcome { stdout: String::new(), stderr: format!("Error: {}\n", msg.into()), exit_code, stream: None }
+    }
 }
 
 /// Runs one console line (`put foo bar` or `etcdctl put foo bar`, or `curl URL` against a member's HTTP

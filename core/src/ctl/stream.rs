@@ -6,7 +6,7 @@
 use super::client::Format;
 use super::exit;
 use super::watch;
-use crate::action::Outcome;
+use crate::ctl::Outcome;
 use crate::server::api::{Request, Response, ServerError};
 use crate::server::watch::Watcher;
 use crate::sim::World;

@@ -8,7 +8,7 @@ use super::flags::{Flag, Kind};
 use super::json::{self, Obj};
 use super::kv::{fields_header, fields_kv, key_range, print_kv_to};
 use super::stream::Stream;
-use crate::action::Outcome;
+use crate::ctl::Outcome;
 use crate::mvcc::KeyRange;
 use crate::server::api::ResponseHeader;
 use crate::server::watch::{EventType, Poll, WatchEvent, Watcher};

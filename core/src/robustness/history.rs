@@ -2,7 +2,7 @@
 //! cluster wrote (the reference history: every revision's changes, recorded from each member's store as
 //! it grows, and cross-checked between members).
 
-use super::linearizability::{KvOp, Operation};
+use crate::linearizability::{KvOp, Operation};
 use crate::mvcc::{KeyRange, KeyValue};
 use crate::server::watch::{Poll, Watcher};
 use crate::sim::World;

@@ -7,18 +7,16 @@
 
 pub mod faults;
 pub mod history;
-pub mod linearizability;
 pub mod safety;
-pub mod session;
 pub mod shrink;
 pub mod watch_check;
 pub mod workload;
 
+use crate::linearizability::{self, KvModel, KvOp, Operation, Verdict};
 use crate::mvcc::KeyRange;
 use crate::rng::SimRng;
 use crate::sim::{World, WorldConfig};
 use history::{KeyOp, Reference};
-use linearizability::{KvModel, KvOp, Operation, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 

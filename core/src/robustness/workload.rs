@@ -5,7 +5,7 @@
 //! value read names the write that made it.
 
 use super::history::KeyOp;
-use super::linearizability::{KvOp, Operation};
+use crate::linearizability::{KvOp, Operation};
 use crate::rng::SimRng;
 use crate::server::api::*;
 use crate::sim::World;

@@ -17,7 +17,7 @@
 //! (Kubernetes refuses more than 1 MiB of data; etcd more than 1.5 MiB per request).
 
 use super::World;
-use crate::action::INTERRUPTED_EXIT;
+use crate::ctl::INTERRUPTED_EXIT;
 use crate::mvcc::KeyRange;
 use crate::rng::SimRng;
 use crate::server::api::{

@@ -6,7 +6,7 @@
 //! Keys whose writes the per-key model cannot follow (written in a txn, with a lease, by a range delete)
 //! are left out and named, rather than risk a false alarm.
 
-use super::linearizability::{check, KvModel, KvOp, Operation, Verdict};
+use super::{check, KvModel, KvOp, Operation, Verdict};
 use crate::server::api::{Request, Response, ServerResult};
 use crate::server::txn::RequestOp;
 use std::collections::{BTreeMap, BTreeSet};

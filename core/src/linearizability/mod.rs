@@ -5,6 +5,8 @@
 //! handled over sets of states. An operation whose outcome is unknown (the client timed out) returns at
 //! infinity: it may be linearized anywhere after its call, or never (which is the same as last).
 
+pub mod session;
+
 use std::collections::{BTreeSet, HashSet};
 use std::hash::Hash;
 
