@@ -11,7 +11,7 @@ use crate::network::{cut_after, CutLinks};
 use crate::pace::{pace_note, Pace};
 use crate::raft::MAX_SHOWN_MESSAGES;
 use crate::watches::MAX_WATCHERS;
-use etcdplay_core::sim::page_view::PageLimits;
+use etcdplay_core::playground::page_view::PageLimits;
 use etcdplay_core::{Action, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
@@ -50,9 +50,9 @@ const CHUNK_MS: u64 = 10;
 const IDLE_STEP_MS: u64 = 100;
 
 /// What the components render: plain data the core copies out of the world after every step (see
-/// [`PageView`](etcdplay_core::sim::page_view::PageView)), so that a render never borrows the world.
-pub use etcdplay_core::sim::page_view::PageView as Snapshot;
-pub use etcdplay_core::sim::page_view::{DataDirView, RunningStream};
+/// [`PageView`](etcdplay_core::playground::page_view::PageView)), so that a render never borrows the world.
+pub use etcdplay_core::playground::page_view::PageView as Snapshot;
+pub use etcdplay_core::playground::page_view::{DataDirView, RunningStream};
 
 /// How many of a member's newest log entries the Raft panel shows.
 pub const LOG_TAIL: usize = 30;

@@ -1,10 +1,10 @@
 //! The Watches panel: every live watcher of the running `watch` commands, on the member serving it, with
 //! its range, start revision, whether it is synced or still catching up, and the events it delivered.
 //! Each row names the console stream that owns it; the console's Stop button (or Ctrl-C) ends it. What
-//! is shown comes from the core's [`WatchesView`](etcdplay_core::sim::watches_view::WatchesView).
+//! is shown comes from the core's [`WatchesView`](etcdplay_core::playground::watches_view::WatchesView).
 
 use crate::sim::Sim;
-use etcdplay_core::sim::watches_view::WatcherView;
+use etcdplay_core::playground::watches_view::WatcherView;
 use leptos::prelude::*;
 
 /// The most watchers the snapshot carries each tick.

@@ -2,7 +2,8 @@
 //! of timed actions, which is what a replay (or a shared link) needs.
 
 pub use crate::ctl::{Outcome, INTERRUPTED_EXIT};
-use crate::sim::World;
+use crate::playground::World;
+use crate::sim::Cluster;
 use crate::trace::Event;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -136,14 +137,14 @@ pub fn decode_run(text: &str) -> Result<(u64, Vec<TimedAction>), String> {
 /// Carries out an action (the world has already recorded it).
 pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
     match action {
-        Action::Kill { member } => with_member(world, &member, World::kill),
+        Action::Kill { member } => with_member(world, &member, Cluster::kill),
         Action::Restart { member } => match world.member_index(&member) {
             Some(i) if world.node(i).disk.wiped => Outcome::error(wiped_error(world, i), 1),
-            _ => with_member(world, &member, World::restart),
+            _ => with_member(world, &member, Cluster::restart),
         },
-        Action::Pause { member } => with_member(world, &member, World::pause),
-        Action::Resume { member } => with_member(world, &member, World::resume),
-        Action::Wipe { member } => with_member(world, &member, World::wipe),
+        Action::Pause { member } => with_member(world, &member, Cluster::pause),
+        Action::Resume { member } => with_member(world, &member, Cluster::resume),
+        Action::Wipe { member } => with_member(world, &member, Cluster::wipe),
         Action::Disk { member, min_us, max_us } => match world.member_index(&member) {
             Some(i) => {
                 world.set_disk(i, crate::disk::DiskProfile { min_us, max_us: max_us.max(min_us) });
@@ -248,7 +249,7 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
     }
 }
 
-fn with_member(world: &mut World, name: &str, f: fn(&mut World, usize)) -> Outcome {
+fn with_member(world: &mut World, name: &str, f: fn(&mut Cluster, usize)) -> Outcome {
     match world.member_index(name) {
         Some(i) => {
             f(world, i);

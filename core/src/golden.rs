@@ -4,7 +4,7 @@
 
 use crate::action::{Action, Outcome};
 use crate::cluster::MemberConfig;
-use crate::sim::{World, WorldConfig};
+use crate::playground::{World, WorldConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

@@ -10,6 +10,7 @@ pub mod lease;
 pub mod lesson;
 pub mod linearizability;
 pub mod mvcc;
+pub mod playground;
 pub mod raftnode;
 pub mod rng;
 pub mod server;
@@ -19,7 +20,8 @@ pub mod trace;
 pub mod version;
 
 pub use action::{Action, Outcome, TimedAction};
-pub use sim::{NodeView, World, WorldConfig};
+pub use playground::{World, WorldConfig};
+pub use sim::NodeView;
 pub use trace::{Event, Role};
 pub mod golden;
 pub mod robustness;

@@ -26,8 +26,8 @@
 use crate::action::Action;
 use crate::ctl::flags::parse_duration_ms;
 use crate::disk::DiskProfile;
+use crate::playground::World;
 use crate::server::compactor::Mode;
-use crate::sim::World;
 use std::fmt::Write;
 
 /// How long `@wait-leader` waits before it reports failure.
@@ -315,7 +315,7 @@ fn parse_size(s: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::WorldConfig;
+    use crate::playground::WorldConfig;
 
     #[test]
     fn runs_commands_and_directives() {

@@ -9,9 +9,9 @@ use etcdplay_bench::heap::{live_bytes, peak_bytes, reset_peak, Counting};
 use etcdplay_bench::{put, Meters, Report};
 use etcdplay_core::mvcc::view::{FolderQuery, RevisionBounds};
 use etcdplay_core::mvcc::{KeyRange, Store};
+use etcdplay_core::playground::page_view::PageLimits;
 use etcdplay_core::server::watch::{Poll, Watcher};
 use etcdplay_core::sim::keyspace::keyspace_member;
-use etcdplay_core::sim::page_view::PageLimits;
 use etcdplay_core::{Action, NodeView, World, WorldConfig};
 use std::time::Instant;
 

@@ -5,8 +5,8 @@ use super::command::CtlError;
 use super::exit;
 use super::flags::Parsed;
 use crate::ctl::Outcome;
+use crate::playground::World;
 use crate::server::api::{Request, Response, ServerError};
-use crate::sim::World;
 
 /// `-w`: how results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

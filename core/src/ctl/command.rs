@@ -6,7 +6,7 @@ use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
 use super::{check, cluster, concurrency, exit, help, kv, lease, maintenance, snapshot, watch};
 use crate::ctl::Outcome;
-use crate::sim::World;
+use crate::playground::World;
 
 /// A failed command: etcdctl prints `Error: <msg>` and exits with `code`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,8 +10,9 @@ use super::flags::{Flag, Kind};
 use super::kv::prefix_end;
 use super::stream::Stream;
 use crate::mvcc::{KeyRange, KeyValue};
+use crate::playground::World;
 use crate::server::api::*;
-use crate::sim::World;
+use crate::sim::Cluster;
 
 pub const LOCK_FLAGS: &[Flag] = &[Flag::new("ttl", Kind::Int, "10", "timeout for session")];
 pub const ELECT_FLAGS: &[Flag] = &[Flag::new("listen", Kind::Bool, "false", "observation mode").short('l')];
@@ -123,14 +124,14 @@ fn start(ctx: &mut Ctx, recipe: Recipe) -> Result<(), CtlError> {
 }
 
 /// The key under `prefix` with the smallest create revision on member `m`: the lock holder or leader.
-fn first_contender(world: &World, m: usize, prefix: &[u8]) -> Option<KeyValue> {
+fn first_contender(world: &Cluster, m: usize, prefix: &[u8]) -> Option<KeyValue> {
     let range = KeyRange::Span(prefix.to_vec(), prefix_end(prefix));
     let kvs = world.node(m).server.store.range(&range, 0, 0).ok()?.kvs;
     kvs.into_iter().min_by_key(|kv| kv.create_revision)
 }
 
 /// Advances a recipe on member `m`; returns what to print and whether the session ended.
-pub fn poll(world: &mut World, m: usize, recipe: &mut Recipe, hex: bool) -> (String, bool) {
+pub fn poll(world: &mut Cluster, m: usize, recipe: &mut Recipe, hex: bool) -> (String, bool) {
     let mut out = String::new();
     match recipe {
         Recipe::Observe { prefix, last } => {

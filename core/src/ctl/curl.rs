@@ -9,8 +9,8 @@
 //! one, so a terminal would put the next prompt on the same line).
 
 use crate::ctl::Outcome;
+use crate::playground::World;
 use crate::server::api::{RangeRequest, Request};
-use crate::sim::World;
 use crate::trace::Role;
 
 /// curl's exit codes.
@@ -331,7 +331,7 @@ fn quorum_read(world: &mut World, i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::WorldConfig;
+    use crate::playground::WorldConfig;
 
     fn argv(line: &str) -> Vec<String> {
         line.split_whitespace().map(String::from).collect()

@@ -1,5 +1,5 @@
 //! etcdctl 3.4: argv parsing with its flags and errors, the command tree, help texts, printers and exit
-//! codes. Commands run against the simulated cluster through [`crate::sim::World::call`], so a console
+//! codes. Commands run against the simulated cluster through [`crate::playground::World::call`], so a console
 //! line behaves as `etcdctl` against a real cluster would, in simulated time.
 
 mod check;
@@ -23,7 +23,7 @@ pub mod tabwriter;
 mod txn;
 mod watch;
 
-use crate::sim::World;
+use crate::playground::World;
 
 /// etcdctl's exit codes (`cobrautl`).
 pub mod exit {

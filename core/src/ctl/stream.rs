@@ -7,9 +7,10 @@ use super::client::Format;
 use super::exit;
 use super::watch;
 use crate::ctl::Outcome;
+use crate::playground::World;
 use crate::server::api::{Request, Response, ServerError};
 use crate::server::watch::Watcher;
-use crate::sim::World;
+use crate::sim::Cluster;
 
 /// How long a keep-alive waits before retrying when no leader answers.
 const KEEP_ALIVE_RETRY_MS: u64 = 500;
@@ -99,7 +100,7 @@ impl Stream {
 
     /// The member serving the stream: the current one while it is up, else the first live endpoint
     /// (clientv3 reconnects and resumes from where it was).
-    fn serving_member(&mut self, world: &World) -> Option<usize> {
+    fn serving_member(&mut self, world: &Cluster) -> Option<usize> {
         let up = |i: &usize| world.node(*i).is_up();
         if !self.member.as_ref().is_some_and(up) {
             self.member = self.endpoints.iter().copied().find(|i| up(i));
@@ -108,7 +109,9 @@ impl Stream {
     }
 
     /// Prints whatever happened since the last poll.
-    pub fn poll(&mut self, world: &mut World) {
+    /// Prints what happened since the last poll. Reads the cluster only (no waiting), so the world can
+    /// poll every stream in place after each moment.
+    pub fn poll(&mut self, world: &mut Cluster) {
         if self.finished {
             return;
         }

@@ -651,7 +651,7 @@ mod tests {
 
     #[test]
     fn runs_through_the_cluster() {
-        use crate::sim::{World, WorldConfig};
+        use crate::playground::{World, WorldConfig};
         let mut w = World::new(WorldConfig::demo(3, 1));
         w.wait_for_leader(10_000).expect("a leader");
         let run = |w: &mut World, line: &str, stdin: &str| super::super::run_line(w, line, Some(stdin));

@@ -12,7 +12,7 @@ use crate::ctl::Outcome;
 use crate::mvcc::KeyRange;
 use crate::server::api::ResponseHeader;
 use crate::server::watch::{EventType, Poll, WatchEvent, Watcher};
-use crate::sim::World;
+use crate::sim::Cluster;
 
 pub const WATCH_FLAGS: &[Flag] = &[
     Flag::new("interactive", Kind::Bool, "false", "Interactive mode").short('i'),
@@ -108,7 +108,7 @@ pub fn watch(ctx: &mut Ctx) -> Result<(), CtlError> {
 
 /// Polls the watchers on member `m` and prints their events. Returns true if the server cancelled.
 pub fn poll_watchers(
-    world: &World,
+    world: &Cluster,
     m: usize,
     watchers: &mut [Watcher],
     format: Format,

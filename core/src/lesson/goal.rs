@@ -2,7 +2,7 @@
 //! again on every 50 ms tick. What depends on when the step began (the term, the leader, the revision,
 //! how far the trace had got) is captured once, at step entry, in a [`StepStart`].
 
-use crate::sim::World;
+use crate::playground::World;
 use crate::trace::{Event, Role};
 
 /// The world as a step found it.

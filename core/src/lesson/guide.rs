@@ -4,7 +4,7 @@
 
 use super::{Lesson, Step, StepStart};
 use crate::action::{Action, Outcome};
-use crate::sim::World;
+use crate::playground::World;
 use crate::trace::Role;
 
 /// The longest a step may take once its visitor actions are done (simulated): a few elections.

@@ -4,8 +4,8 @@
 //! up by snapshot.
 
 use crate::action::Action;
+use crate::playground::World;
 use crate::rng::SimRng;
-use crate::sim::World;
 use crate::trace::Role;
 use std::collections::{BTreeMap, BTreeSet};
 

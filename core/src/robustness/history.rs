@@ -4,8 +4,8 @@
 
 use crate::linearizability::{KvOp, Operation};
 use crate::mvcc::{KeyRange, KeyValue};
+use crate::playground::World;
 use crate::server::watch::{Poll, Watcher};
-use crate::sim::World;
 use std::collections::BTreeMap;
 
 /// One client operation on the linearizable keyspace, per key.

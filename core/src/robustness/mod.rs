@@ -14,8 +14,8 @@ pub mod workload;
 
 use crate::linearizability::{self, KvModel, KvOp, Operation, Verdict};
 use crate::mvcc::KeyRange;
+use crate::playground::{World, WorldConfig};
 use crate::rng::SimRng;
-use crate::sim::{World, WorldConfig};
 use history::{KeyOp, Reference};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

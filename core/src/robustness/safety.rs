@@ -2,7 +2,7 @@
 //! (a member's commit index and store revision never go backwards while it stays up; a restart rebuilds
 //! the store from disk, so the watch starts again there).
 
-use crate::sim::World;
+use crate::playground::World;
 use crate::trace::Role;
 use std::collections::BTreeMap;
 

@@ -5,8 +5,8 @@
 
 use super::history::Reference;
 use crate::mvcc::{KeyRange, KeyValue};
+use crate::playground::World;
 use crate::server::watch::{EventType, Poll, WatchEvent, Watcher};
-use crate::sim::World;
 use std::collections::BTreeMap;
 
 pub struct ClientWatch {

@@ -6,9 +6,9 @@
 
 use super::history::KeyOp;
 use crate::linearizability::{KvOp, Operation};
+use crate::playground::World;
 use crate::rng::SimRng;
 use crate::server::api::*;
-use crate::sim::World;
 use std::collections::BTreeMap;
 
 /// Keys checked for linearizability.

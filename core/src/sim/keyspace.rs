@@ -4,7 +4,7 @@
 //! A member that is down has no store in memory (the store is rebuilt from its disk on restart), so
 //! every read of a down member is None.
 
-use super::{NodeView, World};
+use super::{Cluster, NodeView};
 use crate::mvcc::view::{self, FolderPage, FolderQuery, KeyHistory, RevisionBounds};
 use crate::mvcc::Store;
 use crate::trace::Role;
@@ -20,7 +20,7 @@ pub fn keyspace_member(nodes: &[NodeView], choice: Option<&str>) -> Option<usize
     leader.or_else(|| nodes.iter().position(|n| n.up))
 }
 
-impl World {
+impl Cluster {
     /// Member `i`'s store, if its process is up.
     fn live_store(&self, i: usize) -> Option<&Store> {
         let n = self.nodes.get(i)?;
@@ -48,7 +48,7 @@ impl World {
 mod tests {
     use super::*;
     use crate::mvcc::view::Row;
-    use crate::{Action, WorldConfig};
+    use crate::{Action, World, WorldConfig};
     use base64::Engine;
 
     fn etcdctl(w: &mut World, line: &str) -> String {

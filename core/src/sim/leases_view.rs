@@ -5,7 +5,7 @@
 //! a clock. Without a leader the view falls back to the most up-to-date live member, whose leases cannot
 //! run down until someone leads again.
 
-use super::World;
+use super::Cluster;
 
 /// One lease as the panel shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl LeasesView {
     }
 }
 
-impl World {
+impl Cluster {
     /// The leases as the leader's lessor holds them (see the module doc for when there is none): at most
     /// `max_leases` leases with at most `max_keys` keys each, so the page's per-tick cost stays bounded.
     pub fn leases_view(&self, max_leases: usize, max_keys: usize) -> LeasesView {

@@ -1,24 +1,21 @@
-//! The deterministic world: a simulated clock, one seeded RNG, the network and every member's process and
-//! disk. Nothing here reads real time or real randomness, so (seed, actions) replays a run exactly,
-//! natively and in the browser. Events at the same millisecond run in a fixed order: message deliveries
-//! (in send order), then ticks (in member order), then each member's Ready.
+//! The simulated cluster: a clock, one seeded RNG, the network and every member's process and disk, with
+//! the faults done to them and the trace of what happened. Clients submit requests to a member and take
+//! the answers; the playground above (`crate::playground::World`) runs the cluster moment by moment and
+//! polls its clients in between. Nothing here reads real time or real randomness, so (seed, actions)
+//! replays a run exactly, natively and in the browser. Events at the same millisecond run in a fixed
+//! order: message deliveries (in send order), then ticks (in member order), then each member's Ready.
 
 pub mod keyspace;
-pub mod kubernetes;
 pub mod leases_view;
 pub mod network;
-pub mod page_view;
 pub mod view;
-pub mod watches_view;
 
-use crate::action::{Action, Outcome, TimedAction};
 use crate::cluster::{cluster_id, Member, MemberConfig};
-use crate::ctl::stream::Stream;
 use crate::disk::{self, Disk};
 use crate::linearizability::session::SessionHistory;
 use crate::raftnode::Node;
 use crate::rng::SimRng;
-use crate::server::api::{Request, Response, ResponseHeader, Route, ServerError, ServerResult};
+use crate::server::api::{Request, Response, ResponseHeader, ServerError, ServerResult};
 use crate::server::membership::MemberChange;
 use crate::snapshot::SnapshotData;
 use crate::trace::{Event, Role, Trace};
@@ -26,38 +23,6 @@ use network::{Delivery, Network};
 use raft::prelude::{Message, MessageType};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-
-/// How a world is built: its seed and its initial cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorldConfig {
-    pub seed: u64,
-    /// `--initial-cluster-token`.
-    pub token: String,
-    pub members: Vec<MemberConfig>,
-    /// Record every client's single-key operations for the session's linearizability check (the page
-    /// does; robustness runs and benchmarks keep their own histories or none).
-    pub record_history: bool,
-}
-
-impl WorldConfig {
-    /// The playground cluster: `n` members `etcd1..etcdN` at `10.0.0.N`, token `etcd-cluster`.
-    pub fn demo(n: usize, seed: u64) -> WorldConfig {
-        let members = (1..=n)
-            .map(|i| MemberConfig {
-                name: format!("etcd{i}"),
-                peer_urls: vec![format!("http://10.0.0.{i}:2380")],
-                client_urls: vec![format!("http://10.0.0.{i}:2379")],
-            })
-            .collect();
-        WorldConfig { seed, token: "etcd-cluster".to_string(), members, record_history: false }
-    }
-
-    /// The same world, recording the client history [`World::session_history`] checks.
-    pub fn with_history(mut self) -> WorldConfig {
-        self.record_history = true;
-        self
-    }
-}
 
 /// What the page shows of one member.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,9 +42,8 @@ pub struct NodeView {
     pub disk: String,
 }
 
-/// The whole simulated deployment.
-pub struct World {
-    config: WorldConfig,
+/// The whole simulated deployment: every member, the network between them and the clock.
+pub struct Cluster {
     now_ms: u64,
     rng: SimRng,
     pub network: Network,
@@ -89,38 +53,26 @@ pub struct World {
     /// `--initial-cluster-token` of the running cluster (a restored cluster may have its own).
     token: String,
     trace: Trace,
-    actions: Vec<TimedAction>,
     next_request_id: u64,
     answers: BTreeMap<u64, (usize, ServerResult)>,
-    /// Members announced by `member add NAME`, by name: what `@start NAME` launches.
-    announced: BTreeMap<String, u64>,
     /// Each member's (role, term, applied index) when last looked at, to trace changes.
     observed: Vec<(Role, u64, u64)>,
-    /// Running long commands (watch, keep-alive), by ID.
-    streams: BTreeMap<u64, Stream>,
-    next_stream_id: u64,
-    /// The simulated file system etcdctl reads and writes (snapshot files), by path.
-    files: BTreeMap<String, Vec<u8>>,
-    /// Data dirs written by `snapshot restore`, by path.
-    restored_dirs: BTreeMap<String, RestoredDir>,
     /// Messages that arrived for a paused member, delivered when it resumes (its socket buffers them).
     held: Vec<Message>,
     /// When each (leader, follower) heartbeat was last sent, and when its round trip was last recorded.
     heartbeats_sent: BTreeMap<(u64, u64), u64>,
     rtt_sampled: BTreeMap<(u64, u64), u64>,
-    /// What clients sent and got, when the config asks for it.
+    /// What clients sent and got, when the playground asks for it.
     history: Option<SessionHistory>,
     /// The newest (pre-)vote each member granted, by voter ID, for the page's election view.
     vote_grants: BTreeMap<u64, view::VoteGrant>,
-    /// The Kubernetes client: a keyspace load and controller-like traffic (`kubernetes`).
-    kubernetes: kubernetes::Kubernetes,
 }
 
 /// How often a member records the round-trip time to each peer (etcd's prober samples every few seconds).
 const RTT_SAMPLE_MS: u64 = 5_000;
 
 /// The client URL a member serves on when none is given: its peer URL's host on port 2379.
-fn default_client_url(peer_urls: &[String]) -> String {
+pub fn default_client_url(peer_urls: &[String]) -> String {
     let peer = peer_urls.first().map(String::as_str).unwrap_or("http://127.0.0.1:2380");
     match peer.rsplit_once(':') {
         Some((host, _port)) => format!("{host}:2379"),
@@ -139,75 +91,41 @@ pub struct RestoredDir {
     pub snapshot: SnapshotData,
 }
 
-impl World {
-    /// Boots a fresh cluster (`--initial-cluster-state new`) at time 0.
-    pub fn new(config: WorldConfig) -> World {
-        World::boot(config, None)
-    }
-
-    /// Boots a cluster from a data dir written by `snapshot restore`: the members it names, with the
-    /// client URLs they are started with, each starting from the snapshot's keyspace.
-    pub fn from_restored(dir: &RestoredDir, client_urls: &[(String, String)], seed: u64) -> World {
-        let members = dir
-            .members
-            .iter()
-            .map(|m| MemberConfig {
-                name: m.name.clone(),
-                peer_urls: m.peer_urls.clone(),
-                client_urls: client_urls.iter().filter(|(n, _)| *n == m.name).map(|(_, u)| u.clone()).collect(),
-            })
-            .collect();
-        let config = WorldConfig { seed, token: dir.token.clone(), members, record_history: false };
-        World::boot(config, Some(Rc::new(dir.snapshot.clone())))
-    }
-
-    fn boot(config: WorldConfig, base: Option<Rc<SnapshotData>>) -> World {
-        let mut rng = SimRng::new(config.seed);
-        let config_history = config.record_history.then(SessionHistory::default);
-        let members: Vec<Member> = config.members.iter().map(|m| Member::from_config(m, &config.token)).collect();
+impl Cluster {
+    /// Boots the cluster of `members` (`--initial-cluster-state new`) at time 0, every member's disk
+    /// starting from `base` when given (a data dir `snapshot restore` wrote). `record_history` keeps what
+    /// clients sent and got for the session check.
+    pub fn boot(
+        seed: u64,
+        token: &str,
+        members: &[MemberConfig],
+        record_history: bool,
+        base: Option<Rc<SnapshotData>>,
+    ) -> Cluster {
+        let mut rng = SimRng::new(seed);
+        let history = record_history.then(SessionHistory::default);
+        let members: Vec<Member> = members.iter().map(|m| Member::from_config(m, token)).collect();
         let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
         let disk = |base: &Option<Rc<SnapshotData>>| Disk::bootstrap(&members).with_base(base.clone());
         let nodes = members.iter().map(|m| Node::start(m.id, &m.name, disk(&base), 0, &mut rng)).collect();
-        World {
+        Cluster {
             cluster_id: cluster_id(&ids),
-            token: config.token.clone(),
-            config,
+            token: token.to_string(),
             now_ms: 0,
             rng,
             network: Network::default(),
             nodes,
             members,
             trace: Trace::default(),
-            actions: Vec::new(),
             next_request_id: 1,
             answers: BTreeMap::new(),
-            announced: BTreeMap::new(),
             observed: vec![(Role::Down, 0, 0); ids.len()],
-            streams: BTreeMap::new(),
-            next_stream_id: 1,
-            files: BTreeMap::new(),
-            restored_dirs: BTreeMap::new(),
             held: Vec::new(),
             heartbeats_sent: BTreeMap::new(),
             rtt_sampled: BTreeMap::new(),
-            history: config_history,
+            history,
             vote_grants: BTreeMap::new(),
-            kubernetes: kubernetes::Kubernetes::default(),
         }
-    }
-
-    /// Rebuilds a world from its seed and recorded actions: the same run, event for event.
-    pub fn replay(config: WorldConfig, actions: &[TimedAction]) -> World {
-        let mut world = World::new(config);
-        for a in actions {
-            world.advance_to(a.at_ms);
-            world.apply(a.action.clone());
-        }
-        world
-    }
-
-    pub fn config(&self) -> &WorldConfig {
-        &self.config
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -224,11 +142,6 @@ impl World {
 
     pub fn trace(&self) -> &Trace {
         &self.trace
-    }
-
-    /// The actions applied so far, with their times: with the seed, all a replay needs.
-    pub fn actions(&self) -> &[TimedAction] {
-        &self.actions
     }
 
     /// The member listening at `endpoint`: a client URL with or without its scheme, or a member name.
@@ -279,54 +192,22 @@ impl World {
         voters / 2 + 1
     }
 
-    /// Members announced by `member add` and not started yet, by name, each with the client URL it would
-    /// serve on (its peer URL's host, port 2379): the page offers to start them.
-    pub fn announced_unstarted(&self) -> Vec<(String, String)> {
-        let Some(l) = self.leader() else { return Vec::new() };
-        let membership = &self.nodes[l].server.membership;
-        let started = |id: u64| self.nodes.iter().any(|n| n.id == id);
-        self.announced
-            .iter()
-            .filter(|(_, &id)| !started(id))
-            .filter_map(|(name, &id)| Some((name.clone(), default_client_url(&membership.get(id)?.peer_urls))))
-            .collect()
-    }
-
     /// The member that currently leads with the highest term, if any.
     pub fn leader(&self) -> Option<usize> {
         (0..self.nodes.len()).filter(|&i| self.nodes[i].role() == Role::Leader).max_by_key(|&i| self.nodes[i].term())
     }
 
-    /// Applies a user action at the current time and records it for replay.
-    pub fn apply(&mut self, action: Action) -> Outcome {
-        self.actions.push(TimedAction { at_ms: self.now_ms, action: action.clone() });
-        crate::action::perform(self, action)
-    }
-
-    /// Advances simulated time by `ms`, running every event due on the way.
-    pub fn advance(&mut self, ms: u64) {
-        self.advance_to(self.now_ms + ms);
-    }
-
-    /// Runs every event due up to `target_ms`; the clock ends at `target_ms`.
-    pub fn advance_to(&mut self, target_ms: u64) {
-        while let Some(t) = self.next_event_ms().filter(|&t| t <= target_ms) {
-            self.run_events_at(t);
-        }
-        self.now_ms = self.now_ms.max(target_ms);
-    }
-
-    fn next_event_ms(&self) -> Option<u64> {
+    /// When the cluster next has something to do: a tick, a finished fsync or a message arriving.
+    pub fn next_event_ms(&self) -> Option<u64> {
         let running = self.nodes.iter().filter(|n| n.is_up() && !n.paused);
         let ticks = running.clone().map(|n| n.next_tick_ms);
         let syncs = running.filter_map(Node::next_sync_ms);
-        let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(self.now_ms));
-        let kube = self.kubernetes.wake_ms().map(|t| t.max(self.now_ms));
-        ticks.chain(syncs).chain(wakes).chain(kube).chain(self.network.next_due_ms()).min()
+        ticks.chain(syncs).chain(self.network.next_due_ms()).min()
     }
 
-    /// Runs everything due at `t`: deliveries, then ticks, then Ready handling and finished fsyncs.
-    fn run_events_at(&mut self, t: u64) {
+    /// Runs everything due at `t`: deliveries, then ticks, then Ready handling and finished fsyncs. The
+    /// playground polls its clients after each such moment.
+    pub(crate) fn run_moment(&mut self, t: u64) {
         self.now_ms = t;
         while let Some(delivery) = self.network.pop_due(t) {
             match delivery {
@@ -340,8 +221,18 @@ impl World {
             }
         }
         self.process_ready();
-        self.poll_streams();
-        self.poll_kubernetes();
+    }
+
+    /// Moves the clock on to `target_ms` when nothing is due before it.
+    pub(crate) fn settle_clock(&mut self, target_ms: u64) {
+        self.now_ms = self.now_ms.max(target_ms);
+    }
+
+    /// Whoever watches a store has looked at it (streams poll after each event, clients between them).
+    pub(crate) fn mark_watched(&mut self) {
+        for n in &mut self.nodes {
+            n.server.store.mark_watched();
+        }
     }
 
     /// Hands a message to its member; a paused member gets it when it resumes.
@@ -409,54 +300,6 @@ impl World {
         if !self.network.send(msg.clone(), self.now_ms, &mut self.rng) {
             self.report_if_snapshot(&msg, false);
         }
-    }
-
-    /// Lets every running stream print what happened.
-    fn poll_streams(&mut self) {
-        if self.streams.is_empty() {
-            return;
-        }
-        let mut streams = std::mem::take(&mut self.streams);
-        for s in streams.values_mut() {
-            s.poll(self);
-        }
-        self.streams = streams;
-    }
-
-    /// Registers a running command; returns its ID.
-    pub fn start_stream(&mut self, stream: Stream) -> u64 {
-        let id = self.next_stream_id;
-        self.next_stream_id += 1;
-        self.streams.insert(id, stream);
-        id
-    }
-
-    /// Running (and finished but unread) streams.
-    pub fn streams(&self) -> &BTreeMap<u64, Stream> {
-        &self.streams
-    }
-
-    /// Takes what stream `id` printed since the last call; a finished stream is removed once read.
-    pub fn take_stream_output(&mut self, id: u64) -> Option<(Outcome, bool)> {
-        let s = self.streams.get_mut(&id)?;
-        let out = s.take_output();
-        let finished = s.finished;
-        if finished {
-            self.streams.remove(&id);
-        }
-        Some((out, finished))
-    }
-
-    /// Stops stream `id` (Ctrl-C, or a harness timeout) with `exit_code`; returns its unread output.
-    pub fn stop_stream(&mut self, id: u64, exit_code: i32) -> Option<Outcome> {
-        let mut s = self.streams.remove(&id)?;
-        if !s.finished {
-            s.stop(self);
-        }
-        s.finish(exit_code);
-        let mut out = s.take_output();
-        out.exit_code = s.out.exit_code;
-        Some(out)
     }
 
     /// Handles every member's Ready and the fsyncs finished by now, until nothing is left to do: sends
@@ -531,29 +374,8 @@ impl World {
         }
     }
 
-    /// Sends a client request to member `i` and waits in simulated time for the answer, at most
-    /// `timeout_ms` (etcdctl's `--command-timeout`). The header names the answering member.
-    pub fn call(&mut self, i: usize, request: Request, timeout_ms: u64) -> ServerResult {
-        let deadline = self.now_ms + timeout_ms;
-        if request.route() == Route::Leader {
-            crate::server::apply::check(&request)?;
-            return self.call_leader(i, &request, deadline);
-        }
-        let id = self.submit(i, request)?;
-        loop {
-            if let Some(result) = self.take_answer(id) {
-                return result;
-            }
-            if !self.run_next_event(deadline) {
-                self.advance_to(deadline);
-                self.nodes[i].cancel(id);
-                return Err(ServerError::DeadlineExceeded);
-            }
-        }
-    }
-
     /// Sends a request to member `i` without waiting (a pipelining client); the answer comes from
-    /// [`World::take_answer`]. Requests etcd forwards to the leader are not sent this way.
+    /// [`Cluster::take_answer`]. Requests etcd forwards to the leader are not sent this way.
     pub fn submit(&mut self, i: usize, request: Request) -> Result<u64, ServerError> {
         crate::server::apply::check(&request)?;
         let request = self.prepare_member_change(request)?;
@@ -565,6 +387,16 @@ impl World {
         self.nodes[i].submit(id, request, self.now_ms);
         self.process_ready();
         Ok(id)
+    }
+
+    /// Gives up waiting for request `id` on whichever member has it.
+    pub fn cancel_everywhere(&mut self, id: u64) {
+        self.nodes.iter_mut().for_each(|n| n.cancel(id));
+    }
+
+    /// Gives up waiting for request `id` on member `i` (the client's deadline passed).
+    pub fn cancel(&mut self, i: usize, id: u64) {
+        self.nodes[i].cancel(id);
     }
 
     /// Whether the answer to request `id` has arrived.
@@ -584,20 +416,11 @@ impl World {
         Some(result.map(|r| self.stamp(member, r)))
     }
 
-    /// Runs the events of the next moment, if it comes no later than `limit_ms`; false if none does.
-    pub fn run_next_event(&mut self, limit_ms: u64) -> bool {
-        match self.next_event_ms() {
-            Some(t) if t <= limit_ms => {
-                // Whoever watches a store has looked at it since the last event (streams poll after each
-                // event, clients between them).
-                for n in &mut self.nodes {
-                    n.server.store.mark_watched();
-                }
-                self.run_events_at(t);
-                true
-            }
-            _ => false,
-        }
+    /// The answer to request `id` as the member left it (no header stamp, nothing traced), for a client
+    /// that reads the raw result; every member forgets the request.
+    pub fn take_answer_quietly(&mut self, id: u64) -> Option<ServerResult> {
+        let (_, result) = self.answers.remove(&id)?;
+        Some(result)
     }
 
     /// Fills in what a membership change needs from the world: a new member's ID (etcd salts it with the
@@ -631,23 +454,6 @@ impl World {
         Some(self.nodes[l].serve_as_leader(request, now).map(|r| self.stamp(l, r)))
     }
 
-    /// Serves a request the member forwards to its leader; waits (up to the deadline) while the member
-    /// knows no leader it can reach.
-    fn call_leader(&mut self, i: usize, request: &Request, deadline: u64) -> ServerResult {
-        loop {
-            if let Some(result) = self.serve_by_leader(i, request) {
-                return result;
-            }
-            match self.next_event_ms() {
-                Some(t) if t <= deadline => self.run_events_at(t),
-                _ => {
-                    self.advance_to(deadline);
-                    return Err(ServerError::DeadlineExceeded);
-                }
-            }
-        }
-    }
-
     /// Fills in the header fields only the answering member knows.
     fn stamp(&self, member: usize, mut r: Response) -> Response {
         let header = r.header_mut();
@@ -671,54 +477,11 @@ impl World {
         }
     }
 
-    /// Transfers leadership from leader `i` to member `target` and waits until `target` leads, as etcd's
-    /// `MoveLeader` does.
-    pub fn move_leader(&mut self, i: usize, target: u64, timeout_ms: u64) -> Result<(), ServerError> {
-        let Some(t) = self.nodes.iter().position(|n| n.id == target) else {
-            return Err(ServerError::BadLeaderTransferee);
-        };
-        let deadline = self.now_ms + timeout_ms;
+    /// Starts a leadership transfer from leader `i` to member `target` (etcd's `MoveLeader`); the
+    /// caller waits for it.
+    pub fn start_leader_transfer(&mut self, i: usize, target: u64) {
         self.nodes[i].transfer_leader(target);
         self.process_ready();
-        loop {
-            if self.nodes[t].role() == Role::Leader {
-                return Ok(());
-            }
-            match self.next_event_ms() {
-                Some(at) if at <= deadline => self.run_events_at(at),
-                _ => {
-                    self.advance_to(deadline);
-                    return Err(ServerError::LeaderTransferTimeout);
-                }
-            }
-        }
-    }
-
-    /// Writes a file in the simulated file system (a snapshot, or an upload in the page).
-    pub fn write_file(&mut self, path: &str, bytes: Vec<u8>) {
-        self.files.insert(path.to_string(), bytes);
-    }
-
-    pub fn read_file(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
-    }
-
-    /// Paths of the simulated file system.
-    pub fn files(&self) -> impl Iterator<Item = &String> {
-        self.files.keys()
-    }
-
-    pub fn create_restored_dir(&mut self, path: &str, dir: RestoredDir) {
-        self.restored_dirs.insert(path.to_string(), dir);
-    }
-
-    pub fn restored_dir(&self, path: &str) -> Option<&RestoredDir> {
-        self.restored_dirs.get(path)
-    }
-
-    /// Data dirs written by `snapshot restore`, by path: the page lists them to start their members.
-    pub fn restored_dirs(&self) -> impl Iterator<Item = (&String, &RestoredDir)> {
-        self.restored_dirs.iter()
     }
 
     /// Sets every member's backend quota (`--quota-backend-bytes`).
@@ -751,15 +514,9 @@ impl World {
         self.nodes[i].server.defragment();
     }
 
-    /// Remembers the name a `member add` gave a new member, so it can be started by name.
-    pub fn announce_member(&mut self, name: &str, id: u64) {
-        self.announced.insert(name.to_string(), id);
-    }
-
-    /// Starts a member that `member add` announced, with an empty data dir, as `etcd
+    /// Starts member `id`, which `member add` announced as `name`, with an empty data dir, as `etcd
     /// --initial-cluster-state existing` does: it learns the log from the leader and publishes its name.
-    pub fn start_member(&mut self, name: &str, client_url: Option<String>) -> Result<(), String> {
-        let id = *self.announced.get(name).ok_or_else(|| format!("no member {name:?} was added with `member add`"))?;
+    pub fn join_member(&mut self, id: u64, name: &str, client_url: Option<String>) -> Result<(), String> {
         if self.nodes.iter().any(|n| n.id == id) {
             return Err(format!("{name} is already started"));
         }
@@ -793,30 +550,8 @@ impl World {
         Ok(())
     }
 
-    /// Starts member `name` from the data dir `snapshot restore` wrote at `data_dir`, as `etcd --data-dir`
-    /// does. The first such start replaces the running cluster by the restored one (its processes stop;
-    /// files and restored dirs stay): every member of the new cluster gets its disk from the snapshot and
-    /// stays down until it is started too.
-    pub fn start_restored(&mut self, name: &str, data_dir: &str, client_url: Option<String>) -> Result<(), String> {
-        let dir = self.restored_dirs.get(data_dir).cloned().ok_or_else(|| format!("no data dir {data_dir:?}"))?;
-        if dir.name != name {
-            return Err(format!("data dir {data_dir:?} was restored for member {:?}, not {name:?}", dir.name));
-        }
-        if dir.cluster_id != self.cluster_id {
-            self.switch_to_restored(&dir);
-        }
-        let i = self.member_index(name).ok_or_else(|| format!("{name} is not a member of the restored cluster"))?;
-        if self.nodes[i].is_up() {
-            return Err(format!("{name} is already started"));
-        }
-        let url = client_url.unwrap_or_else(|| default_client_url(&self.members[i].peer_urls));
-        self.members[i].client_urls = vec![url];
-        self.restart(i);
-        Ok(())
-    }
-
     /// Stops the running cluster and puts the restored one in its place, every member down.
-    fn switch_to_restored(&mut self, dir: &RestoredDir) {
+    pub fn switch_to_restored(&mut self, dir: &RestoredDir) {
         for i in 0..self.nodes.len() {
             self.kill(i);
         }
@@ -835,13 +570,17 @@ impl World {
         self.observed = vec![(Role::Down, 0, 0); self.nodes.len()];
         self.cluster_id = dir.cluster_id;
         self.token = dir.token.clone();
-        self.announced.clear();
         self.network = Network::default();
         // Votes of the replaced cluster: its member IDs may come back with the restored members.
         self.vote_grants.clear();
         if let Some(h) = &mut self.history {
             h.restart(self.now_ms);
         }
+    }
+
+    /// Member `i`'s client URLs (a restored member is started with its own).
+    pub fn set_client_urls(&mut self, i: usize, urls: Vec<String>) {
+        self.members[i].client_urls = urls;
     }
 
     /// Stops member `i`'s process; its disk survives.
@@ -962,27 +701,5 @@ impl World {
     /// Records a finished console command in the trace.
     pub fn note(&mut self, event: Event) {
         self.trace.push(self.now_ms, event);
-    }
-
-    /// Advances until some member leads and every live member that can reach it knows it, or `limit_ms`
-    /// passes.
-    pub fn wait_for_leader(&mut self, limit_ms: u64) -> Option<usize> {
-        let deadline = self.now_ms + limit_ms;
-        loop {
-            if let Some(l) = self.leader() {
-                let lid = self.nodes[l].id;
-                // Members cut off from the leader cannot know it; everyone else must.
-                let reachable =
-                    |n: &&Node| n.is_up() && !n.paused && (n.id == lid || self.network.is_reachable(n.id, lid));
-                let settled = self.nodes.iter().filter(reachable).all(|n| n.leader_id() == lid);
-                if settled {
-                    return Some(l);
-                }
-            }
-            if self.now_ms >= deadline {
-                return None;
-            }
-            self.advance((deadline - self.now_ms).min(10));
-        }
     }
 }

@@ -3,7 +3,7 @@
 //! so a view never borrows the world while an event handler mutates it.
 
 use super::network::InFlight;
-use super::World;
+use super::Cluster;
 use crate::raftnode::TICK_MS;
 use crate::trace::Role;
 use raft::prelude::{EntryType, Message, MessageType};
@@ -147,7 +147,7 @@ pub fn message_kind(t: MessageType) -> &'static str {
     }
 }
 
-impl World {
+impl Cluster {
     pub(super) fn name_of(&self, id: u64) -> String {
         self.nodes.iter().find(|n| n.id == id).map_or_else(|| format!("{id:x}"), |n| n.name.clone())
     }

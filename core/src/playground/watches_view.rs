@@ -55,7 +55,7 @@ impl World {
         let mut view = WatchesView::default();
         for (&stream, s) in &self.streams {
             let Some((member, watchers)) = s.watchers() else { continue };
-            let node = member.map(|m| &self.nodes[m]).filter(|n| n.is_up());
+            let node = member.map(|m| self.node(m)).filter(|n| n.is_up());
             for w in watchers {
                 view.total += 1;
                 if view.watchers.len() >= limit {

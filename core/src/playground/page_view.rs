@@ -5,10 +5,11 @@
 //! all); building it here rather than in the page lets `cargo bench -- page` time it natively.
 
 use super::kubernetes::KubernetesView;
-use super::leases_view::LeasesView;
-use super::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
 use super::watches_view::WatchesView;
-use super::{NodeView, World};
+use super::World;
+use crate::sim::leases_view::LeasesView;
+use crate::sim::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
+use crate::sim::NodeView;
 
 /// A command that keeps running (watch, lease keep-alive), as the console lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]

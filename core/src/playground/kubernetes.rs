@@ -23,6 +23,7 @@ use crate::rng::SimRng;
 use crate::server::api::{
     Compare, CompareResult, CompareTarget, PutRequest, RangeRequest, Request, RequestOp, Response, TxnRequest,
 };
+use crate::sim::Cluster;
 use std::collections::VecDeque;
 
 /// The most objects one load creates (the page offers 1k, 10k and 100k).
@@ -370,11 +371,11 @@ struct InFlight(VecDeque<(u64, u64)>);
 
 impl InFlight {
     /// Takes the answers that arrived and the requests that timed out.
-    fn collect(&mut self, world: &mut World) -> Vec<Answer> {
-        let now = world.now_ms;
+    fn collect(&mut self, cluster: &mut Cluster) -> Vec<Answer> {
+        let now = cluster.now_ms();
         let mut out = Vec::new();
         self.0.retain(|&(id, deadline)| {
-            if let Some((_, result)) = world.answers.remove(&id) {
+            if let Some(result) = cluster.take_answer_quietly(id) {
                 out.push(match result {
                     Ok(Response::Txn(t)) if !t.succeeded => Answer::Conflict,
                     Ok(_) => Answer::Done,
@@ -383,7 +384,7 @@ impl InFlight {
                 return false;
             }
             if now >= deadline {
-                world.nodes.iter_mut().for_each(|n| n.cancel(id));
+                cluster.cancel_everywhere(id);
                 out.push(Answer::Failed("context deadline exceeded".into()));
                 return false;
             }
@@ -580,13 +581,13 @@ impl World {
         let loader = Loader {
             shape,
             next: 0,
-            next_ms: self.now_ms,
+            next_ms: self.now_ms(),
             in_flight: InFlight::default(),
             created: 0,
             existed: 0,
             failed: 0,
             last_error: None,
-            started_ms: self.now_ms,
+            started_ms: self.now_ms(),
             finished_ms: None,
         };
         self.kubernetes.loader = Some(loader);
@@ -606,13 +607,13 @@ impl World {
                 self.kubernetes.traffic = Some(Traffic {
                     shape,
                     rng: SimRng::new(self.config.seed ^ TRAFFIC_STREAM),
-                    next_ms: self.now_ms,
+                    next_ms: self.now_ms(),
                     owed_milli: 0,
                     in_flight: InFlight::default(),
                     watches,
                     event_lease: None,
                     updates: 0,
-                    next_compaction_ms: self.now_ms + COMPACTION_INTERVAL_MS,
+                    next_compaction_ms: self.now_ms() + COMPACTION_INTERVAL_MS,
                     seen_rev: 0,
                 });
             }
@@ -652,7 +653,7 @@ impl World {
             finished_ms: l.finished_ms,
         });
         let shape = k.traffic.as_ref().map(|t| t.shape);
-        let leader = self.leader().map(|l| &self.nodes[l].server);
+        let leader = self.leader().map(|l| &self.node(l).server);
         KubernetesView {
             load,
             traffic: k.traffic.is_some(),
@@ -689,10 +690,10 @@ impl World {
                 }
             }
         }
-        if self.now_ms < l.next_ms {
+        if self.now_ms() < l.next_ms {
             return;
         }
-        l.next_ms = self.now_ms + 1;
+        l.next_ms = self.now_ms() + 1;
         // Like a client whose endpoints have no leader, the loader waits for one.
         if let Some(leader) = self.leader() {
             let room = LOAD_IN_FLIGHT.saturating_sub(l.in_flight.len()).min(LOAD_PER_MS);
@@ -702,9 +703,9 @@ impl World {
                 }
                 let (kind, j) = l.shape.object_at(l.next);
                 l.next += 1;
-                let request = create(l.shape.key(kind, j), l.shape.value(kind, j, self.now_ms), 0);
+                let request = create(l.shape.key(kind, j), l.shape.value(kind, j, self.now_ms()), 0);
                 match self.submit(leader, request) {
-                    Ok(id) => l.in_flight.0.push_back((id, self.now_ms + REQUEST_TIMEOUT_MS)),
+                    Ok(id) => l.in_flight.0.push_back((id, self.now_ms() + REQUEST_TIMEOUT_MS)),
                     Err(e) => {
                         l.failed += 1;
                         l.last_error = Some(e.to_string());
@@ -713,7 +714,7 @@ impl World {
             }
         }
         if l.next >= l.shape.total && l.in_flight.len() == 0 {
-            l.finished_ms = Some(self.now_ms);
+            l.finished_ms = Some(self.now_ms());
         }
     }
 
@@ -732,11 +733,11 @@ impl World {
                 Answer::Failed(_) => self.kubernetes.counts.failed += 1,
             }
         }
-        if self.now_ms < t.next_ms {
+        if self.now_ms() < t.next_ms {
             return;
         }
         // Steps fall on multiples of the step, so the traffic does not depend on when it was turned on.
-        t.next_ms = (self.now_ms / TRAFFIC_STEP_MS + 1) * TRAFFIC_STEP_MS;
+        t.next_ms = (self.now_ms() / TRAFFIC_STEP_MS + 1) * TRAFFIC_STEP_MS;
         let Some(leader) = self.leader() else { return };
         self.renew_node_leases(t, leader);
         self.grant_event_lease(t, leader);
@@ -759,7 +760,7 @@ impl World {
     /// Each node renews its lease every [`NODE_LEASE_RENEW_MS`], the nodes spread evenly over the period.
     fn renew_node_leases(&mut self, t: &mut Traffic, leader: usize) {
         let slots = NODE_LEASE_RENEW_MS / TRAFFIC_STEP_MS;
-        let slot = (self.now_ms / TRAFFIC_STEP_MS) % slots;
+        let slot = (self.now_ms() / TRAFFIC_STEP_MS) % slots;
         let nodes = t.shape.count(Kind::Node);
         for node in (0..nodes).filter(|k| k * slots / nodes == slot) {
             self.update_object(t, leader, Kind::NodeLease, node);
@@ -769,7 +770,7 @@ impl World {
 
     /// Events are attached to a lease of [`EVENT_TTL_S`]; a new one is granted every minute.
     fn grant_event_lease(&mut self, t: &mut Traffic, leader: usize) {
-        let id = EVENT_LEASE_BASE + (self.now_ms / EVENT_LEASE_PERIOD_MS) as i64;
+        let id = EVENT_LEASE_BASE + (self.now_ms() / EVENT_LEASE_PERIOD_MS) as i64;
         if t.event_lease == Some(id) {
             return;
         }
@@ -781,20 +782,20 @@ impl World {
     /// previous round saw. The real one first takes `compact_rev_key` with a txn so that only one of several
     /// apiservers compacts; with one apiserver that txn always succeeds, so it is left out.
     fn maybe_compact(&mut self, t: &mut Traffic, leader: usize) {
-        if self.now_ms < t.next_compaction_ms {
+        if self.now_ms() < t.next_compaction_ms {
             return;
         }
-        t.next_compaction_ms = self.now_ms + COMPACTION_INTERVAL_MS;
+        t.next_compaction_ms = self.now_ms() + COMPACTION_INTERVAL_MS;
         if t.seen_rev > 0 {
             self.send_traffic(t, leader, Request::Compaction { revision: t.seen_rev, physical: false });
         }
-        t.seen_rev = self.nodes[leader].server.store.current_rev();
+        t.seen_rev = self.node(leader).server.store.current_rev();
     }
 
     fn create_event(&mut self, t: &mut Traffic, leader: usize) {
         let j = t.shape.count(Kind::Event) + self.kubernetes.counts.events;
         let key = t.shape.key(Kind::Event, j);
-        let value = t.shape.value(Kind::Event, j, self.now_ms);
+        let value = t.shape.value(Kind::Event, j, self.now_ms());
         self.send_traffic(t, leader, create(key, value, t.event_lease.unwrap_or(0)));
         self.kubernetes.counts.events += 1;
     }
@@ -803,10 +804,10 @@ impl World {
     /// with the current time, guarded by its modification revision.
     fn update_object(&mut self, t: &mut Traffic, leader: usize, kind: Kind, j: u64) {
         let key = t.shape.key(kind, j);
-        let store = &self.nodes[leader].server.store;
+        let store = &self.node(leader).server.store;
         let seen = store.range(&KeyRange::Single(key.clone().into_bytes()), 0, 1);
         let mod_revision = seen.ok().and_then(|r| r.kvs.first().map(|kv| kv.mod_revision)).unwrap_or(0);
-        let value = t.shape.value(kind, j, self.now_ms);
+        let value = t.shape.value(kind, j, self.now_ms());
         self.send_traffic(t, leader, guarded_put(key, mod_revision, value, 0));
     }
 
@@ -816,7 +817,7 @@ impl World {
             return;
         }
         match self.submit(leader, request) {
-            Ok(id) => t.in_flight.0.push_back((id, self.now_ms + REQUEST_TIMEOUT_MS)),
+            Ok(id) => t.in_flight.0.push_back((id, self.now_ms() + REQUEST_TIMEOUT_MS)),
             Err(_) => self.kubernetes.counts.failed += 1,
         }
     }

@@ -1,0 +1,405 @@
+//! The playground: the simulated cluster with everything around it that a visitor, a script or a test
+//! drives. A [`World`] is a [`Cluster`] plus its clients (running console streams, the Kubernetes client),
+//! the simulated file system and the data dirs `snapshot restore` wrote, the members `member add`
+//! announced, and the action log a replay needs. Its loop runs one cluster moment, then polls the clients,
+//! in that order, so (seed, actions) still replays a whole run.
+//!
+//! A world reads as the cluster it runs (`World` derefs to [`Cluster`]): every view and fault of the
+//! cluster is a world call, as it always was, and only what needs the clients lives here.
+
+pub mod kubernetes;
+pub mod page_view;
+pub mod watches_view;
+
+use crate::action::{Action, TimedAction};
+use crate::cluster::MemberConfig;
+use crate::ctl::stream::Stream;
+use crate::ctl::Outcome;
+use crate::raftnode::Node;
+use crate::server::api::{Request, Route, ServerError, ServerResult};
+use crate::sim::{default_client_url, Cluster, RestoredDir};
+use crate::snapshot::SnapshotData;
+use crate::trace::Role;
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
+
+/// How a world is built: its seed and its initial cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorldConfig {
+    pub seed: u64,
+    /// `--initial-cluster-token`.
+    pub token: String,
+    pub members: Vec<MemberConfig>,
+    /// Record every client's single-key operations for the session's linearizability check (the page
+    /// does; robustness runs and benchmarks keep their own histories or none).
+    pub record_history: bool,
+}
+
+impl WorldConfig {
+    /// The playground cluster: `n` members `etcd1..etcdN` at `10.0.0.N`, token `etcd-cluster`.
+    pub fn demo(n: usize, seed: u64) -> WorldConfig {
+        let members = (1..=n)
+            .map(|i| MemberConfig {
+                name: format!("etcd{i}"),
+                peer_urls: vec![format!("http://10.0.0.{i}:2380")],
+                client_urls: vec![format!("http://10.0.0.{i}:2379")],
+            })
+            .collect();
+        WorldConfig { seed, token: "etcd-cluster".to_string(), members, record_history: false }
+    }
+
+    /// The same world, recording the client history [`World::session_history`] checks.
+    pub fn with_history(mut self) -> WorldConfig {
+        self.record_history = true;
+        self
+    }
+}
+
+/// The whole simulated deployment and the clients around it.
+pub struct World {
+    cluster: Cluster,
+    config: WorldConfig,
+    actions: Vec<TimedAction>,
+    /// Members announced by `member add NAME`, by name: what `@start NAME` launches.
+    announced: BTreeMap<String, u64>,
+    /// Running long commands (watch, keep-alive), by ID.
+    streams: BTreeMap<u64, Stream>,
+    next_stream_id: u64,
+    /// The simulated file system etcdctl reads and writes (snapshot files), by path.
+    files: BTreeMap<String, Vec<u8>>,
+    /// Data dirs written by `snapshot restore`, by path.
+    restored_dirs: BTreeMap<String, RestoredDir>,
+    /// The Kubernetes client: a keyspace load and controller-like traffic (`kubernetes`).
+    kubernetes: kubernetes::Kubernetes,
+}
+
+impl Deref for World {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        &self.cluster
+    }
+}
+
+impl DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Cluster {
+        &mut self.cluster
+    }
+}
+
+impl World {
+    /// Boots a fresh cluster (`--initial-cluster-state new`) at time 0.
+    pub fn new(config: WorldConfig) -> World {
+        World::boot(config, None)
+    }
+
+    /// Boots a cluster from a data dir written by `snapshot restore`: the members it names, with the
+    /// client URLs they are started with, each starting from the snapshot's keyspace.
+    pub fn from_restored(dir: &RestoredDir, client_urls: &[(String, String)], seed: u64) -> World {
+        let members = dir
+            .members
+            .iter()
+            .map(|m| MemberConfig {
+                name: m.name.clone(),
+                peer_urls: m.peer_urls.clone(),
+                client_urls: client_urls.iter().filter(|(n, _)| *n == m.name).map(|(_, u)| u.clone()).collect(),
+            })
+            .collect();
+        let config = WorldConfig { seed, token: dir.token.clone(), members, record_history: false };
+        World::boot(config, Some(Rc::new(dir.snapshot.clone())))
+    }
+
+    fn boot(config: WorldConfig, base: Option<Rc<SnapshotData>>) -> World {
+        let cluster = Cluster::boot(config.seed, &config.token, &config.members, config.record_history, base);
+        World {
+            cluster,
+            config,
+            actions: Vec::new(),
+            announced: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            next_stream_id: 1,
+            files: BTreeMap::new(),
+            restored_dirs: BTreeMap::new(),
+            kubernetes: kubernetes::Kubernetes::default(),
+        }
+    }
+
+    /// Rebuilds a world from its seed and recorded actions: the same run, event for event.
+    pub fn replay(config: WorldConfig, actions: &[TimedAction]) -> World {
+        let mut world = World::new(config);
+        for a in actions {
+            world.advance_to(a.at_ms);
+            world.apply(a.action.clone());
+        }
+        world
+    }
+
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
+    }
+
+    /// The actions applied so far, with their times: with the seed, all a replay needs.
+    pub fn actions(&self) -> &[TimedAction] {
+        &self.actions
+    }
+
+    /// The cluster this world runs.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// How many of `voters` must agree for Raft to commit or elect: a strict majority.
+    pub fn quorum(voters: usize) -> usize {
+        Cluster::quorum(voters)
+    }
+
+    /// Members announced by `member add` and not started yet, by name, each with the client URL it would
+    /// serve on (its peer URL's host, port 2379): the page offers to start them.
+    pub fn announced_unstarted(&self) -> Vec<(String, String)> {
+        let Some(l) = self.leader() else { return Vec::new() };
+        let membership = &self.node(l).server.membership;
+        let started = |id: u64| (0..self.members().len()).any(|i| self.node(i).id == id);
+        self.announced
+            .iter()
+            .filter(|(_, &id)| !started(id))
+            .filter_map(|(name, &id)| Some((name.clone(), default_client_url(&membership.get(id)?.peer_urls))))
+            .collect()
+    }
+
+    /// Applies a user action at the current time and records it for replay.
+    pub fn apply(&mut self, action: Action) -> Outcome {
+        self.actions.push(TimedAction { at_ms: self.now_ms(), action: action.clone() });
+        crate::action::perform(self, action)
+    }
+
+    /// Advances simulated time by `ms`, running every event due on the way.
+    pub fn advance(&mut self, ms: u64) {
+        self.advance_to(self.now_ms() + ms);
+    }
+
+    /// Runs every event due up to `target_ms`; the clock ends at `target_ms`.
+    pub fn advance_to(&mut self, target_ms: u64) {
+        while let Some(t) = self.next_event_ms().filter(|&t| t <= target_ms) {
+            self.run_events_at(t);
+        }
+        self.cluster.settle_clock(target_ms);
+    }
+
+    /// When the cluster or one of its clients next has something to do.
+    fn next_event_ms(&self) -> Option<u64> {
+        let now = self.now_ms();
+        let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(now));
+        let kube = self.kubernetes.wake_ms().map(|t| t.max(now));
+        self.cluster.next_event_ms().into_iter().chain(wakes).chain(kube).min()
+    }
+
+    /// One moment of the cluster at `t`, then every client's turn: the streams, then Kubernetes.
+    fn run_events_at(&mut self, t: u64) {
+        self.cluster.run_moment(t);
+        self.poll_streams();
+        self.poll_kubernetes();
+    }
+
+    /// Lets every running stream print what happened.
+    fn poll_streams(&mut self) {
+        for s in self.streams.values_mut() {
+            s.poll(&mut self.cluster);
+        }
+    }
+
+    /// Registers a running command; returns its ID.
+    pub fn start_stream(&mut self, stream: Stream) -> u64 {
+        let id = self.next_stream_id;
+        self.next_stream_id += 1;
+        self.streams.insert(id, stream);
+        id
+    }
+
+    /// Running (and finished but unread) streams.
+    pub fn streams(&self) -> &BTreeMap<u64, Stream> {
+        &self.streams
+    }
+
+    /// Takes what stream `id` printed since the last call; a finished stream is removed once read.
+    pub fn take_stream_output(&mut self, id: u64) -> Option<(Outcome, bool)> {
+        let s = self.streams.get_mut(&id)?;
+        let out = s.take_output();
+        let finished = s.finished;
+        if finished {
+            self.streams.remove(&id);
+        }
+        Some((out, finished))
+    }
+
+    /// Stops stream `id` (Ctrl-C, or a harness timeout) with `exit_code`; returns its unread output.
+    pub fn stop_stream(&mut self, id: u64, exit_code: i32) -> Option<Outcome> {
+        let mut s = self.streams.remove(&id)?;
+        if !s.finished {
+            s.stop(self);
+        }
+        s.finish(exit_code);
+        let mut out = s.take_output();
+        out.exit_code = s.out.exit_code;
+        Some(out)
+    }
+
+    /// Sends a client request to member `i` and waits in simulated time for the answer, at most
+    /// `timeout_ms` (etcdctl's `--command-timeout`). The header names the answering member.
+    pub fn call(&mut self, i: usize, request: Request, timeout_ms: u64) -> ServerResult {
+        let deadline = self.now_ms() + timeout_ms;
+        if request.route() == Route::Leader {
+            crate::server::apply::check(&request)?;
+            return self.call_leader(i, &request, deadline);
+        }
+        let id = self.submit(i, request)?;
+        loop {
+            if let Some(result) = self.take_answer(id) {
+                return result;
+            }
+            if !self.run_next_event(deadline) {
+                self.advance_to(deadline);
+                self.cluster.cancel(i, id);
+                return Err(ServerError::DeadlineExceeded);
+            }
+        }
+    }
+
+    /// Runs the events of the next moment, if it comes no later than `limit_ms`; false if none does.
+    pub fn run_next_event(&mut self, limit_ms: u64) -> bool {
+        match self.next_event_ms() {
+            Some(t) if t <= limit_ms => {
+                // Whoever watches a store has looked at it since the last event (streams poll after each
+                // event, clients between them).
+                self.cluster.mark_watched();
+                self.run_events_at(t);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Serves a request the member forwards to its leader; waits (up to the deadline) while the member
+    /// knows no leader it can reach.
+    fn call_leader(&mut self, i: usize, request: &Request, deadline: u64) -> ServerResult {
+        loop {
+            if let Some(result) = self.serve_by_leader(i, request) {
+                return result;
+            }
+            match self.next_event_ms() {
+                Some(t) if t <= deadline => self.run_events_at(t),
+                _ => {
+                    self.advance_to(deadline);
+                    return Err(ServerError::DeadlineExceeded);
+                }
+            }
+        }
+    }
+
+    /// Transfers leadership from leader `i` to member `target` and waits until `target` leads, as etcd's
+    /// `MoveLeader` does.
+    pub fn move_leader(&mut self, i: usize, target: u64, timeout_ms: u64) -> Result<(), ServerError> {
+        let Some(t) = (0..self.members().len()).position(|m| self.node(m).id == target) else {
+            return Err(ServerError::BadLeaderTransferee);
+        };
+        let deadline = self.now_ms() + timeout_ms;
+        self.cluster.start_leader_transfer(i, target);
+        loop {
+            if self.node(t).role() == Role::Leader {
+                return Ok(());
+            }
+            match self.next_event_ms() {
+                Some(at) if at <= deadline => self.run_events_at(at),
+                _ => {
+                    self.advance_to(deadline);
+                    return Err(ServerError::LeaderTransferTimeout);
+                }
+            }
+        }
+    }
+
+    /// Writes a file in the simulated file system (a snapshot, or an upload in the page).
+    pub fn write_file(&mut self, path: &str, bytes: Vec<u8>) {
+        self.files.insert(path.to_string(), bytes);
+    }
+
+    pub fn read_file(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    /// Paths of the simulated file system.
+    pub fn files(&self) -> impl Iterator<Item = &String> {
+        self.files.keys()
+    }
+
+    pub fn create_restored_dir(&mut self, path: &str, dir: RestoredDir) {
+        self.restored_dirs.insert(path.to_string(), dir);
+    }
+
+    pub fn restored_dir(&self, path: &str) -> Option<&RestoredDir> {
+        self.restored_dirs.get(path)
+    }
+
+    /// Data dirs written by `snapshot restore`, by path: the page lists them to start their members.
+    pub fn restored_dirs(&self) -> impl Iterator<Item = (&String, &RestoredDir)> {
+        self.restored_dirs.iter()
+    }
+
+    /// Remembers the name a `member add` gave a new member, so it can be started by name.
+    pub fn announce_member(&mut self, name: &str, id: u64) {
+        self.announced.insert(name.to_string(), id);
+    }
+
+    /// Starts a member that `member add` announced, with an empty data dir, as `etcd
+    /// --initial-cluster-state existing` does: it learns the log from the leader and publishes its name.
+    pub fn start_member(&mut self, name: &str, client_url: Option<String>) -> Result<(), String> {
+        let id = *self.announced.get(name).ok_or_else(|| format!("no member {name:?} was added with `member add`"))?;
+        self.cluster.join_member(id, name, client_url)
+    }
+
+    /// Starts member `name` from the data dir `snapshot restore` wrote at `data_dir`, as `etcd --data-dir`
+    /// does. The first such start replaces the running cluster by the restored one (its processes stop;
+    /// files and restored dirs stay): every member of the new cluster gets its disk from the snapshot and
+    /// stays down until it is started too.
+    pub fn start_restored(&mut self, name: &str, data_dir: &str, client_url: Option<String>) -> Result<(), String> {
+        let dir = self.restored_dirs.get(data_dir).cloned().ok_or_else(|| format!("no data dir {data_dir:?}"))?;
+        if dir.name != name {
+            return Err(format!("data dir {data_dir:?} was restored for member {:?}, not {name:?}", dir.name));
+        }
+        if dir.cluster_id != self.cluster_id() {
+            self.cluster.switch_to_restored(&dir);
+            self.announced.clear();
+        }
+        let i = self.member_index(name).ok_or_else(|| format!("{name} is not a member of the restored cluster"))?;
+        if self.node(i).is_up() {
+            return Err(format!("{name} is already started"));
+        }
+        let url = client_url.unwrap_or_else(|| default_client_url(&self.members()[i].peer_urls));
+        self.cluster.set_client_urls(i, vec![url]);
+        self.restart(i);
+        Ok(())
+    }
+
+    /// Advances until some member leads and every live member that can reach it knows it, or `limit_ms`
+    /// passes.
+    pub fn wait_for_leader(&mut self, limit_ms: u64) -> Option<usize> {
+        let deadline = self.now_ms() + limit_ms;
+        loop {
+            if let Some(l) = self.leader() {
+                let lid = self.node(l).id;
+                // Members cut off from the leader cannot know it; everyone else must.
+                let reachable =
+                    |n: &&Node| n.is_up() && !n.paused && (n.id == lid || self.network.is_reachable(n.id, lid));
+                let settled =
+                    (0..self.members().len()).map(|i| self.node(i)).filter(reachable).all(|n| n.leader_id() == lid);
+                if settled {
+                    return Some(l);
+                }
+            }
+            if self.now_ms() >= deadline {
+                return None;
+            }
+            self.advance((deadline - self.now_ms()).min(10));
+        }
+    }
+}
