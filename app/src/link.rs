@@ -4,7 +4,7 @@
 //! it was made at and sees the same state. A lesson link (`?lesson=ID&step=N`) opens a guided lesson at a
 //! step instead. This module only reads and writes that text; no browser types, so it is tested natively.
 
-use etcdplay_core::action::{decode_run, encode_run};
+use etcdplay_core::playground::action::{decode_run, encode_run};
 use etcdplay_core::TimedAction;
 
 /// The most members a link may ask for: the page offers up to seven.

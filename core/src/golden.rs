@@ -2,8 +2,8 @@
 //! (`../shared/etcdctl-golden`): builds the same cluster (names, URLs, token, hence the same IDs), runs
 //! every case in order with its phase events, and produces one result line per case for `compare.py`.
 
-use crate::action::{Action, Outcome};
 use crate::cluster::MemberConfig;
+use crate::playground::action::{Action, Outcome};
 use crate::playground::{World, WorldConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

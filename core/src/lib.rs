@@ -2,7 +2,6 @@
 //! MVCC store; an etcdctl-compatible console drives it. No browser types live here: the same code runs
 //! natively (tests, the `etcdplay` binary) and in the page (wasm32).
 
-pub mod action;
 pub mod cluster;
 pub mod ctl;
 pub mod disk;
@@ -19,7 +18,8 @@ pub mod snapshot;
 pub mod trace;
 pub mod version;
 
-pub use action::{Action, Outcome, TimedAction};
+pub use ctl::Outcome;
+pub use playground::action::{Action, TimedAction};
 pub use playground::{World, WorldConfig};
 pub use sim::NodeView;
 pub use trace::{Event, Role};

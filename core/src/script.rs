@@ -23,9 +23,9 @@
 //! curl -s http://10.0.0.1:2379/metrics   (a member's HTTP endpoints: /metrics, /health, /version)
 //! ```
 
-use crate::action::Action;
 use crate::ctl::flags::parse_duration_ms;
 use crate::disk::DiskProfile;
+use crate::playground::action::Action;
 use crate::playground::World;
 use crate::server::compactor::Mode;
 use std::fmt::Write;

@@ -4,8 +4,8 @@
 use super::command::CtlError;
 use super::exit;
 use super::flags::Parsed;
+use super::Host;
 use crate::ctl::Outcome;
-use crate::playground::World;
 use crate::server::api::{Request, Response, ServerError};
 
 /// `-w`: how results are printed.
@@ -20,7 +20,7 @@ pub enum Format {
 
 /// A running command: the world, its parsed flags and what it has printed so far.
 pub struct Ctx<'a> {
-    pub world: &'a mut World,
+    pub world: &'a mut dyn Host,
     pub flags: Parsed,
     pub stdin: Option<&'a str>,
     pub out: Outcome,
@@ -30,7 +30,7 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(world: &'a mut World, flags: Parsed, stdin: Option<&'a str>, argv: &'a [String]) -> Ctx<'a> {
+    pub fn new(world: &'a mut dyn Host, flags: Parsed, stdin: Option<&'a str>, argv: &'a [String]) -> Ctx<'a> {
         Ctx { world, flags, stdin, out: Outcome::default(), stream: None, argv }
     }
 

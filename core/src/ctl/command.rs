@@ -4,9 +4,9 @@
 
 use super::client::Ctx;
 use super::flags::{self, Flag, Kind};
+use super::Host;
 use super::{check, cluster, concurrency, exit, help, kv, lease, maintenance, snapshot, watch};
 use crate::ctl::Outcome;
-use crate::playground::World;
 
 /// A failed command: etcdctl prints `Error: <msg>` and exits with `code`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -492,7 +492,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 }
 
 /// Runs etcdctl's argv against the world.
-pub fn execute(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outcome {
+pub fn execute(world: &mut dyn Host, argv: &[String], stdin: Option<&str>) -> Outcome {
     if let Some(pos) = argv.iter().position(|a| !a.starts_with('-')).filter(|&p| argv[p] == "help") {
         // cobra's `help [command]`: the usage of the named command (the root's when none).
         let rest: Vec<String> = argv[pos + 1..].iter().filter(|a| !a.starts_with('-')).cloned().collect();

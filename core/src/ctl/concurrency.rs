@@ -9,8 +9,8 @@ use super::exit;
 use super::flags::{Flag, Kind};
 use super::kv::prefix_end;
 use super::stream::Stream;
+use super::Host;
 use crate::mvcc::{KeyRange, KeyValue};
-use crate::playground::World;
 use crate::server::api::*;
 use crate::sim::Cluster;
 
@@ -179,7 +179,7 @@ pub fn wake_ms(recipe: &Recipe) -> Option<u64> {
 }
 
 /// Unlocks or resigns, as etcdctl does on SIGINT/SIGTERM: deletes the key and revokes the session.
-pub fn release(world: &mut World, m: usize, recipe: &Recipe) {
+pub fn release(world: &mut dyn Host, m: usize, recipe: &Recipe) {
     if let Recipe::Contend(c) = recipe {
         let timeout = 5_000;
         let del = Request::DeleteRange(DeleteRangeRequest { key: c.key.clone(), ..Default::default() });

@@ -8,8 +8,8 @@
 //! A body printed to the console always ends in a newline (etcd sends `/health` and `/version` without
 //! one, so a terminal would put the next prompt on the same line).
 
+use super::Host;
 use crate::ctl::Outcome;
-use crate::playground::World;
 use crate::server::api::{RangeRequest, Request};
 use crate::trace::Role;
 
@@ -50,7 +50,7 @@ struct Opts {
 }
 
 /// Runs `curl` with `args` (without the program name) against the world.
-pub fn run(world: &mut World, args: &[String]) -> Outcome {
+pub fn run(world: &mut dyn Host, args: &[String]) -> Outcome {
     let opts = match parse_args(args) {
         Ok(o) => o,
         Err(msg) => return usage_error(&msg),
@@ -174,7 +174,7 @@ fn parse_url(url: &str) -> Result<Url, (i32, String)> {
 
 /// The member listening at `host:port`: by client URL, or by member name as a host name (as in a
 /// compose file, `http://etcd1:2379`). Otherwise curl's resolve or connect error.
-fn connect(world: &World, url: &Url) -> Result<usize, (i32, String)> {
+fn connect(world: &dyn Host, url: &Url) -> Result<usize, (i32, String)> {
     let by_url = world.member_at(&format!("{}:{}", url.host, url.port));
     let by_name = world
         .member_index(&url.host)
@@ -192,7 +192,7 @@ fn connect(world: &World, url: &Url) -> Result<usize, (i32, String)> {
 }
 
 /// True if `host` resolves: an IPv4 literal, `localhost`, or a member's name or client URL host.
-fn is_address(world: &World, host: &str) -> bool {
+fn is_address(world: &dyn Host, host: &str) -> bool {
     let ipv4 = host.split('.').count() == 4 && host.split('.').all(|p| p.parse::<u8>().is_ok());
     let known = world.members().iter().any(|m| m.name == host || m.client_urls.iter().any(|u| host_of(u) == host));
     ipv4 || host == "localhost" || known
@@ -227,7 +227,7 @@ impl Reply {
 }
 
 /// One transfer: connects, asks, prints the body (or curl's error); returns curl's exit code for it.
-fn transfer(world: &mut World, opts: &Opts, url: &str, out: &mut Outcome) -> i32 {
+fn transfer(world: &mut dyn Host, opts: &Opts, url: &str, out: &mut Outcome) -> i32 {
     let result = parse_url(url).and_then(|u| connect(world, &u).map(|i| (u, i)));
     let (url, member) = match result {
         Ok(found) => found,
@@ -251,7 +251,7 @@ fn transfer(world: &mut World, opts: &Opts, url: &str, out: &mut Outcome) -> i32
 /// A stopped (paused) process: the kernel accepts the connection but nobody answers, so curl waits out
 /// `--max-time` (in a console, where nothing could interrupt it otherwise, at most
 /// [`PAUSED_WAIT_MS`]) and gives up with its timeout error.
-fn hang(world: &mut World, opts: &Opts, out: &mut Outcome) -> i32 {
+fn hang(world: &mut dyn Host, opts: &Opts, out: &mut Outcome) -> i32 {
     let wait = opts.max_time_ms.unwrap_or(PAUSED_WAIT_MS);
     world.advance(wait);
     let msg = format!("Operation timed out after {wait} milliseconds with 0 bytes received");
@@ -276,7 +276,7 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// What member `i`'s HTTP handler answers (etcd's client-port mux).
-fn serve(world: &mut World, i: usize, method: &str, url: &Url) -> Reply {
+fn serve(world: &mut dyn Host, i: usize, method: &str, url: &Url) -> Reply {
     let get_only = method != "GET";
     match url.path.as_str() {
         // promhttp's handler answers any method.
@@ -293,7 +293,7 @@ fn serve(world: &mut World, i: usize, method: &str, url: &Url) -> Reply {
 }
 
 /// Member `i`'s `/metrics`: what it observed plus the gauges read off it now.
-pub fn metrics_text(world: &World, i: usize) -> String {
+pub fn metrics_text(world: &dyn Host, i: usize) -> String {
     let node = world.node(i);
     let mut g = node.server.gauges(node.id);
     g.has_leader = node.leader_id() != 0;
@@ -310,7 +310,7 @@ pub fn metrics_text(world: &World, i: usize) -> String {
 
 /// etcd 3.4's `/health`: unhealthy with an active alarm (unless `?exclude=NAME`), without a leader, or
 /// when a quorum read does not complete within a second. 3.4 gives no reason in the body.
-fn health(world: &mut World, i: usize, query: &str) -> Reply {
+fn health(world: &mut dyn Host, i: usize, query: &str) -> Reply {
     let excluded: Vec<&str> = query.split('&').filter_map(|kv| kv.strip_prefix("exclude=")).collect();
     let node = world.node(i);
     let alarmed = node.server.alarms.list().iter().any(|a| !excluded.contains(&a.alarm.to_string().as_str()));
@@ -323,7 +323,7 @@ fn health(world: &mut World, i: usize, query: &str) -> Reply {
 }
 
 /// A linearizable read through member `i`, standing in for etcd's v2 `QGET` through Raft.
-fn quorum_read(world: &mut World, i: usize) -> bool {
+fn quorum_read(world: &mut dyn Host, i: usize) -> bool {
     let request = Request::Range(RangeRequest { key: b"health".to_vec(), count_only: true, ..Default::default() });
     world.call(i, request, HEALTH_READ_TIMEOUT_MS).is_ok()
 }
@@ -331,7 +331,7 @@ fn quorum_read(world: &mut World, i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playground::WorldConfig;
+    use crate::playground::{World, WorldConfig};
 
     fn argv(line: &str) -> Vec<String> {
         line.split_whitespace().map(String::from).collect()
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn a_paused_member_times_out() {
         let mut w = started();
-        w.apply(crate::action::Action::Pause { member: "etcd2".to_string() });
+        w.apply(crate::playground::action::Action::Pause { member: "etcd2".to_string() });
         let before = w.now_ms();
         let out = run(&mut w, &argv("-m 3 http://10.0.0.2:2379/health"));
         assert_eq!(out.stderr, "curl: (28) Operation timed out after 3000 milliseconds with 0 bytes received\n");

@@ -11,6 +11,7 @@ mod concurrency;
 pub mod curl;
 pub mod flags;
 pub mod help;
+pub mod host;
 pub mod json;
 pub(crate) mod kv;
 mod lease;
@@ -23,7 +24,7 @@ pub mod tabwriter;
 mod txn;
 mod watch;
 
-use crate::playground::World;
+pub use host::Host;
 
 /// etcdctl's exit codes (`cobrautl`).
 pub mod exit {
@@ -57,7 +58,7 @@ impl Outcome {
 
 /// Runs one console line (`put foo bar` or `etcdctl put foo bar`, or `curl URL` against a member's HTTP
 /// endpoints).
-pub fn run_line(world: &mut World, line: &str, stdin: Option<&str>) -> Outcome {
+pub fn run_line(world: &mut dyn Host, line: &str, stdin: Option<&str>) -> Outcome {
     let (line, heredoc) = split_heredoc(line);
     let stdin = heredoc.as_deref().or(stdin);
     let mut argv = match shell::split(line) {
@@ -110,7 +111,7 @@ pub fn split_heredoc(text: &str) -> (&str, Option<String>) {
 }
 
 /// Runs etcdctl with `argv` (without the program name).
-pub fn run(world: &mut World, argv: &[String], stdin: Option<&str>) -> Outcome {
+pub fn run(world: &mut dyn Host, argv: &[String], stdin: Option<&str>) -> Outcome {
     command::execute(world, argv, stdin)
 }
 

@@ -6,8 +6,8 @@
 use super::client::Format;
 use super::exit;
 use super::watch;
+use super::Host;
 use crate::ctl::Outcome;
-use crate::playground::World;
 use crate::server::api::{Request, Response, ServerError};
 use crate::server::watch::Watcher;
 use crate::sim::Cluster;
@@ -91,7 +91,7 @@ impl Stream {
     }
 
     /// Cleans up when the command is stopped (a lock is released, a candidate resigns).
-    pub fn stop(&mut self, world: &mut World) {
+    pub fn stop(&mut self, world: &mut dyn Host) {
         let member = self.serving_member(world);
         if let (Kind::Concurrency(r), Some(m)) = (&self.kind, member) {
             super::concurrency::release(world, m, r);

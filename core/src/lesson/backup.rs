@@ -1,7 +1,7 @@
 //! Backup and restore: `snapshot save`, `snapshot restore` into a new data dir, and a new cluster from it.
 
 use super::{ctl, Do, Goal, Lesson, Step};
-use crate::action::Action;
+use crate::playground::action::Action;
 
 /// The restore command for a one-member cluster named etcd1, as etcd's disaster-recovery guide writes it.
 const RESTORE: &str = "snapshot restore backup.db --name etcd1 --initial-cluster etcd1=http://10.0.0.1:2380 \

@@ -1,7 +1,7 @@
 //! Compaction and defragmentation: compaction drops old revisions, defrag gives the space back.
 
 use super::{ctl, Do, Goal, Lesson, Step};
-use crate::action::Action;
+use crate::playground::action::Action;
 
 /// Versions of one key the lesson writes, so there is history worth compacting.
 const VERSIONS: usize = 40;

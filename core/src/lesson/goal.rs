@@ -205,7 +205,7 @@ fn slow_fsync(world: &World, p99_ms: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::action::Action;
+    use crate::playground::action::Action;
     use crate::WorldConfig;
 
     fn ctl(world: &mut World, line: &str) -> i32 {

@@ -3,7 +3,7 @@
 //! lesson is recorded and replays like any other run.
 
 use super::{Lesson, Step, StepStart};
-use crate::action::{Action, Outcome};
+use crate::playground::action::{Action, Outcome};
 use crate::playground::World;
 use crate::trace::Role;
 

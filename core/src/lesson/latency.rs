@@ -1,7 +1,7 @@
 //! Debugging high latency: a slow disk and a slow network, and the metrics that point at each.
 
 use super::{Do, Goal, Lesson, Step};
-use crate::action::Action;
+use crate::playground::action::Action;
 
 /// Every member's disk becomes an overloaded network volume: the Disk menu's "Slow (300 ms fsync)".
 fn slow_disks() -> Vec<Action> {

@@ -20,7 +20,7 @@ mod sizing;
 mod terms;
 mod watches;
 
-use crate::action::Action;
+use crate::playground::action::Action;
 pub use goal::{Goal, StepStart};
 pub use guide::Do;
 

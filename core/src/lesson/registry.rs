@@ -19,7 +19,7 @@ const OBJECTS: [(&str, &str); 6] = [
     ),
 ];
 
-fn preload() -> Vec<crate::action::Action> {
+fn preload() -> Vec<crate::playground::action::Action> {
     OBJECTS.iter().map(|(key, value)| ctl(&format!("put {key} '{value}'"))).collect()
 }
 

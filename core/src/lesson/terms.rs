@@ -1,7 +1,7 @@
 //! Terms: Raft's logical clock, and how PreVote keeps a cut-off member from inflating it.
 
 use super::{Do, Goal, Lesson, Step};
-use crate::action::Action;
+use crate::playground::action::Action;
 use crate::trace::Role;
 
 pub(super) fn lesson() -> Lesson {

@@ -7,14 +7,15 @@
 //! A world reads as the cluster it runs (`World` derefs to [`Cluster`]): every view and fault of the
 //! cluster is a world call, as it always was, and only what needs the clients lives here.
 
+pub mod action;
 pub mod kubernetes;
 pub mod page_view;
 pub mod watches_view;
 
-use crate::action::{Action, TimedAction};
 use crate::cluster::MemberConfig;
 use crate::ctl::stream::Stream;
 use crate::ctl::Outcome;
+use crate::playground::action::{Action, TimedAction};
 use crate::raftnode::Node;
 use crate::server::api::{Request, Route, ServerError, ServerResult};
 use crate::sim::{default_client_url, Cluster, RestoredDir};
@@ -170,7 +171,7 @@ impl World {
     /// Applies a user action at the current time and records it for replay.
     pub fn apply(&mut self, action: Action) -> Outcome {
         self.actions.push(TimedAction { at_ms: self.now_ms(), action: action.clone() });
-        crate::action::perform(self, action)
+        crate::playground::action::perform(self, action)
     }
 
     /// Advances simulated time by `ms`, running every event due on the way.
@@ -401,5 +402,46 @@ impl World {
             }
             self.advance((deadline - self.now_ms()).min(10));
         }
+    }
+}
+
+/// The console runs in the playground: its waits let the other clients run, and it uses the
+/// playground's files, restored data dirs, announced members and streams.
+impl crate::ctl::Host for World {
+    fn call(&mut self, member: usize, request: Request, timeout_ms: u64) -> ServerResult {
+        World::call(self, member, request, timeout_ms)
+    }
+    fn run_next_event(&mut self, limit_ms: u64) -> bool {
+        World::run_next_event(self, limit_ms)
+    }
+    fn advance(&mut self, ms: u64) {
+        World::advance(self, ms)
+    }
+    fn advance_to(&mut self, target_ms: u64) {
+        World::advance_to(self, target_ms)
+    }
+    fn move_leader(&mut self, member: usize, target: u64, timeout_ms: u64) -> Result<(), ServerError> {
+        World::move_leader(self, member, target, timeout_ms)
+    }
+    fn write_file(&mut self, path: &str, bytes: Vec<u8>) {
+        World::write_file(self, path, bytes)
+    }
+    fn read_file(&self, path: &str) -> Option<&[u8]> {
+        World::read_file(self, path)
+    }
+    fn restored_dir(&self, path: &str) -> Option<&RestoredDir> {
+        World::restored_dir(self, path)
+    }
+    fn create_restored_dir(&mut self, path: &str, dir: RestoredDir) {
+        World::create_restored_dir(self, path, dir)
+    }
+    fn announce_member(&mut self, name: &str, id: u64) {
+        World::announce_member(self, name, id)
+    }
+    fn start_stream(&mut self, stream: Stream) -> u64 {
+        World::start_stream(self, stream)
+    }
+    fn streams(&self) -> &BTreeMap<u64, Stream> {
+        World::streams(self)
     }
 }

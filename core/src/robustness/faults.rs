@@ -3,7 +3,7 @@
 //! network profiles, slow disks, leader transfers; a low `--snapshot-count` makes lagging members catch
 //! up by snapshot.
 
-use crate::action::Action;
+use crate::playground::action::Action;
 use crate::playground::World;
 use crate::rng::SimRng;
 use crate::trace::Role;
