@@ -2,7 +2,7 @@
 //! optionally with large config maps and secrets) and turn a controller-like traffic on, to see why "too
 //! many objects" and "large objects" hurt etcd. Loading and traffic are recorded actions
 //! ([`Action::LoadKubernetes`], [`Action::KubernetesTraffic`]); the progress and traffic lines are the
-//! core's [`KubernetesView`](etcdplay_core::playground::kubernetes::KubernetesView) texts, copied into the
+//! core's [`KubernetesView`](etcdplay_core::kubernetes::KubernetesView) texts, copied into the
 //! snapshot every tick.
 
 use crate::sim::Sim;

@@ -24,5 +24,6 @@ pub use playground::{World, WorldConfig};
 pub use sim::NodeView;
 pub use trace::{Event, Role};
 pub mod golden;
+pub mod kubernetes;
 pub mod robustness;
 pub mod script;

@@ -8,13 +8,13 @@
 //! cluster is a world call, as it always was, and only what needs the clients lives here.
 
 pub mod action;
-pub mod kubernetes;
 pub mod page_view;
 pub mod watches_view;
 
 use crate::cluster::MemberConfig;
 use crate::ctl::stream::Stream;
-use crate::ctl::Outcome;
+use crate::ctl::{Outcome, INTERRUPTED_EXIT};
+use crate::kubernetes::{Kubernetes, KubernetesView, WATCHED, WATCH_OWNER};
 use crate::playground::action::{Action, TimedAction};
 use crate::raftnode::Node;
 use crate::server::api::{Request, Route, ServerError, ServerResult};
@@ -72,7 +72,7 @@ pub struct World {
     /// Data dirs written by `snapshot restore`, by path.
     restored_dirs: BTreeMap<String, RestoredDir>,
     /// The Kubernetes client: a keyspace load and controller-like traffic (`kubernetes`).
-    kubernetes: kubernetes::Kubernetes,
+    kubernetes: Kubernetes,
 }
 
 impl Deref for World {
@@ -122,7 +122,7 @@ impl World {
             next_stream_id: 1,
             files: BTreeMap::new(),
             restored_dirs: BTreeMap::new(),
-            kubernetes: kubernetes::Kubernetes::default(),
+            kubernetes: Kubernetes::default(),
         }
     }
 
@@ -200,6 +200,64 @@ impl World {
         self.cluster.run_moment(t);
         self.poll_streams();
         self.poll_kubernetes();
+    }
+
+    /// The Kubernetes client's part of this moment: the loader, then the traffic, whose apiserver
+    /// watches read into its cache (nothing of them reaches the console).
+    fn poll_kubernetes(&mut self) {
+        self.kubernetes.poll_loader(&mut self.cluster);
+        if let Some(watches) = self.kubernetes.watches_mut() {
+            watches.retain(|id| self.streams.contains_key(id));
+            for id in watches.iter() {
+                if let Some(s) = self.streams.get_mut(id) {
+                    s.take_output();
+                }
+            }
+        }
+        self.kubernetes.poll_traffic(&mut self.cluster);
+    }
+
+    /// Starts loading a Kubernetes-like keyspace of `objects` objects; refused while a load runs.
+    pub fn load_kubernetes(&mut self, objects: u64, large: bool) -> Result<(), String> {
+        let now = self.now_ms();
+        self.kubernetes.load(objects, large, now)
+    }
+
+    /// Turns the controller-like traffic on or off; on, it starts the apiserver's watches.
+    pub fn set_kubernetes_traffic(&mut self, on: bool) {
+        match (on, self.kubernetes.traffic_on()) {
+            (true, false) => {
+                let watches = WATCHED.iter().filter_map(|prefix| self.start_apiserver_watch(prefix)).collect();
+                let (seed, now) = (self.config.seed, self.now_ms());
+                self.kubernetes.start_traffic(seed, now, watches);
+            }
+            (false, true) => {
+                for id in self.kubernetes.stop_traffic() {
+                    self.stop_stream(id, INTERRUPTED_EXIT);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts one of the apiserver's watches as a running command, named after its owner.
+    fn start_apiserver_watch(&mut self, prefix: &str) -> Option<u64> {
+        let line = format!("watch --prefix --prev-kv {prefix}");
+        let id = crate::ctl::run_line(self, &line, None).stream?;
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.line = format!("{line}  # {WATCH_OWNER}");
+        }
+        Some(id)
+    }
+
+    /// The Kubernetes client this world runs.
+    pub fn kubernetes(&self) -> &Kubernetes {
+        &self.kubernetes
+    }
+
+    /// The Kubernetes panel's view: cheap (no walk over the keyspace).
+    pub fn kubernetes_view(&self) -> KubernetesView {
+        self.kubernetes.view(&self.cluster)
     }
 
     /// Lets every running stream print what happened.

@@ -4,9 +4,9 @@
 //! part is bounded by [`PageLimits`] (a congested network or 100k keys must not make a tick walk them
 //! all); building it here rather than in the page lets `cargo bench -- page` time it natively.
 
-use super::kubernetes::KubernetesView;
 use super::watches_view::WatchesView;
 use super::World;
+use crate::kubernetes::KubernetesView;
 use crate::sim::leases_view::LeasesView;
 use crate::sim::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
 use crate::sim::NodeView;
