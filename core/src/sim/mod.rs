@@ -5,6 +5,7 @@
 //! replays a run exactly, natively and in the browser. Events at the same millisecond run in a fixed
 //! order: message deliveries (in send order), then ticks (in member order), then each member's Ready.
 
+mod invariants;
 pub mod keyspace;
 pub mod leases_view;
 pub mod network;
@@ -19,6 +20,7 @@ use crate::server::api::{Request, Response, ResponseHeader, ServerError, ServerR
 use crate::server::membership::MemberChange;
 use crate::snapshot::SnapshotData;
 use crate::trace::{Event, Role, Trace};
+use invariants::{Invariants, Observed};
 use network::{Delivery, Network};
 use raft::prelude::{Message, MessageType};
 use std::collections::BTreeMap;
@@ -57,8 +59,9 @@ pub struct Cluster {
     answers: BTreeMap<u64, (usize, ServerResult)>,
     /// Each member's (role, term, applied index) when last looked at, to trace changes.
     observed: Vec<(Role, u64, u64)>,
-    /// Messages that arrived for a paused member, delivered when it resumes (its socket buffers them).
-    held: Vec<Message>,
+    /// Messages that arrived for a paused member, by member ID, delivered when it resumes (its socket
+    /// buffers them), at most [`HELD_PER_MEMBER`] each.
+    held: BTreeMap<u64, Vec<Message>>,
     /// When each (leader, follower) heartbeat was last sent, and when its round trip was last recorded.
     heartbeats_sent: BTreeMap<(u64, u64), u64>,
     rtt_sampled: BTreeMap<(u64, u64), u64>,
@@ -66,7 +69,12 @@ pub struct Cluster {
     history: Option<SessionHistory>,
     /// The newest (pre-)vote each member granted, by voter ID, for the page's election view.
     vote_grants: BTreeMap<u64, view::VoteGrant>,
+    /// One leader per term; terms, applied indexes and revisions that only grow (debug builds).
+    invariants: Invariants,
 }
+
+/// Messages a paused member's peers can have waiting for it: etcd's peer stream buffer (`streamBufSize`).
+const HELD_PER_MEMBER: usize = 4_096;
 
 /// How often a member records the round-trip time to each peer (etcd's prober samples every few seconds).
 const RTT_SAMPLE_MS: u64 = 5_000;
@@ -120,11 +128,12 @@ impl Cluster {
             next_request_id: 1,
             answers: BTreeMap::new(),
             observed: vec![(Role::Down, 0, 0); ids.len()],
-            held: Vec::new(),
+            held: BTreeMap::new(),
             heartbeats_sent: BTreeMap::new(),
             rtt_sampled: BTreeMap::new(),
             history,
             vote_grants: BTreeMap::new(),
+            invariants: Invariants::default(),
         }
     }
 
@@ -239,7 +248,14 @@ impl Cluster {
     fn deliver(&mut self, msg: Message) {
         let Some(i) = self.nodes.iter().position(|n| n.id == msg.to) else { return };
         if self.nodes[i].paused {
-            self.held.push(msg);
+            let held = self.held.entry(msg.to).or_default();
+            if held.len() < HELD_PER_MEMBER {
+                held.push(msg);
+            } else {
+                // The sender's stream to a member that reads nothing is full: etcd drops the message
+                // ("dropped internal Raft message since sending buffer is full").
+                self.report_if_snapshot(&msg, false);
+            }
             return;
         }
         self.report_if_snapshot(&msg, true);
@@ -362,6 +378,14 @@ impl Cluster {
         }
         if let Some(slot) = self.observed.get_mut(i) {
             *slot = now;
+        }
+        let n = &self.nodes[i];
+        if n.is_up() {
+            let revision = n.server.store.current_rev();
+            let leads = now.0 == Role::Leader;
+            self.invariants.observe(i, Observed { id: n.id, leads, term: now.1, applied: now.2, revision });
+        } else {
+            self.invariants.restarted(i);
         }
     }
 
@@ -544,6 +568,7 @@ impl Cluster {
                 self.nodes.len() - 1
             }
         };
+        self.invariants.restarted(i);
         self.trace.push(self.now_ms, Event::Restarted { member: name.to_string() });
         let publish = MemberChange::Publish { id, name: name.to_string(), client_urls };
         self.submit(i, Request::Member(publish)).map_err(|e| e.to_string())?;
@@ -570,6 +595,7 @@ impl Cluster {
         self.observed = vec![(Role::Down, 0, 0); self.nodes.len()];
         self.cluster_id = dir.cluster_id;
         self.token = dir.token.clone();
+        self.invariants.replaced();
         self.network = Network::default();
         // Votes of the replaced cluster: its member IDs may come back with the restored members.
         self.vote_grants.clear();
@@ -587,6 +613,9 @@ impl Cluster {
     pub fn kill(&mut self, i: usize) {
         if self.nodes[i].is_up() {
             self.nodes[i].kill();
+            self.invariants.restarted(i);
+            // What waited in its socket buffer goes with the process.
+            self.held.remove(&self.nodes[i].id);
             let ev = Event::Killed { member: self.nodes[i].name.clone() };
             self.trace.push(self.now_ms, ev);
         }
@@ -623,10 +652,7 @@ impl Cluster {
         self.nodes[i].next_tick_ms = self.nodes[i].next_tick_ms.max(self.now_ms);
         self.trace.push(self.now_ms, Event::Resumed { member: self.nodes[i].name.clone() });
         let id = self.nodes[i].id;
-        let (mine, others): (Vec<Message>, Vec<Message>) =
-            std::mem::take(&mut self.held).into_iter().partition(|m| m.to == id);
-        self.held = others;
-        for msg in mine {
+        for msg in self.held.remove(&id).unwrap_or_default() {
             self.deliver(msg);
         }
         self.process_ready();
