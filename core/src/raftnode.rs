@@ -361,10 +361,52 @@ impl Node {
         self.sync_lessor(now_ms);
     }
 
+    /// Answers a maintenance request from the member's own state (etcd's Maintenance service reads its
+    /// server directly, with no Raft round and no request ID drawn); None for any other request.
+    fn maintenance(&self, request: &Request) -> Option<Response> {
+        let server = &self.server;
+        let header = ResponseHeader { revision: server.store.current_rev(), ..Default::default() };
+        Some(match request {
+            Request::Status => {
+                let leader = self.leader_id();
+                let mut errors: Vec<String> = server.alarms.list().iter().map(|a| a.to_string()).collect();
+                if leader == 0 {
+                    errors.push(crate::server::api::ServerError::NoLeader.to_string());
+                }
+                Response::Status(crate::server::api::StatusResponse {
+                    header,
+                    db_size: server.db_size(),
+                    db_size_in_use: server.db_size_in_use(),
+                    leader,
+                    raft_index: self.commit_index(),
+                    raft_term: self.term(),
+                    raft_applied_index: server.applied_index,
+                    is_learner: false,
+                    errors,
+                })
+            }
+            Request::HashKv { revision } => {
+                let at = if *revision > 0 { *revision } else { header.revision };
+                let (hash, compact_revision) = (server.store.hash_kv(at), server.store.compact_rev());
+                Response::HashKv { header, hash, compact_revision }
+            }
+            Request::Snapshot => {
+                let members = server.membership.list();
+                let data = SnapshotData::capture(&server.store, &server.lessor, members, server.db_size()).encode();
+                Response::Snapshot { header, data }
+            }
+            _ => return None,
+        })
+    }
+
     /// Accepts a client request with a world-unique `id`. Serializable reads are answered at once;
     /// linearizable reads ask for a read index; writes are proposed.
     pub fn submit(&mut self, id: u64, request: Request, now_ms: u64) {
         if !self.is_up() {
+            return;
+        }
+        if let Some(result) = self.maintenance(&request) {
+            self.server.done.push((id, Ok(result)));
             return;
         }
         self.ids.next_id();

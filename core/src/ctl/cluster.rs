@@ -243,27 +243,22 @@ pub(crate) fn target_endpoints(ctx: &Ctx) -> Vec<String> {
     }
 }
 
+/// The member's answer to a Status request, or None when nothing answers at `endpoint`.
 fn status_of(ctx: &mut Ctx, endpoint: &str) -> Option<Status> {
     let i = ctx.resolve(endpoint).filter(|&i| ctx.world.node(i).is_up())?;
-    let node = ctx.world.node(i);
-    let leader = node.leader_id();
+    let timeout = ctx.timeout_ms();
+    let Ok(Response::Status(s)) = ctx.world.call(i, Request::Status, timeout) else { return None };
     Some(Status {
         endpoint: endpoint.to_string(),
-        header: ctx.world.header(i),
-        db_size: node.server.db_size(),
-        db_size_in_use: node.server.db_size_in_use(),
-        leader,
-        raft_index: node.commit_index(),
-        raft_term: node.term(),
-        raft_applied_index: node.server.applied_index,
-        is_learner: false,
-        errors: {
-            let mut errors: Vec<String> = node.server.alarms.list().iter().map(|a| a.to_string()).collect();
-            if leader == 0 {
-                errors.push("etcdserver: no leader".into());
-            }
-            errors
-        },
+        header: s.header,
+        db_size: s.db_size,
+        db_size_in_use: s.db_size_in_use,
+        leader: s.leader,
+        raft_index: s.raft_index,
+        raft_term: s.raft_term,
+        raft_applied_index: s.raft_applied_index,
+        is_learner: s.is_learner,
+        errors: s.errors,
     })
 }
 

@@ -124,13 +124,13 @@ pub fn endpoint_hashkv(ctx: &mut Ctx) -> Result<(), CtlError> {
     let mut rows: Vec<(String, ResponseHeader, u32, i64)> = Vec::new();
     let mut failed = false;
     for ep in target_endpoints(ctx) {
-        match ctx.resolve(&ep).filter(|&i| ctx.world.node(i).is_up()) {
-            Some(i) => {
-                let header = ctx.world.header(i);
-                let store = &ctx.world.node(i).server.store;
-                rows.push((ep, header, store.hash_kv(header.revision), store.compact_rev()));
+        let member = ctx.resolve(&ep).filter(|&i| ctx.world.node(i).is_up());
+        let timeout = ctx.timeout_ms();
+        match member.map(|i| ctx.world.call(i, Request::HashKv { revision: 0 }, timeout)) {
+            Some(Ok(Response::HashKv { header, hash, compact_revision })) => {
+                rows.push((ep, header, hash, compact_revision))
             }
-            None => {
+            _ => {
                 ctx.wait_out_timeout();
                 ctx.eprintln(&format!("Failed to get the hash of endpoint {ep} (context deadline exceeded)"));
                 failed = true;

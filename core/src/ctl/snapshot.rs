@@ -9,6 +9,7 @@ use super::flags::{Flag, Kind};
 use super::json::Obj;
 use super::table;
 use crate::cluster::{cluster_id, member_id, Member};
+use crate::server::api::{Request, Response};
 use crate::sim::RestoredDir;
 use crate::snapshot::SnapshotData;
 
@@ -54,9 +55,13 @@ pub fn save(ctx: &mut Ctx) -> Result<(), CtlError> {
         ctx.wait_out_timeout();
         return Err(CtlError::new(exit::INTERRUPTED, "context deadline exceeded"));
     };
-    let server = &ctx.world.node(i).server;
-    let data = SnapshotData::capture(&server.store, &server.lessor, server.membership.list(), server.db_size());
-    ctx.world.write_file(&path, data.encode());
+    let timeout = ctx.timeout_ms();
+    let data = match ctx.world.call(i, Request::Snapshot, timeout) {
+        Ok(Response::Snapshot { data, .. }) => data,
+        Ok(_) => return Err(CtlError::new(exit::ERROR, "the member answered a snapshot request with something else")),
+        Err(e) => return Err(CtlError::new(exit::INTERRUPTED, e.to_string())),
+    };
+    ctx.world.write_file(&path, data);
     ctx.println(&format!("Snapshot saved at {path}"));
     Ok(())
 }

@@ -45,6 +45,14 @@ pub enum Request {
         action: super::alarm::AlarmAction,
         alarm: super::alarm::AlarmMember,
     },
+    /// Maintenance: the member's status (`endpoint status`).
+    Status,
+    /// Maintenance: the hash of the keyspace at `revision` (0: the current one), `endpoint hashkv`.
+    HashKv {
+        revision: i64,
+    },
+    /// Maintenance: the member's backend as a snapshot file (`snapshot save`).
+    Snapshot,
 }
 
 /// How a member serves a request.
@@ -68,6 +76,7 @@ impl Request {
             Request::Range(r) if r.serializable => Route::Local,
             Request::Range(_) => Route::Linearizable,
             Request::LeaseLeases | Request::MemberList => Route::Local,
+            Request::Status | Request::HashKv { .. } | Request::Snapshot => Route::Local,
             Request::Alarm { action: super::alarm::AlarmAction::Get, .. } => Route::Local,
             Request::Member(super::membership::MemberChange::Publish { .. }) => Route::Proposed,
             Request::Member(_) => Route::ConfChange,
@@ -265,6 +274,33 @@ pub enum Response {
         member: Option<crate::cluster::Member>,
         members: Vec<crate::cluster::Member>,
     },
+    Status(StatusResponse),
+    HashKv {
+        header: ResponseHeader,
+        hash: u32,
+        compact_revision: i64,
+    },
+    /// A snapshot file's bytes (`snapshot::SnapshotData::encode`).
+    Snapshot {
+        header: ResponseHeader,
+        data: Vec<u8>,
+    },
+}
+
+/// What a member says of itself (etcd's `StatusResponse`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatusResponse {
+    pub header: ResponseHeader,
+    pub db_size: u64,
+    pub db_size_in_use: u64,
+    /// The leader this member knows, 0 for none.
+    pub leader: u64,
+    pub raft_index: u64,
+    pub raft_term: u64,
+    pub raft_applied_index: u64,
+    pub is_learner: bool,
+    /// Active alarms, and `etcdserver: no leader` without a leader.
+    pub errors: Vec<String>,
 }
 
 impl Response {
@@ -274,6 +310,7 @@ impl Response {
             Response::Put(x) => &mut x.header,
             Response::DeleteRange(x) => &mut x.header,
             Response::Txn(x) => &mut x.header,
+            Response::Status(x) => &mut x.header,
             Response::LeaseGrant { header, .. }
             | Response::LeaseRevoke { header }
             | Response::LeaseKeepAlive { header, .. }
@@ -281,6 +318,8 @@ impl Response {
             | Response::LeaseLeases { header, .. }
             | Response::Compaction { header }
             | Response::Members { header, .. }
+            | Response::HashKv { header, .. }
+            | Response::Snapshot { header, .. }
             | Response::Alarm { header, .. } => header,
         }
     }
@@ -341,6 +380,8 @@ pub enum ServerError {
     DeadlineExceeded,
     /// Nothing answers at the endpoint.
     Unavailable,
+    /// A member that knows no leader (as `endpoint status` lists it among a member's errors).
+    NoLeader,
     /// A write larger than `--max-request-bytes` (1.5 MiB by default).
     RequestTooLarge,
 }
@@ -350,6 +391,7 @@ impl fmt::Display for ServerError {
         f.write_str(match self {
             ServerError::KeyNotProvided => "etcdserver: key is not provided",
             ServerError::KeyNotFound => "etcdserver: key not found",
+            ServerError::NoLeader => "etcdserver: no leader",
             ServerError::Compacted => "etcdserver: mvcc: required revision has been compacted",
             ServerError::FutureRev => "etcdserver: mvcc: required revision is a future revision",
             ServerError::LeaseNotFound => "etcdserver: requested lease not found",
