@@ -145,6 +145,30 @@ fn tab_complete(line: &str, candidates: &[String]) -> (String, bool) {
     }
 }
 
+/// What the log shows under the command line `seq`, up to the next command: the text its copy button
+/// puts on the clipboard, one line each, as a terminal's selection would give it.
+fn output_after(lines: &[LogLine], seq: u64) -> String {
+    let out: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| l.seq != seq)
+        .skip(1)
+        .take_while(|l| l.stream != Stream::Command)
+        .map(|l| l.text.as_str())
+        .collect();
+    out.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Puts `text` on the clipboard and, once the browser has, marks command `seq`'s button as copied.
+fn copy_output(text: String, copied: RwSignal<Option<u64>>, seq: u64) {
+    let Some(window) = web_sys::window() else { return };
+    let done = window.navigator().clipboard().write_text(&text);
+    wasm_bindgen_futures::spawn_local(async move {
+        if wasm_bindgen_futures::JsFuture::from(done).await.is_ok() {
+            copied.set(Some(seq));
+        }
+    });
+}
+
 /// The note printed when a running command ends.
 fn exit_note(line: &str, exit_code: i32) -> String {
     format!("{line} exited with status {exit_code}")
@@ -155,6 +179,8 @@ fn exit_note(line: &str, exit_code: i32) -> String {
 pub fn Console() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let scrollback = RwSignal::new(Scrollback::default());
+    // The command whose output was copied last, for the button's "copied" mark.
+    let copied = RwSignal::new(None::<u64>);
     scrollback.update(|s| s.push(Stream::Note, GREETING));
     let history = StoredValue::new(History::default());
     let (line, set_line) = signal(String::new());
@@ -346,7 +372,7 @@ pub fn Console() -> impl IntoView {
                 <For
                     each=move || scrollback.with(|s| s.lines.clone())
                     key=|l| l.seq
-                    children=|l| {
+                    children=move |l| {
                         let class = match l.stream {
                             Stream::Command => "line cmd",
                             Stream::Stdout => "line out",
@@ -354,7 +380,22 @@ pub fn Console() -> impl IntoView {
                             Stream::Live => "line live",
                             Stream::Note => "line note",
                         };
-                        view! { <div class=class>{l.text}</div> }
+                        if l.stream != Stream::Command || !l.text.starts_with("$ ") {
+                            return view! { <div class=class>{l.text}</div> }.into_any();
+                        }
+                        // The button has no text of its own (its label is drawn by CSS), so the log reads
+                        // as a terminal's would, command lines included.
+                        let label = format!("Copy the output of {}", l.text);
+                        let seq = l.seq;
+                        let on_copy = move |_| copy_output(scrollback.with_untracked(|s| output_after(&s.lines, seq)), copied, seq);
+                        let copy_class = move || if copied.get() == Some(seq) { "copy copied" } else { "copy" };
+                        view! {
+                            <div class=class>
+                                {l.text}
+                                <button class=copy_class type="button" aria-label=label on:click=on_copy></button>
+                            </div>
+                        }
+                            .into_any()
                     }
                 />
             </div>
@@ -433,6 +474,19 @@ fn heredoc_tag(line: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_commands_output_is_the_lines_up_to_the_next_command() {
+        let mut s = Scrollback::default();
+        s.push(Stream::Command, "$ etcdctl get a");
+        s.push_text(Stream::Stdout, "a\n1\n");
+        s.push(Stream::Stderr, "warning");
+        s.push(Stream::Command, "$ etcdctl put b 2");
+        s.push(Stream::Stdout, "OK");
+        assert_eq!(output_after(&s.lines, 0), "a\n1\nwarning\n");
+        assert_eq!(output_after(&s.lines, 4), "OK\n");
+        assert_eq!(output_after(&s.lines, 99), "");
+    }
+
     use super::*;
 
     #[test]

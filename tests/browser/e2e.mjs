@@ -113,6 +113,9 @@ async function run(page, url) {
   await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).waitFor();
   check(`its button reads "Kill ${leader.name}" again`);
 
+  // 8b. A wide table keeps one line per row (the log scrolls sideways), and its copy button copies it.
+  await consoleKeepsLinesWhole(page, url);
+
   // 9. Tab completes a command; `help` prints etcdctl's help; Ctrl-L clears the log.
   await input.fill('member l');
   await input.press('Tab');
@@ -266,6 +269,41 @@ async function timeControls(page) {
 }
 
 /** Sorted member card labels: names, roles and terms. */
+/** `endpoint status -w table` prints rows wider than the console: each stays one line, and the command's
+ * copy button puts exactly the printed lines on the clipboard. */
+async function consoleKeepsLinesWhole(page, url) {
+  const command = 'endpoint status --cluster -w table';
+  const input = page.getByRole('textbox', { name: 'etcdctl', exact: true });
+  await input.fill(command);
+  await input.press('Enter');
+  const out = await waitFor('the status table', async () => {
+    const o = outputOf(await logLines(page), command);
+    return o && o.length >= 5 && o[o.length - 1].startsWith('+') && o;
+  }, 5_000);
+  const rows = await consoleLog(page).locator('.line').evaluateAll((els) =>
+    els.filter((e) => /^[|+]/.test(e.textContent)).map((e) => ({
+      text: e.textContent,
+      height: e.getBoundingClientRect().height,
+      lineHeight: parseFloat(getComputedStyle(e).lineHeight),
+    })));
+  const wrapped = rows.filter((r) => r.height > r.lineHeight * 1.5);
+  if (rows.length < 5 || wrapped.length) {
+    throw new Error(`table rows wrapped: ${JSON.stringify(wrapped.length ? wrapped : rows)}`);
+  }
+  const widest = Math.max(...rows.map((r) => r.text.length));
+  check(`"${command}": ${rows.length} table lines of up to ${widest} characters, each on one line`);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+  const copy = page.getByRole('button', { name: `Copy the output of $ etcdctl ${command}`, exact: true }).last();
+  await copy.click();
+  await waitFor('the copy button to say copied', async () => (await copy.getAttribute('class'))?.includes('copied'), 5_000);
+  const clipboard = await page.evaluate(() => navigator.clipboard.readText());
+  const printed = out.map((l) => `${l}\n`).join('');
+  if (clipboard.replace(/[ \t]+\n/g, '\n') !== printed) {
+    throw new Error(`the clipboard holds ${JSON.stringify(clipboard)}, the console printed ${JSON.stringify(printed)}`);
+  }
+  check(`its copy button copied the ${out.length} lines it printed`);
+}
+
 async function memberState(page) {
   return (await memberNames(page)).sort();
 }
