@@ -171,7 +171,7 @@ impl World {
     /// Applies a user action at the current time and records it for replay.
     pub fn apply(&mut self, action: Action) -> Outcome {
         self.actions.push(TimedAction { at_ms: self.now_ms(), action: action.clone() });
-        crate::playground::action::perform(self, action)
+        action::perform(self, action)
     }
 
     /// Advances simulated time by `ms`, running every event due on the way.
@@ -192,7 +192,7 @@ impl World {
         let now = self.now_ms();
         let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(now));
         let kube = self.kubernetes.wake_ms().map(|t| t.max(now));
-        self.cluster.next_event_ms().into_iter().chain(wakes).chain(kube).min()
+        self.cluster.next_moment_ms().into_iter().chain(wakes).chain(kube).min()
     }
 
     /// One moment of the cluster at `t`, then every client's turn: the streams, then Kubernetes.

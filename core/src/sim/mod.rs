@@ -206,8 +206,9 @@ impl Cluster {
         (0..self.nodes.len()).filter(|&i| self.nodes[i].role() == Role::Leader).max_by_key(|&i| self.nodes[i].term())
     }
 
-    /// When the cluster next has something to do: a tick, a finished fsync or a message arriving.
-    pub fn next_event_ms(&self) -> Option<u64> {
+    /// When the cluster next has something to do: a tick, a finished fsync or a message arriving. Only
+    /// the playground asks: the next event of the world also counts its clients' wake-ups.
+    pub(crate) fn next_moment_ms(&self) -> Option<u64> {
         let running = self.nodes.iter().filter(|n| n.is_up() && !n.paused);
         let ticks = running.clone().map(|n| n.next_tick_ms);
         let syncs = running.filter_map(Node::next_sync_ms);
