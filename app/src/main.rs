@@ -103,6 +103,10 @@ fn App() -> impl IntoView {
             <div class="cluster-column">
                 <ClusterRing />
                 <NetworkBar />
+            </div>
+            <Console />
+            // The panels share the page's width in a grid under the ring and the console.
+            <div class="panel-grid">
                 <Settings />
                 <Events />
                 <RaftPanel />
@@ -111,7 +115,6 @@ fn App() -> impl IntoView {
                 <HistoryCheck />
                 <Files />
             </div>
-            <Console />
         </main>
         <Keyspace />
         <Kubernetes />

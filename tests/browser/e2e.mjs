@@ -40,6 +40,16 @@ async function run(page, url) {
   if (all.length !== 3) throw new Error(`expected 3 member cards, found ${JSON.stringify(all)}`);
   check(`exactly one leader among ${all.length} members: "${leader.name}, leader, term ${leader.term}"`);
 
+  // 1b. On a wide screen the panels under the ring and the console share the width, several to a row.
+  const panels = await page.locator('.panel-grid > section').evaluateAll((els) =>
+    els.map((e) => { const r = e.getBoundingClientRect(); return { id: e.getAttribute('aria-labelledby'), x: Math.round(r.x), y: Math.round(r.y) }; }));
+  const firstRow = panels.filter((p) => p.y === panels[0]?.y);
+  if (panels.length < 7 || firstRow.length < 2 || new Set(firstRow.map((p) => p.x)).size !== firstRow.length) {
+    throw new Error(`the panels do not share the width: ${JSON.stringify(panels)}`);
+  }
+  const viewport = page.viewportSize();
+  check(`${panels.length} panels in a grid at ${viewport.width}x${viewport.height}, ${firstRow.length} side by side in the first row`);
+
   // 2. Kill it; a different member wins a later term.
   await page.getByRole('button', { name: `Kill ${leader.name}`, exact: true }).click();
   check(`clicked "Kill ${leader.name}"`);
