@@ -94,8 +94,7 @@ pub(crate) fn key_range(key: &str, end: Option<&str>, prefix: bool, from_key: bo
     (k, end.map(|e| e.as_bytes().to_vec()).unwrap_or_default())
 }
 
-/// etcdctl's checks that need no flag but the format: each with its message and exit code, before
-/// anything is sent.
+/// A usage error: etcdctl prints it and exits 128 before sending anything.
 fn bad_args(msg: &str) -> CtlError {
     CtlError::new(exit::BAD_ARGS, msg)
 }
