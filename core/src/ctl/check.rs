@@ -3,7 +3,7 @@
 //! requests in flight; throughput, slowest request and standard deviation decide PASS or FAIL exactly
 //! as etcdctl does, so slow simulated disks or networks fail it as they would a real cluster.
 
-use super::client::Ctx;
+use super::client::{unexpected, Ctx};
 use super::command::CtlError;
 use super::exit;
 use super::flags::{Flag, Kind};
@@ -64,7 +64,7 @@ pub fn perf(ctx: &mut Ctx) -> Result<(), CtlError> {
         range_end: prefix_end(&prefix),
         prev_kv: false,
     });
-    let Response::DeleteRange(d) = ctx.call(del)? else { unreachable!("delete answers a delete") };
+    let Response::DeleteRange(d) = ctx.call(del)? else { return Err(unexpected("delete answers a delete")) };
     if ctx.flags.bool("auto-compact") {
         ctx.call(Request::Compaction { revision: d.header.revision, physical: false })?;
     }

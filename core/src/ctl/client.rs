@@ -19,6 +19,12 @@ pub enum Format {
 }
 
 /// A running command: the world, its parsed flags and what it has printed so far.
+/// A member answered a request with a response of another kind: a bug of ours, reported as an error
+/// (naming what was expected) rather than a panic.
+pub(crate) fn unexpected(expected: &str) -> CtlError {
+    CtlError::new(exit::ERROR, format!("etcdplay bug: the answer does not fit the request ({expected})"))
+}
+
 pub struct Ctx<'a> {
     pub world: &'a mut dyn Host,
     pub flags: Parsed,

@@ -1,7 +1,7 @@
 //! Cluster commands: `member list` and `endpoint status`, answered by members from their local state
 //! (neither goes through Raft in etcd 3.4, so both work without quorum).
 
-use super::client::{Ctx, Format};
+use super::client::{unexpected, Ctx, Format};
 use super::command::CtlError;
 use super::exit;
 use super::flags::{go_parse_uint, Flag, Kind};
@@ -52,7 +52,7 @@ fn change_members(ctx: &mut Ctx, change: MemberChange) -> Result<(ResponseHeader
             let member = member.unwrap_or(Member { id, ..Member::default() });
             Ok((header, member, members))
         }
-        _ => unreachable!("membership changes answer with members"),
+        _ => Err(unexpected("membership changes answer with members")),
     }
 }
 
@@ -158,7 +158,7 @@ fn print_change(
 pub fn member_list(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let Response::Members { header, members, .. } = ctx.call(Request::MemberList)? else {
-        unreachable!("member list answers with members")
+        return Err(unexpected("member list answers with members"));
     };
     match format {
         Format::Simple => {

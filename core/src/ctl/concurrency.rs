@@ -3,7 +3,7 @@
 //! under `<name>/` has a smaller create revision; it holds the lock (or leadership) while its session
 //! lease is kept alive, and deletes its key when stopped.
 
-use super::client::{Ctx, Format};
+use super::client::{unexpected, Ctx, Format};
 use super::command::CtlError;
 use super::exit;
 use super::flags::{Flag, Kind};
@@ -88,7 +88,7 @@ pub fn elect(ctx: &mut Ctx) -> Result<(), CtlError> {
 /// Grants the session lease and writes the contender's key, then leaves the waiting to a stream.
 fn contend(ctx: &mut Ctx, name: &str, value: &[u8], ttl_s: i64) -> Result<(), CtlError> {
     let Response::LeaseGrant { id: lease, ttl_s, .. } = ctx.call(Request::LeaseGrant { id: 0, ttl_s })? else {
-        unreachable!("grant answers a grant")
+        return Err(unexpected("grant answers a grant"));
     };
     let key = format!("{name}/{lease:x}").into_bytes();
     let txn = TxnRequest {
@@ -108,7 +108,7 @@ fn contend(ctx: &mut Ctx, name: &str, value: &[u8], ttl_s: i64) -> Result<(), Ct
     };
     ctx.call(Request::Txn(txn))?;
     let get = Request::Range(RangeRequest { key: key.clone(), ..Default::default() });
-    let Response::Range(r) = ctx.call(get)? else { unreachable!("get answers a range") };
+    let Response::Range(r) = ctx.call(get)? else { return Err(unexpected("get answers a range")) };
     let create_rev = r.kvs.first().map_or(0, |kv| kv.create_revision);
     let now = ctx.world.now_ms();
     let c = Contender { key, lease, ttl_s, create_rev, held: false, next_keep_alive_ms: now + ttl_s as u64 * 1000 / 3 };

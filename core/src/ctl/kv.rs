@@ -1,6 +1,6 @@
 //! `put`, `get` and `del`: argument handling, the request each builds, and their printers.
 
-use super::client::{Ctx, Format};
+use super::client::{unexpected, Ctx, Format};
 use super::command::CtlError;
 use super::exit;
 use super::flags::{Flag, Kind, Parsed};
@@ -189,7 +189,7 @@ pub(crate) fn delete_request(f: &Parsed) -> Result<DeleteRangeRequest, CtlError>
 pub fn put(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let request = Request::Put(put_request(&ctx.flags, ctx.stdin)?);
-    let Response::Put(resp) = ctx.call(request)? else { unreachable!("put answers a put") };
+    let Response::Put(resp) = ctx.call(request)? else { return Err(unexpected("put answers a put")) };
     let hex = ctx.hex();
     match format {
         Format::Simple => {
@@ -230,7 +230,7 @@ pub fn unsupported(format: Format) -> CtlError {
 pub fn get(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let request = Request::Range(range_request(&ctx.flags)?);
-    let Response::Range(resp) = ctx.call(request)? else { unreachable!("get answers a range") };
+    let Response::Range(resp) = ctx.call(request)? else { return Err(unexpected("get answers a range")) };
     let value_only = ctx.flags.bool("print-value-only");
     // etcdctl checks this once the answer is in, so a failed read reports its own error first.
     if value_only && format != Format::Simple {
@@ -288,7 +288,7 @@ pub(crate) fn sort_options(order: &str, target: &str) -> Result<(SortOrder, Sort
 pub fn del(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let request = Request::DeleteRange(delete_request(&ctx.flags)?);
-    let Response::DeleteRange(resp) = ctx.call(request)? else { unreachable!("del answers a delete") };
+    let Response::DeleteRange(resp) = ctx.call(request)? else { return Err(unexpected("del answers a delete")) };
     let hex = ctx.hex();
     match format {
         Format::Simple => {

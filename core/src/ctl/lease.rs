@@ -1,6 +1,6 @@
 //! `lease grant|revoke|timetolive|list|keep-alive`: etcdctl's lease commands and printers.
 
-use super::client::{Ctx, Format};
+use super::client::{unexpected, Ctx, Format};
 use super::command::CtlError;
 use super::exit;
 use super::flags::{go_parse_int, Flag, Kind};
@@ -40,7 +40,7 @@ pub fn grant(ctx: &mut Ctx) -> Result<(), CtlError> {
     };
     let ttl_s = go_parse_int(ttl, 10).map_err(|e| CtlError::new(exit::BAD_ARGS, format!("bad TTL ({e})")))?;
     let resp = ctx.call(Request::LeaseGrant { id: 0, ttl_s })?;
-    let Response::LeaseGrant { header, id, ttl_s } = resp else { unreachable!("grant answers a grant") };
+    let Response::LeaseGrant { header, id, ttl_s } = resp else { return Err(unexpected("grant answers a grant")) };
     no_table(format)?;
     match format {
         Format::Json => {
@@ -66,7 +66,7 @@ pub fn revoke(ctx: &mut Ctx) -> Result<(), CtlError> {
     let resp = ctx
         .call(Request::LeaseRevoke { id })
         .map_err(|e| CtlError::new(exit::ERROR, format!("failed to revoke lease ({})", e.msg)))?;
-    let Response::LeaseRevoke { header } = resp else { unreachable!("revoke answers a revoke") };
+    let Response::LeaseRevoke { header } = resp else { return Err(unexpected("revoke answers a revoke")) };
     no_table(format)?;
     match format {
         Format::Json => ctx.println(&Obj::new().raw("header", &json::header(&header)).build()),
@@ -85,7 +85,7 @@ pub fn timetolive(ctx: &mut Ctx) -> Result<(), CtlError> {
     let with_keys = ctx.flags.bool("keys");
     let resp = ctx.call(Request::LeaseTimeToLive { id, keys: with_keys })?;
     let Response::LeaseTimeToLive { header, id, ttl_s, granted_ttl_s, keys } = resp else {
-        unreachable!("timetolive answers a timetolive")
+        return Err(unexpected("timetolive answers a timetolive"));
     };
     no_table(format)?;
     match format {
@@ -128,7 +128,7 @@ pub fn timetolive(ctx: &mut Ctx) -> Result<(), CtlError> {
 pub fn list(ctx: &mut Ctx) -> Result<(), CtlError> {
     let format = ctx.format()?;
     let resp = ctx.call(Request::LeaseLeases)?;
-    let Response::LeaseLeases { header, leases } = resp else { unreachable!("list answers a list") };
+    let Response::LeaseLeases { header, leases } = resp else { return Err(unexpected("list answers a list")) };
     no_table(format)?;
     match format {
         Format::Json => {
@@ -167,7 +167,9 @@ pub fn keep_alive(ctx: &mut Ctx) -> Result<(), CtlError> {
         return Ok(());
     }
     let resp = ctx.call(Request::LeaseKeepAlive { id }).map_err(|e| CtlError::new(exit::BAD_CONNECTION, e.msg))?;
-    let Response::LeaseKeepAlive { header, id, ttl_s } = resp else { unreachable!("keep-alive answers a keep-alive") };
+    let Response::LeaseKeepAlive { header, id, ttl_s } = resp else {
+        return Err(unexpected("keep-alive answers a keep-alive"));
+    };
     let text = keep_alive_text(format, &header, id, ttl_s);
     ctx.out.stdout.push_str(&text);
     Ok(())

@@ -1,7 +1,7 @@
 //! Maintenance commands: `endpoint health`, `endpoint hashkv`, `defrag`, `alarm list|disarm` and
 //! `move-leader`, each addressing members one endpoint at a time as etcdctl does.
 
-use super::client::{Ctx, Format};
+use super::client::{unexpected, Ctx, Format};
 use super::cluster::{sorted_members, target_endpoints};
 use super::command::CtlError;
 use super::exit;
@@ -214,7 +214,7 @@ fn list_alarms(ctx: &mut Ctx) -> Result<Vec<AlarmMember>, CtlError> {
     let get = AlarmMember { member_id: 0, alarm: AlarmType::NoSpace };
     match ctx.call(Request::Alarm { action: AlarmAction::Get, alarm: get })? {
         Response::Alarm { alarms, .. } => Ok(alarms),
-        _ => unreachable!("alarm requests answer with alarms"),
+        _ => Err(unexpected("alarm requests answer with alarms")),
     }
 }
 

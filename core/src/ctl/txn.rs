@@ -7,7 +7,7 @@
 //! does not know, any `lease(...)` compare, a single-quoted word its `argify` slices out of bounds, an
 //! op asking for `--help`), this prints a clear error instead of Go's panic.
 
-use super::client::{Ctx, Format};
+use super::client::{unexpected, Ctx, Format};
 use super::command::CtlError;
 use super::exit;
 use super::flags::{self, go_parse_int, Flag, Kind};
@@ -41,7 +41,7 @@ pub fn txn(ctx: &mut Ctx) -> Result<(), CtlError> {
     prompt(ctx, "failure requests (get, put, del):");
     let failure = read_block(&mut input, parse_op).map_err(|e| e.report(ctx))?;
     let Response::Txn(resp) = ctx.call(Request::Txn(TxnRequest { compare, success, failure }))? else {
-        unreachable!("txn answers a txn")
+        return Err(unexpected("txn answers a txn"));
     };
     let hex = ctx.hex();
     match format {
