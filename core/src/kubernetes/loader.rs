@@ -72,7 +72,7 @@ impl Loader {
                 self.next += 1;
                 let request = create(self.shape.key(kind, j), self.shape.value(kind, j, cluster.now_ms()), 0);
                 match cluster.submit(leader, request) {
-                    Ok(id) => self.in_flight.0.push_back((id, cluster.now_ms() + REQUEST_TIMEOUT_MS)),
+                    Ok(id) => self.in_flight.push(id, cluster.now_ms() + REQUEST_TIMEOUT_MS),
                     Err(e) => {
                         self.failed += 1;
                         self.last_error = Some(e.to_string());

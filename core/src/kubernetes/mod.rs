@@ -75,7 +75,7 @@ pub(crate) enum Answer {
 
 /// Requests a client is waiting for: (request ID, deadline), oldest first.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct InFlight(pub(crate) VecDeque<(u64, u64)>);
+pub(crate) struct InFlight(VecDeque<(u64, u64)>);
 
 impl InFlight {
     /// Takes the answers that arrived and the requests that timed out.
@@ -99,6 +99,11 @@ impl InFlight {
             true
         });
         out
+    }
+
+    /// Waits for request `id` until `deadline_ms`.
+    pub(crate) fn push(&mut self, id: u64, deadline_ms: u64) {
+        self.0.push_back((id, deadline_ms));
     }
 
     pub(crate) fn len(&self) -> usize {

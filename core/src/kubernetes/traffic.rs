@@ -158,7 +158,7 @@ impl Traffic {
             return;
         }
         match cluster.submit(leader, request) {
-            Ok(id) => self.in_flight.0.push_back((id, cluster.now_ms() + REQUEST_TIMEOUT_MS)),
+            Ok(id) => self.in_flight.push(id, cluster.now_ms() + REQUEST_TIMEOUT_MS),
             Err(_) => counts.failed += 1,
         }
     }
