@@ -187,8 +187,9 @@ impl World {
         self.cluster.settle_clock(target_ms);
     }
 
-    /// When the cluster or one of its clients next has something to do.
-    fn next_event_ms(&self) -> Option<u64> {
+    /// When the cluster or one of its clients next has something to do (a real-time host such as
+    /// `etcdplay serve` sleeps until then).
+    pub fn next_event_ms(&self) -> Option<u64> {
         let now = self.now_ms();
         let wakes = self.streams.values().filter_map(Stream::wake_ms).map(|t| t.max(now));
         let kube = self.kubernetes.wake_ms().map(|t| t.max(now));

@@ -365,6 +365,8 @@ pub enum ServerError {
     /// A put with `ignore_lease` also carries a lease.
     LeaseProvided,
     BadLeaderTransferee,
+    /// A leader-only request (`MoveLeader`) reached a follower.
+    NotLeader,
     NoSpace,
     ProposeTimeout,
     RequestTimeout,
@@ -402,6 +404,7 @@ impl fmt::Display for ServerError {
             ServerError::ValueProvided => "etcdserver: value is provided",
             ServerError::LeaseProvided => "etcdserver: lease is provided",
             ServerError::BadLeaderTransferee => "etcdserver: bad leader transferee",
+            ServerError::NotLeader => "etcdserver: not leader",
             ServerError::NoSpace => "etcdserver: mvcc: database space exceeded",
             // A proposal Raft never accepted (no leader) fails with its context's error, which reaches
             // the client as a status-less gRPC error.

@@ -7,6 +7,10 @@
 //!   linearizability, watch, Raft safety and hash checks); exits 0 only if every seed is clean. The first
 //!   failing seed is shrunk to fewer faults, a shorter run and fewer clients, with a replay command.
 //! - `etcdplay golden DIR [--out FILE] [--help-out FILE]`: replays an etcdctl reference directory.
+//! - `etcdplay serve [--members N] [--seed S] [--speed X]`: the simulated cluster on the wire, speaking
+//!   etcd's v3 gRPC API on 127.0.0.1:2379, :22379, :32379 (see [`serve`]).
+
+mod serve;
 
 use etcdplay_core::{golden, script, Action, World, WorldConfig};
 use std::io::{BufRead, Write};
@@ -41,6 +45,12 @@ fn parse_opts(args: &[String]) -> Result<Opts, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve") {
+        return match serve::ServeOptions::parse(&args[1..]).and_then(serve::run) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        };
+    }
     let opts = match parse_opts(&args) {
         Ok(o) => o,
         Err(e) => return fail(&e),
@@ -51,7 +61,7 @@ fn main() -> ExitCode {
         Some("golden") => run_golden(&opts),
         Some("sim") => run_sim(&opts),
         Some(other) => Err(format!(
-            "unknown command {other:?}; usage: etcdplay [script FILE | golden DIR | sim --seeds N [--first-seed S]] [--seed N] [--members N]"
+            "unknown command {other:?}; usage: etcdplay [script FILE | golden DIR | sim --seeds N [--first-seed S] | serve [--members N]] [--seed N] [--members N]"
         )),
     };
     match result {
