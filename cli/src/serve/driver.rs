@@ -6,7 +6,7 @@
 //! watchable store does.
 
 use etcdplay_core::mvcc::KeyRange;
-use etcdplay_core::server::api::{Request, Route, ServerError, ServerResult};
+use etcdplay_core::server::api::{Request, ResponseHeader, Route, ServerError, ServerResult};
 use etcdplay_core::server::watch::{Poll, WatchEvent, Watcher};
 use etcdplay_core::trace::Role;
 use etcdplay_core::World;
@@ -56,11 +56,16 @@ struct Transfer {
     reply: oneshot::Sender<Result<(), ServerError>>,
 }
 
-/// What a gRPC watch stream is told.
+/// What a gRPC watch stream is told, in the order the world decided it (one channel per stream, so a
+/// watcher's `created` always comes before its first events or its cancellation).
 #[derive(Debug)]
 pub enum WatchNews {
-    Events { watch_id: i64, revision: i64, events: Vec<WatchEvent> },
-    Compacted { watch_id: i64, compact_revision: i64 },
+    Created { watch_id: i64, header: ResponseHeader },
+    Events { watch_id: i64, header: ResponseHeader, events: Vec<WatchEvent> },
+    Compacted { watch_id: i64, header: ResponseHeader, compact_revision: i64 },
+    Canceled { watch_id: i64, header: ResponseHeader },
+    /// The answer to a progress request: the store's revision, watch ID -1 (etcd 3.4).
+    Progress { header: ResponseHeader },
     /// The member's process is gone: the stream breaks, as a connection to a killed etcd does.
     Gone,
 }
@@ -310,20 +315,16 @@ impl Driver {
         self.transfers = still;
     }
 
-    /// Creates a watcher on member `i`; returns the header revision of the `created` answer.
-    pub fn create_watch(
-        &mut self,
-        i: usize,
-        spec: WatchSpec,
-        news: tmpsc::UnboundedSender<WatchNews>,
-    ) -> Result<etcdplay_core::server::api::ResponseHeader, ServerError> {
+    /// Creates a watcher on member `i`; the stream hears `created` first.
+    pub fn create_watch(&mut self, i: usize, spec: WatchSpec, news: tmpsc::UnboundedSender<WatchNews>) {
         if !self.is_up(i) {
-            return Err(ServerError::Unavailable);
+            let _ = news.send(WatchNews::Gone);
+            return;
         }
         let store = &self.world.node(i).server.store;
         let range = KeyRange::new(&spec.key, &spec.range_end);
         let watcher = Watcher::new(spec.watch_id, range, spec.start_revision, spec.prev_kv, store);
-        let header = self.world.header(i);
+        let _ = news.send(WatchNews::Created { watch_id: spec.watch_id, header: self.world.header(i) });
         self.watchers.push(WireWatcher {
             stream: spec.stream,
             member: i,
@@ -332,14 +333,21 @@ impl Driver {
             no_delete: spec.no_delete,
             news,
         });
-        Ok(header)
+        self.poll_watchers();
     }
 
-    /// Removes watcher `watch_id` of stream `stream`; false if it did not exist.
-    pub fn cancel_watch(&mut self, stream: u64, watch_id: i64) -> bool {
+    /// Removes watcher `watch_id` of stream `stream` and tells the stream; nothing for an unknown ID.
+    pub fn cancel_watch(&mut self, i: usize, stream: u64, watch_id: i64, news: tmpsc::UnboundedSender<WatchNews>) {
         let before = self.watchers.len();
         self.watchers.retain(|w| !(w.stream == stream && w.watcher.id == watch_id));
-        self.watchers.len() != before
+        if self.watchers.len() != before && self.is_up(i) {
+            let _ = news.send(WatchNews::Canceled { watch_id, header: self.world.header(i) });
+        }
+    }
+
+    /// Answers a progress request on member `i`'s stream.
+    pub fn progress(&mut self, i: usize, news: tmpsc::UnboundedSender<WatchNews>) {
+        let _ = news.send(if self.is_up(i) { WatchNews::Progress { header: self.world.header(i) } } else { WatchNews::Gone });
     }
 
     /// Forgets every watcher of a stream that ended.
@@ -347,8 +355,8 @@ impl Driver {
         self.watchers.retain(|w| w.stream != stream);
     }
 
-    /// The member's current header, for progress notifications.
-    pub fn header(&self, i: usize) -> Option<etcdplay_core::server::api::ResponseHeader> {
+    /// The member's current header (None while its process is down).
+    pub fn header(&self, i: usize) -> Option<ResponseHeader> {
         self.is_up(i).then(|| self.world.header(i))
     }
 
@@ -379,12 +387,14 @@ impl Driver {
                         })
                         .collect();
                     if !events.is_empty() {
-                        let _ = w.news.send(WatchNews::Events { watch_id: w.watcher.id, revision, events });
+                        let header = ResponseHeader { revision, ..world.header(w.member) };
+                        let _ = w.news.send(WatchNews::Events { watch_id: w.watcher.id, header, events });
                     }
                     true
                 }
                 Poll::Compacted { compact_revision } => {
-                    let _ = w.news.send(WatchNews::Compacted { watch_id: w.watcher.id, compact_revision });
+                    let header = world.header(w.member);
+                    let _ = w.news.send(WatchNews::Compacted { watch_id: w.watcher.id, header, compact_revision });
                     false
                 }
             }

@@ -420,35 +420,41 @@ impl PbWatchService for MemberApi {
         let stream = self.handle.next_stream.fetch_add(1, Ordering::Relaxed);
         let (out_tx, out_rx) = tmpsc::unbounded_channel::<Result<PbWatchResponse, Status>>();
         let (news_tx, news_rx) = tmpsc::unbounded_channel::<WatchNews>();
-        tokio::spawn(forward_news(self.clone(), news_rx, out_tx.clone()));
-        tokio::spawn(read_watch_requests(self.clone(), stream, r.into_inner(), news_tx, out_tx));
+        tokio::spawn(forward_news(news_rx, out_tx));
+        tokio::spawn(read_watch_requests(self.clone(), stream, r.into_inner(), news_tx));
         Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(out_rx))))
     }
 }
 
-/// Turns what the world's watchers saw into watch responses.
+/// Turns what the world said into watch responses; the only writer of the stream's responses.
 async fn forward_news(
-    api: MemberApi,
     mut news: tmpsc::UnboundedReceiver<WatchNews>,
     out: tmpsc::UnboundedSender<Result<PbWatchResponse, Status>>,
 ) {
     while let Some(n) = news.recv().await {
-        let m = api.member;
-        let base = api.handle.with(move |d| d.header(m)).await.ok().flatten().unwrap_or_default();
         let response = match n {
-            WatchNews::Events { watch_id, revision, events } => PbWatchResponse {
-                header: convert::header(&etcdplay_core::server::api::ResponseHeader { revision, ..base }),
+            WatchNews::Created { watch_id, header } => {
+                PbWatchResponse { header: convert::header(&header), watch_id, created: true, ..Default::default() }
+            }
+            WatchNews::Events { watch_id, header, events } => PbWatchResponse {
+                header: convert::header(&header),
                 watch_id,
                 events: events.into_iter().map(convert::event).collect(),
                 ..Default::default()
             },
-            WatchNews::Compacted { watch_id, compact_revision } => PbWatchResponse {
-                header: convert::header(&base),
+            WatchNews::Compacted { watch_id, header, compact_revision } => PbWatchResponse {
+                header: convert::header(&header),
                 watch_id,
                 canceled: true,
                 compact_revision,
                 ..Default::default()
             },
+            WatchNews::Canceled { watch_id, header } => {
+                PbWatchResponse { header: convert::header(&header), watch_id, canceled: true, ..Default::default() }
+            }
+            WatchNews::Progress { header } => {
+                PbWatchResponse { header: convert::header(&header), watch_id: -1, ..Default::default() }
+            }
             WatchNews::Gone => {
                 let _ = out.send(Err(status(&ServerError::Unavailable)));
                 return;
@@ -460,18 +466,18 @@ async fn forward_news(
     }
 }
 
-/// Reads a watch stream's requests until the client closes it.
+/// Reads a watch stream's requests until the client closes it; every answer goes through the world.
 async fn read_watch_requests(
     api: MemberApi,
     stream: u64,
     mut incoming: Streaming<PbWatchRequest>,
     news: tmpsc::UnboundedSender<WatchNews>,
-    out: tmpsc::UnboundedSender<Result<PbWatchResponse, Status>>,
 ) {
     let mut next_id = 0i64;
     let m = api.member;
     while let Some(Ok(req)) = incoming.next().await {
-        let response = match req.request_union {
+        let news = news.clone();
+        let job: Job = match req.request_union {
             Some(PbWatchRequestUnion::CreateRequest(c)) => {
                 let watch_id = if c.watch_id != 0 { c.watch_id } else { next_id };
                 next_id = next_id.max(watch_id + 1);
@@ -485,41 +491,13 @@ async fn read_watch_requests(
                     no_put: c.filters.contains(&0),
                     no_delete: c.filters.contains(&1),
                 };
-                let news = news.clone();
-                match api.handle.with(move |d| d.create_watch(m, spec, news)).await {
-                    Ok(Ok(header)) => {
-                        Ok(PbWatchResponse { header: convert::header(&header), watch_id, created: true, ..Default::default() })
-                    }
-                    Ok(Err(e)) => Err(status(&e)),
-                    Err(s) => Err(s),
-                }
+                Box::new(move |d| d.create_watch(m, spec, news))
             }
-            Some(PbWatchRequestUnion::CancelRequest(c)) => {
-                let id = c.watch_id;
-                match api.handle.with(move |d| (d.cancel_watch(stream, id), d.header(m))).await {
-                    Ok((true, Some(header))) => Ok(PbWatchResponse {
-                        header: convert::header(&header),
-                        watch_id: id,
-                        canceled: true,
-                        ..Default::default()
-                    }),
-                    Ok((false, _)) => continue,
-                    Ok((_, None)) => Err(status(&ServerError::Unavailable)),
-                    Err(s) => Err(s),
-                }
-            }
-            Some(PbWatchRequestUnion::ProgressRequest(_)) => match api.handle.with(move |d| d.header(m)).await {
-                // etcd 3.4 answers a progress request with the store's revision and watch ID -1.
-                Ok(Some(header)) => Ok(PbWatchResponse { header: convert::header(&header), watch_id: -1, ..Default::default() }),
-                Ok(None) => Err(status(&ServerError::Unavailable)),
-                Err(s) => Err(s),
-            },
+            Some(PbWatchRequestUnion::CancelRequest(c)) => Box::new(move |d| d.cancel_watch(m, stream, c.watch_id, news)),
+            Some(PbWatchRequestUnion::ProgressRequest(_)) => Box::new(move |d| d.progress(m, news)),
             None => continue,
         };
-        let failed = response.is_err();
-        if out.send(response).is_err() || failed {
-            break;
-        }
+        api.handle.fire(job);
     }
-    let _ = api.handle.with(move |d| d.close_watch_stream(stream)).await;
+    api.handle.fire(Box::new(move |d| d.close_watch_stream(stream)));
 }
