@@ -10,7 +10,7 @@ out="${1:?usage: gate.sh DIR [SEEDS]}"
 seeds="${2:-200}"
 shared="${ETCDPLAY_SHARED:-$ROOT/../shared}"
 mkdir -p "$out"
-cargo build --release -q -p etcdplay-core --bin etcdplay
+cargo build --release -q -p etcdplay --bin etcdplay
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/etcdplay"
 # Every seed's verdict, op and fault counts, simulated time and trace fingerprint (not the wall time).
 "$bin" sim --seeds "$seeds" --no-shrink | sed -E 's/ \[[0-9]+\/[0-9]+ in [0-9.]+ s\]$//; /^time: /d' >"$out/sim.txt"

@@ -30,6 +30,19 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get install -y --no-install-recommends chromium chromium-driver
 fi
 
+# protoc (etcd's protos are compiled at build time, for `etcdplay serve`), and the real etcd 3.4 and
+# etcdctl the wire tests use as the oracle.
+need_apt=()
+command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
+[[ -x /usr/bin/etcd ]] || need_apt+=(etcd-server)
+[[ -x /usr/bin/etcdctl ]] || need_apt+=(etcd-client)
+if ((${#need_apt[@]})); then
+  say "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${need_apt[@]}"
+fi
+
 # Trunk (0.22 needs a newer rustc than we pin to).
 if [[ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]]; then
   say "installing trunk $TRUNK_VERSION (takes ~13 min cold)"
@@ -55,4 +68,12 @@ have_playwright="$(node -p "require('./tests/browser/node_modules/playwright-cor
 if [[ "$have_playwright" != "$want_playwright" ]]; then
   say "installing playwright-core $want_playwright for the browser test"
   (cd tests/browser && npm ci --no-audit --no-fund)
+fi
+
+# npm etcd3 (a client library nobody here wrote) for the wire test, exactly as locked.
+want_etcd3="$(node -p "require('./tests/wire/package.json').devDependencies.etcd3")"
+have_etcd3="$(node -p "require('./tests/wire/node_modules/etcd3/package.json').version" 2>/dev/null || true)"
+if [[ "$have_etcd3" != "$want_etcd3" ]]; then
+  say "installing etcd3 $want_etcd3 for the wire test"
+  (cd tests/wire && npm ci --no-audit --no-fund)
 fi

@@ -46,6 +46,7 @@ if [[ "${ETCDPLAY_LINT:-1}" != 0 ]]; then
   phase lint lint
 fi
 phase cargo-test cargo test --workspace --no-fail-fast
+phase wire-test bash scripts/wire-test.sh
 phase trunk-build trunk build --release --offline
 wasm_size
 phase browser-test node tests/browser/e2e.mjs

@@ -68,9 +68,6 @@ fn invalid(what: &str) -> Status {
 }
 
 pub fn range_request(r: PbRangeRequest) -> Result<api::RangeRequest, Status> {
-    if r.min_mod_revision != 0 || r.max_mod_revision != 0 || r.min_create_revision != 0 || r.max_create_revision != 0 {
-        return Err(Status::unimplemented("etcdplay: range filters on mod/create revision are not simulated"));
-    }
     let sort_order = match r.sort_order {
         0 => SortOrder::None,
         1 => SortOrder::Ascend,
@@ -95,6 +92,10 @@ pub fn range_request(r: PbRangeRequest) -> Result<api::RangeRequest, Status> {
         count_only: r.count_only,
         sort_order,
         sort_target,
+        min_mod_revision: r.min_mod_revision,
+        max_mod_revision: r.max_mod_revision,
+        min_create_revision: r.min_create_revision,
+        max_create_revision: r.max_create_revision,
     })
 }
 

@@ -17,9 +17,10 @@ use tokio::sync::{mpsc as tmpsc, oneshot, watch};
 /// Work the front end hands to the world's thread.
 pub type Job = Box<dyn FnOnce(&mut Driver) + Send>;
 
-/// How long a member waits for a proposal or a linearizable read before it answers `etcdserver: request
-/// timed out`: etcd's `ReqTimeout`, 5 s plus two election timeouts of 1 s.
-const REQUEST_TIMEOUT_MS: u64 = 7_000;
+/// A last resort for a request nothing answers: the member itself times out writes after etcd's
+/// `ReqTimeout` (7 s) with etcd's own errors, so this only catches what waits longer (a linearizable
+/// read on a member cut off from its leader, whose client has no deadline).
+const REQUEST_TIMEOUT_MS: u64 = etcdplay_core::server::REQUEST_TIMEOUT_MS + 1_000;
 
 /// How long etcd's `MoveLeader` waits for the transferee to take over (an election timeout, twice).
 const MOVE_LEADER_TIMEOUT_MS: u64 = 2_000;

@@ -177,6 +177,7 @@ pub(crate) fn range_request(f: &Parsed) -> Result<RangeRequest, CtlError> {
         serializable: consistency(f)?,
         keys_only: f.bool("keys-only"),
         count_only: false,
+        ..RangeRequest::default()
     })
 }
 

@@ -80,7 +80,7 @@ pub struct SeedReport {
 impl SeedReport {
     /// The one-line command that replays this seed (with the options that differ from the defaults).
     pub fn replay_command(&self) -> String {
-        format!("cargo run -p etcdplay-core --bin etcdplay -- {}", self.replay_args)
+        format!("cargo run --release -p etcdplay -- {}", self.replay_args)
     }
 }
 

@@ -100,6 +100,13 @@ pub struct RangeRequest {
     pub count_only: bool,
     pub sort_order: SortOrder,
     pub sort_target: SortTarget,
+    /// Filters on the keys found (0: none), applied before the limit; the count is still of every key
+    /// in the range (etcd's `pruneKVs`). Clients use them to wait for older holders of a lock or an
+    /// election (`concurrency.waitDeletes`).
+    pub min_mod_revision: i64,
+    pub max_mod_revision: i64,
+    pub min_create_revision: i64,
+    pub max_create_revision: i64,
 }
 
 /// `RangeRequest.SortOrder`.

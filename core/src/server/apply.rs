@@ -199,12 +199,23 @@ pub(super) fn range_with(
     read: impl FnOnce(&KeyRange, i64, usize) -> Result<RangeResult, MvccError>,
 ) -> Result<RangeResponse, ServerError> {
     let limit = usize::try_from(r.limit).unwrap_or(0);
+    let filtered = r.min_mod_revision != 0
+        || r.max_mod_revision != 0
+        || r.min_create_revision != 0
+        || r.max_create_revision != 0;
     let fetch = match (r.sort_order, limit) {
-        (SortOrder::None, l) if l > 0 => l.saturating_add(1),
+        (SortOrder::None, l) if l > 0 && !filtered => l.saturating_add(1),
         _ => 0,
     };
     let res = read(&KeyRange::new(&r.key, &r.range_end), r.revision, fetch)?;
     let mut kvs = if r.count_only { Vec::new() } else { res.kvs };
+    if filtered {
+        let beyond = |v: i64, min: i64, max: i64| (max != 0 && v > max) || (min != 0 && v < min);
+        kvs.retain(|kv| {
+            !beyond(kv.mod_revision, r.min_mod_revision, r.max_mod_revision)
+                && !beyond(kv.create_revision, r.min_create_revision, r.max_create_revision)
+        });
+    }
     let order = match (r.sort_order, r.sort_target) {
         // Already in key order.
         (SortOrder::None, SortTarget::Key) => SortOrder::None,

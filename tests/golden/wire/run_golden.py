@@ -79,7 +79,7 @@ def phase_event(serve, ev, state):
     elif kind == "stop" and ev["member"] in state["running"]:
         serve.control(f"@kill {ev['member']}")
         state["running"].discard(ev["member"])
-        time.sleep(1.0)  # the harness waited for the process to exit
+        time.sleep(2.0)  # the harness waited for the process to exit (as golden.rs: STOP_WAIT_MS)
     elif kind == "stop-all":
         for m in sorted(state["running"]):
             serve.control(f"@kill {m}")
@@ -174,12 +174,12 @@ def main():
                     stdout, stderr, rc = run_background(etcdctl_run, case, args, bg, env)
                 else:
                     try:
-                        p = subprocess.run(etcdctl_run(case["endpoints"], args, None), input=case["stdin"] or "",
-                                           capture_output=True, text=True, env=env, timeout=30)
-                        stdout, stderr, rc = p.stdout, p.stderr, p.returncode
+                        p = subprocess.run(etcdctl_run(case["endpoints"], args, None), input=(case["stdin"] or "").encode(),
+                                           capture_output=True, env=env, timeout=90)
+                        stdout, stderr, rc = text(p.stdout), text(p.stderr), p.returncode
                     except subprocess.TimeoutExpired:
                         # Some etcdctl commands (`lease list`) wait forever for an endpoint that is down.
-                        stdout, stderr, rc = "", "run_golden.py: etcdctl still running after 30 s\n", 124
+                        stdout, stderr, rc = "", "run_golden.py: etcdctl still running after 90 s\n", 124
                 stdout, stderr = back(stdout), back(stderr)
                 ids.learn(case["args"], rc, stdout)
                 out.write(json.dumps({"n": case["n"], "stdout": stdout, "stderr": stderr, "rc": rc}) + "\n")
@@ -196,9 +196,9 @@ def run_background(etcdctl_run, case, args, bg, env):
     """A background case: the command under `timeout`, its actions and observers while it runs."""
     held = bg.get("stdin_held_open_s")
     p = subprocess.Popen(etcdctl_run(case["endpoints"], args, None, bg["timeout_s"]), stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     if case["stdin"]:
-        p.stdin.write(case["stdin"])
+        p.stdin.write(case["stdin"].encode())
         p.stdin.flush()
     if not held:
         p.stdin.close()
@@ -212,7 +212,7 @@ def run_background(etcdctl_run, case, args, bg, env):
     at = start + bg.get("actions_start_after_s", 1)
     for a in bg.get("actions", []):
         time.sleep(max(0, at - time.time()))
-        subprocess.run(etcdctl_run(case["endpoints"], a["args"], None), capture_output=True, env=env, timeout=30)
+        subprocess.run(etcdctl_run(case["endpoints"], a["args"], None), capture_output=True, env=env, timeout=90)
         at += bg.get("action_spacing_s", 0.2)
     if held:
         time.sleep(max(0, start + held - time.time()))
@@ -221,7 +221,12 @@ def run_background(etcdctl_run, case, args, bg, env):
     stdout, stderr = p.communicate()
     for o in observers:
         o.wait()
-    return stdout, stderr, p.returncode
+    return text(stdout), text(stderr), p.returncode
+
+
+def text(b):
+    """Output bytes as text, carriage returns kept (check perf's progress bar)."""
+    return b.decode("utf-8", "replace")
 
 
 if __name__ == "__main__":
