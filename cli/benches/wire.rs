@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_stream::StreamExt;
 
 struct Opts {
     clients: usize,
@@ -146,17 +147,16 @@ async fn throughput(m: &[(String, String, String)], clients: usize, seconds: u64
 async fn fan_out(m: &[(String, String, String)], watchers: usize) -> f64 {
     let seen = Arc::new(AtomicU64::new(0));
     let last = Arc::new(std::sync::Mutex::new(Instant::now()));
-    let (mut keep, mut conns) = (Vec::new(), Vec::new());
+    let mut conns = Vec::new();
     let mut created = 0;
     while created < watchers {
         let mut client = connect(&m[created / 100 % m.len()..created / 100 % m.len() + 1]).await;
         let n = (watchers - created).min(100);
         for _ in 0..n {
-            let (w, mut stream) = client.watch("bench/fan", Some(WatchOptions::new())).await.expect("watch");
+            let mut stream = client.watch("bench/fan", Some(WatchOptions::new())).await.expect("watch");
             let (seen, last) = (seen.clone(), last.clone());
-            keep.push(w);
             tokio::spawn(async move {
-                while let Ok(Some(resp)) = stream.message().await {
+                while let Some(Ok(resp)) = stream.next().await {
                     if resp.events().iter().any(|e| e.event_type() == EventType::Put) {
                         seen.fetch_add(1, Ordering::Relaxed);
                         *last.lock().unwrap() = Instant::now();

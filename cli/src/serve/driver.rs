@@ -402,6 +402,22 @@ impl Driver {
         });
     }
 
+    /// Member `i`'s `/metrics` text, as the console's `curl` prints it (None while it is down).
+    pub fn metrics(&self, i: usize) -> Option<String> {
+        self.is_up(i).then(|| etcdplay_core::ctl::curl::metrics_text(&self.world, i))
+    }
+
+    /// The part of etcd's `/health` that needs no round: no alarm (but those `?exclude=`d) and a known
+    /// leader. The quorum read follows.
+    pub fn health_precheck(&self, i: usize, excluded: &[String]) -> bool {
+        if !self.is_up(i) || self.world.node(i).paused {
+            return false;
+        }
+        let node = self.world.node(i);
+        let alarmed = node.server.alarms.list().iter().any(|a| !excluded.contains(&a.alarm.to_string()));
+        !alarmed && node.leader_id() != 0
+    }
+
     /// Runs one line of the serve process's control input (`@kill etcd2`, `etcdctl put a 1`, ...).
     pub fn control(&mut self, line: &str) -> String {
         let out = match etcdplay_core::script::run(&mut self.world, line) {

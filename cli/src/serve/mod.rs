@@ -11,6 +11,7 @@ mod authority;
 mod convert;
 mod driver;
 mod grpc;
+mod http1;
 
 use driver::{Driver, Endpoint, Job};
 use etcd_client::proto::{PbClusterServer, PbKvServer, PbLeaseServer, PbMaintenanceServer, PbWatchServer};
@@ -199,7 +200,7 @@ async fn serve_member(address: String, api: MemberApi, stop: oneshot::Receiver<(
         }
     };
     let (conns_tx, conns_rx) = tokio::sync::mpsc::channel::<std::io::Result<tokio::io::DuplexStream>>(16);
-    tokio::spawn(accept(listener, conns_tx, stop));
+    tokio::spawn(accept(listener, conns_tx, stop, api.clone()));
     let kv = PbKvServer::new(api.clone()).max_decoding_message_size(MAX_REQUEST_BYTES);
     let result = tonic::transport::Server::builder()
         .add_service(kv)
@@ -220,6 +221,7 @@ async fn accept(
     listener: tokio::net::TcpListener,
     conns: tokio::sync::mpsc::Sender<std::io::Result<tokio::io::DuplexStream>>,
     mut stop: oneshot::Receiver<()>,
+    api: MemberApi,
 ) {
     let mut relays = tokio::task::JoinSet::new();
     loop {
@@ -231,6 +233,10 @@ async fn accept(
             },
         };
         let _ = tcp.set_nodelay(true);
+        if !speaks_http2(&tcp).await {
+            relays.spawn(http1::serve(tcp, api.member, api.handle.clone()));
+            continue;
+        }
         let (ours, theirs) = tokio::io::duplex(256 * 1024);
         if conns.send(Ok(theirs)).await.is_err() {
             return;
@@ -244,6 +250,19 @@ async fn accept(
         });
         while relays.try_join_next().is_some() {}
     }
+}
+
+/// Whether a new connection opens with HTTP/2's preface (gRPC) rather than an HTTP/1 request line.
+async fn speaks_http2(tcp: &tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 4];
+    for _ in 0..200 {
+        match tcp.peek(&mut buf).await {
+            Ok(n) if n >= 4 => return &buf == b"PRI ",
+            Ok(0) | Err(_) => return false,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+        }
+    }
+    false
 }
 
 /// Binds `address`, retrying for a moment: a restarted member's port may still be closing.

@@ -1,0 +1,83 @@
+//! The plain-HTTP side of a member's client port, as etcd's mux has it beside gRPC: `/version`,
+//! `/health` and `/metrics` (curl, Prometheus, load balancers' health checks). One request per
+//! connection (`Connection: close`).
+
+use super::grpc::Handle;
+use etcdplay_core::server::api::{RangeRequest, Request};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// etcd's `/health` runs its quorum read with a one-second timeout.
+const HEALTH_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads one request from `tcp`, answers it, closes.
+pub async fn serve(mut tcp: TcpStream, member: usize, handle: Handle) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+        if head.len() > 64 * 1024 {
+            return reply(&mut tcp, 431, "text/plain; charset=utf-8", "Request Header Fields Too Large\n").await;
+        }
+    }
+    let line = String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
+    let mut words = line.split_whitespace();
+    let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let (status, kind, body) = answer(method, path, query, member, &handle).await;
+    reply(&mut tcp, status, kind, &body).await;
+}
+
+async fn answer(method: &str, path: &str, query: &str, member: usize, handle: &Handle) -> (u16, &'static str, String) {
+    const TEXT: &str = "text/plain; charset=utf-8";
+    match path {
+        // promhttp's handler answers any method.
+        "/metrics" => match handle.with(move |d| d.metrics(member)).await {
+            Ok(Some(text)) => (200, "text/plain; version=0.0.4; charset=utf-8", text),
+            _ => (503, TEXT, "the member is not running\n".into()),
+        },
+        "/health" | "/version" if method != "GET" => (405, TEXT, "Method Not Allowed\n".into()),
+        "/version" => (
+            200,
+            "application/json",
+            format!(
+                "{{\"etcdserver\":\"{}\",\"etcdcluster\":\"{}\"}}",
+                etcdplay_core::version::VERSION,
+                etcdplay_core::version::CLUSTER_VERSION
+            ),
+        ),
+        "/health" => {
+            let excluded: Vec<String> =
+                query.split('&').filter_map(|kv| kv.strip_prefix("exclude=")).map(str::to_string).collect();
+            let ready = handle.with(move |d| d.health_precheck(member, &excluded)).await.unwrap_or(false);
+            let read = Request::Range(RangeRequest { key: b"health".to_vec(), count_only: true, ..Default::default() });
+            let healthy = ready
+                && matches!(tokio::time::timeout(HEALTH_READ_TIMEOUT, handle.call(member, read)).await, Ok(Ok(_)));
+            if healthy {
+                (200, "application/json", "{\"health\":\"true\"}".into())
+            } else {
+                (503, "application/json", "{\"health\":\"false\"}\n".into())
+            }
+        }
+        _ => (404, TEXT, "404 page not found\n".into()),
+    }
+}
+
+async fn reply(tcp: &mut TcpStream, status: u16, kind: &str, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        _ => "Service Unavailable",
+    };
+    let text = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tcp.write_all(text.as_bytes()).await;
+    let _ = tcp.shutdown().await;
+}
