@@ -40,7 +40,9 @@ fn opts() -> Opts {
 /// Three members, by name, client URL and peer URL.
 fn members(base: u16) -> Vec<(String, String, String)> {
     (1..=3)
-        .map(|i| (format!("b{i}"), format!("http://127.0.0.1:{}", base + i), format!("http://127.0.0.1:{}", base + 100 + i)))
+        .map(|i| {
+            (format!("b{i}"), format!("http://127.0.0.1:{}", base + i), format!("http://127.0.0.1:{}", base + 100 + i))
+        })
         .collect()
 }
 

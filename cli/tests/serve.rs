@@ -6,10 +6,10 @@
 
 use etcd_client::{Client, ConnectOptions, GetOptions, WatchOptions};
 use std::io::{BufRead, BufReader, Write};
-use tokio_stream::StreamExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use tokio_stream::StreamExt;
 
 /// A served cluster on its own ports; killed when dropped.
 struct Served {
@@ -22,11 +22,20 @@ struct Served {
 impl Served {
     fn start(base: u16) -> Served {
         let names: Vec<String> = (1..=3).map(|i| format!("t{i}")).collect();
-        let peers: Vec<String> = names.iter().enumerate().map(|(i, n)| format!("{n}=http://127.0.0.1:{}", base + 10 + i as u16)).collect();
+        let peers: Vec<String> =
+            names.iter().enumerate().map(|(i, n)| format!("{n}=http://127.0.0.1:{}", base + 10 + i as u16)).collect();
         let clients: Vec<String> = (0..3).map(|i| format!("http://127.0.0.1:{}", base + i as u16)).collect();
         let client_flag: Vec<String> = names.iter().zip(&clients).map(|(n, c)| format!("{n}={c}")).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_etcdplay"))
-            .args(["serve", "--seed", "7", "--initial-cluster", &peers.join(","), "--client-urls", &client_flag.join(",")])
+            .args([
+                "serve",
+                "--seed",
+                "7",
+                "--initial-cluster",
+                &peers.join(","),
+                "--client-urls",
+                &client_flag.join(","),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -47,7 +56,8 @@ impl Served {
     fn wait_for(&mut self, what: &str) -> Vec<String> {
         let mut seen = Vec::new();
         loop {
-            let line = self.lines.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no {what:?} in {seen:?}"));
+            let line =
+                self.lines.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("no {what:?} in {seen:?}"));
             let done = line.contains(what);
             seen.push(line);
             if done {
@@ -65,7 +75,8 @@ impl Served {
 
     async fn client(&self, members: &[usize]) -> Client {
         let endpoints: Vec<&str> = members.iter().map(|&i| self.clients[i].as_str()).collect();
-        let opts = ConnectOptions::new().with_timeout(Duration::from_secs(3)).with_connect_timeout(Duration::from_secs(2));
+        let opts =
+            ConnectOptions::new().with_timeout(Duration::from_secs(3)).with_connect_timeout(Duration::from_secs(2));
         Client::connect(endpoints, Some(opts)).await.expect("connect")
     }
 }
@@ -108,7 +119,10 @@ fn kv_txn_lease_and_watch_through_grpc() {
         stream.cancel(id).await.unwrap();
         let lease = c.lease_grant(30, None).await.unwrap();
         c.put("leased", "v", Some(etcd_client::PutOptions::new().with_lease(lease.id()))).await.unwrap();
-        let ttl = c.lease_time_to_live(lease.id(), Some(etcd_client::LeaseTimeToLiveOptions::new().with_keys())).await.unwrap();
+        let ttl = c
+            .lease_time_to_live(lease.id(), Some(etcd_client::LeaseTimeToLiveOptions::new().with_keys()))
+            .await
+            .unwrap();
         assert_eq!(ttl.keys(), [b"leased".to_vec()]);
         c.lease_revoke(lease.id()).await.unwrap();
         assert_eq!(c.get("leased", None).await.unwrap().count(), 0);
@@ -164,7 +178,11 @@ fn bad_input_gets_etcd_errors_and_the_cluster_keeps_serving() {
         let huge = vec![b'x'; 3 * 1024 * 1024];
         assert!(c.put("huge", huge, None).await.is_err(), "a request above gRPC's limit is refused");
         // Garbage instead of HTTP/2, and a truncated preface.
-        for junk in [&b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\x01\x00\x00\x00\x00\x01garbage"[..], b"PRI * HT", b"\x00\x01\x02\x03"] {
+        for junk in [
+            &b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\x01\x00\x00\x00\x00\x01garbage"[..],
+            b"PRI * HT",
+            b"\x00\x01\x02\x03",
+        ] {
             let mut tcp = std::net::TcpStream::connect("127.0.0.1:26300").unwrap();
             let _ = tcp.write_all(junk);
         }
@@ -178,7 +196,8 @@ fn bad_input_gets_etcd_errors_and_the_cluster_keeps_serving() {
         }
         c.put("after", "ok", None).await.unwrap();
         assert_eq!(c.get("after", None).await.unwrap().kvs()[0].value(), b"ok");
-        let too_many: Vec<etcd_client::TxnOp> = (0..129).map(|i| etcd_client::TxnOp::put(format!("t{i}"), "v", None)).collect();
+        let too_many: Vec<etcd_client::TxnOp> =
+            (0..129).map(|i| etcd_client::TxnOp::put(format!("t{i}"), "v", None)).collect();
         let err = c.txn(etcd_client::Txn::new().and_then(too_many)).await.unwrap_err();
         assert!(err.to_string().contains("etcdserver: too many operations in txn request"), "{err}");
     });

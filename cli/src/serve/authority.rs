@@ -36,12 +36,12 @@ where
     let mut decoder = hpack::Decoder::new();
     let mut encoder = hpack::Encoder::new();
     loop {
-        let Some((kind, flags, stream, mut payload)) = read_frame(&mut client).await? else { break };
+        let Some((kind, flags, stream, payload)) = read_frame(&mut client).await? else { break };
         if kind != HEADERS {
             write_frame(&mut server, kind, flags, stream, &payload).await?;
             continue;
         }
-        let (priority, mut block) = split_headers_payload(flags, &mut payload)?;
+        let (priority, mut block) = split_headers_payload(flags, &payload)?;
         let mut end = flags & END_HEADERS != 0;
         while !end {
             let Some((k, f, _, more)) = read_frame(&mut client).await? else { return Ok(()) };
@@ -119,7 +119,7 @@ async fn write_frame<W: AsyncWrite + Unpin>(
 }
 
 /// A HEADERS payload without its padding: the priority fields (if flagged) and the block fragment.
-fn split_headers_payload(flags: u8, payload: &mut Vec<u8>) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+fn split_headers_payload(flags: u8, payload: &[u8]) -> std::io::Result<(Vec<u8>, Vec<u8>)> {
     let mut start = 0;
     let mut end = payload.len();
     if flags & PADDED != 0 {

@@ -15,16 +15,15 @@ use tonic::{Code, Status};
 pub fn status(e: &ServerError) -> Status {
     use ServerError::*;
     let code = match e {
-        KeyNotProvided | TooManyOps | DuplicateKey | ValueProvided | LeaseProvided | RequestTooLarge
-        | KeyNotFound => Code::InvalidArgument,
+        KeyNotProvided | TooManyOps | DuplicateKey | ValueProvided | LeaseProvided | RequestTooLarge | KeyNotFound => {
+            Code::InvalidArgument
+        }
         Compacted | FutureRev | LeaseTtlTooLarge => Code::OutOfRange,
         LeaseNotFound | MemberNotFound => Code::NotFound,
         LeaseExist | BadLeaderTransferee | NotLeader | MemberExists | PeerUrlExists | MemberNotLearner
         | LearnerNotReady | MemberRemoved => Code::FailedPrecondition,
         NoSpace => Code::ResourceExhausted,
-        RequestTimeout | RequestTimeoutLeaderFail | LeaderTransferTimeout | NoLeader | Unavailable => {
-            Code::Unavailable
-        }
+        RequestTimeout | RequestTimeoutLeaderFail | LeaderTransferTimeout | NoLeader | Unavailable => Code::Unavailable,
         DeadlineExceeded => Code::DeadlineExceeded,
         // A proposal whose context ran out: the handler's plain error, which gRPC sends as Unknown.
         ProposeTimeout => return Status::new(Code::Unknown, "context deadline exceeded"),
@@ -37,7 +36,12 @@ pub fn status(e: &ServerError) -> Status {
 }
 
 pub fn header(h: &ResponseHeader) -> Option<PbResponseHeader> {
-    Some(PbResponseHeader { cluster_id: h.cluster_id, member_id: h.member_id, revision: h.revision, raft_term: h.raft_term })
+    Some(PbResponseHeader {
+        cluster_id: h.cluster_id,
+        member_id: h.member_id,
+        revision: h.revision,
+        raft_term: h.raft_term,
+    })
 }
 
 pub fn kv(kv: KeyValue) -> PbKeyValue {
@@ -52,11 +56,7 @@ pub fn kv(kv: KeyValue) -> PbKeyValue {
 }
 
 pub fn event(e: WatchEvent) -> PbEvent {
-    PbEvent {
-        r#type: if e.kind == EventType::Put { 0 } else { 1 },
-        kv: Some(kv(e.kv)),
-        prev_kv: e.prev_kv.map(kv),
-    }
+    PbEvent { r#type: if e.kind == EventType::Put { 0 } else { 1 }, kv: Some(kv(e.kv)), prev_kv: e.prev_kv.map(kv) }
 }
 
 pub fn member(m: Member) -> PbMember {
@@ -158,7 +158,12 @@ pub fn txn_request(t: PbTxnRequest) -> Result<api::TxnRequest, Status> {
 }
 
 pub fn range_response(r: api::RangeResponse) -> PbRangeResponse {
-    PbRangeResponse { header: header(&r.header), kvs: r.kvs.into_iter().map(kv).collect(), more: r.more, count: r.count }
+    PbRangeResponse {
+        header: header(&r.header),
+        kvs: r.kvs.into_iter().map(kv).collect(),
+        more: r.more,
+        count: r.count,
+    }
 }
 
 pub fn put_response(r: api::PutResponse) -> PbPutResponse {
@@ -166,7 +171,11 @@ pub fn put_response(r: api::PutResponse) -> PbPutResponse {
 }
 
 pub fn delete_response(r: api::DeleteRangeResponse) -> PbDeleteResponse {
-    PbDeleteResponse { header: header(&r.header), deleted: r.deleted, prev_kvs: r.prev_kvs.into_iter().map(kv).collect() }
+    PbDeleteResponse {
+        header: header(&r.header),
+        deleted: r.deleted,
+        prev_kvs: r.prev_kvs.into_iter().map(kv).collect(),
+    }
 }
 
 pub fn txn_response(t: api::TxnResponse) -> PbTxnResponse {
@@ -180,10 +189,13 @@ pub fn txn_response(t: api::TxnResponse) -> PbTxnResponse {
                 ResponseOp::Range(r) => {
                     PbTxnOpResponse::ResponseRange(PbRangeResponse { header: inner(&r.header), ..range_response(r) })
                 }
-                ResponseOp::Put(p) => PbTxnOpResponse::ResponsePut(PbPutResponse { header: inner(&p.header), ..put_response(p) }),
-                ResponseOp::DeleteRange(d) => {
-                    PbTxnOpResponse::ResponseDeleteRange(PbDeleteResponse { header: inner(&d.header), ..delete_response(d) })
+                ResponseOp::Put(p) => {
+                    PbTxnOpResponse::ResponsePut(PbPutResponse { header: inner(&p.header), ..put_response(p) })
                 }
+                ResponseOp::DeleteRange(d) => PbTxnOpResponse::ResponseDeleteRange(PbDeleteResponse {
+                    header: inner(&d.header),
+                    ..delete_response(d)
+                }),
             }),
         })
         .collect();

@@ -61,12 +61,28 @@ struct Transfer {
 /// watcher's `created` always comes before its first events or its cancellation).
 #[derive(Debug)]
 pub enum WatchNews {
-    Created { watch_id: i64, header: ResponseHeader },
-    Events { watch_id: i64, header: ResponseHeader, events: Vec<WatchEvent> },
-    Compacted { watch_id: i64, header: ResponseHeader, compact_revision: i64 },
-    Canceled { watch_id: i64, header: ResponseHeader },
+    Created {
+        watch_id: i64,
+        header: ResponseHeader,
+    },
+    Events {
+        watch_id: i64,
+        header: ResponseHeader,
+        events: Vec<WatchEvent>,
+    },
+    Compacted {
+        watch_id: i64,
+        header: ResponseHeader,
+        compact_revision: i64,
+    },
+    Canceled {
+        watch_id: i64,
+        header: ResponseHeader,
+    },
     /// The answer to a progress request: the store's revision, watch ID -1 (etcd 3.4).
-    Progress { header: ResponseHeader },
+    Progress {
+        header: ResponseHeader,
+    },
     /// The member's process is gone: the stream breaks, as a connection to a killed etcd does.
     Gone,
 }
@@ -348,7 +364,11 @@ impl Driver {
 
     /// Answers a progress request on member `i`'s stream.
     pub fn progress(&mut self, i: usize, news: tmpsc::UnboundedSender<WatchNews>) {
-        let _ = news.send(if self.is_up(i) { WatchNews::Progress { header: self.world.header(i) } } else { WatchNews::Gone });
+        let _ = news.send(if self.is_up(i) {
+            WatchNews::Progress { header: self.world.header(i) }
+        } else {
+            WatchNews::Gone
+        });
     }
 
     /// Forgets every watcher of a stream that ended.

@@ -33,7 +33,10 @@ impl Handle {
     }
 
     /// Runs `f` on the world's thread and waits for what it returns.
-    pub async fn with<T: Send + 'static>(&self, f: impl FnOnce(&mut Driver) -> T + Send + 'static) -> Result<T, Status> {
+    pub async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Driver) -> T + Send + 'static,
+    ) -> Result<T, Status> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |d| {
             let _ = tx.send(f(d));
@@ -116,7 +119,9 @@ impl PbKvService for MemberApi {
     async fn compact(&self, r: GrpcRequest<PbCompactionRequest>) -> Answer<PbCompactionResponse> {
         let r = r.into_inner();
         match self.ask(Request::Compaction { revision: r.revision, physical: r.physical }).await? {
-            Response::Compaction { header } => Ok(GrpcResponse::new(PbCompactionResponse { header: convert::header(&header) })),
+            Response::Compaction { header } => {
+                Ok(GrpcResponse::new(PbCompactionResponse { header: convert::header(&header) }))
+            }
             _ => Err(mismatch("compaction")),
         }
     }
@@ -211,7 +216,10 @@ impl PbLeaseService for MemberApi {
 
 impl MemberApi {
     /// A membership request: the header, the member concerned and the members after it.
-    async fn members(&self, request: Request) -> Result<(Option<PbResponseHeader>, Option<PbMember>, Vec<PbMember>), Status> {
+    async fn members(
+        &self,
+        request: Request,
+    ) -> Result<(Option<PbResponseHeader>, Option<PbMember>, Vec<PbMember>), Status> {
         match self.ask(request).await? {
             Response::Members { header, member, members } => Ok((
                 convert::header(&header),
@@ -493,7 +501,9 @@ async fn read_watch_requests(
                 };
                 Box::new(move |d| d.create_watch(m, spec, news))
             }
-            Some(PbWatchRequestUnion::CancelRequest(c)) => Box::new(move |d| d.cancel_watch(m, stream, c.watch_id, news)),
+            Some(PbWatchRequestUnion::CancelRequest(c)) => {
+                Box::new(move |d| d.cancel_watch(m, stream, c.watch_id, news))
+            }
             Some(PbWatchRequestUnion::ProgressRequest(_)) => Box::new(move |d| d.progress(m, news)),
             None => continue,
         };

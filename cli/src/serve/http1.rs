@@ -1,8 +1,8 @@
 //! The plain-HTTP side of a member's client port, as etcd's mux has it beside gRPC: `/version`,
-//! `/health` and `/metrics` (curl, Prometheus, load balancers' health checks). One request per
-//! connection (`Connection: close`).
+//! `/health` and `/metrics` (curl, Prometheus, load balancers' health checks) and the JSON gateway
+//! (`/v3/...`, [`super::gateway`]). One request per connection (`Connection: close`).
 
-use super::grpc::Handle;
+use super::grpc::{Handle, MemberApi};
 use etcdplay_core::server::api::{RangeRequest, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -10,8 +10,12 @@ use tokio::net::TcpStream;
 /// etcd's `/health` runs its quorum read with a one-second timeout.
 const HEALTH_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The largest request body read (etcd's request limit and gRPC's overhead allowance).
+const MAX_BODY: usize = super::grpc::MAX_REQUEST_BYTES;
+
 /// Reads one request from `tcp`, answers it, closes.
-pub async fn serve(mut tcp: TcpStream, member: usize, handle: Handle) {
+pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
+    let (member, handle) = (api.member, api.handle.clone());
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -23,10 +27,37 @@ pub async fn serve(mut tcp: TcpStream, member: usize, handle: Handle) {
             return reply(&mut tcp, 431, "text/plain; charset=utf-8", "Request Header Fields Too Large\n").await;
         }
     }
-    let line = String::from_utf8_lossy(head.split(|&b| b == b'\r').next().unwrap_or_default()).into_owned();
+    let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(head.len()) + 4;
+    let text = String::from_utf8_lossy(&head[..end.min(head.len())]).into_owned();
+    let mut body = head[end.min(head.len())..].to_vec();
+    let length = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    if length > MAX_BODY {
+        return reply(&mut tcp, 413, "text/plain; charset=utf-8", "Request Entity Too Large\n").await;
+    }
+    while body.len() < length {
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    body.truncate(length);
+    let line = text.lines().next().unwrap_or_default().to_string();
     let mut words = line.split_whitespace();
     let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path.starts_with("/v3") {
+        let answer = super::gateway::answer(&api, path, &body).await;
+        let (status, kind, body) = match answer {
+            Some((status, json)) => (status, "application/json", json),
+            None => (404, "text/plain; charset=utf-8", "Not Found\n".to_string()),
+        };
+        return reply(&mut tcp, status, kind, &body).await;
+    }
     let (status, kind, body) = answer(method, path, query, member, &handle).await;
     reply(&mut tcp, status, kind, &body).await;
 }
@@ -66,16 +97,28 @@ async fn answer(method: &str, path: &str, query: &str, member: usize, handle: &H
     }
 }
 
+/// The gateway's CORS headers (etcd sends them on every client-port answer).
+const CORS: &str = "Access-Control-Allow-Headers: accept, content-type, authorization\r\n\
+                    Access-Control-Allow-Methods: POST, GET, OPTIONS, PUT, DELETE\r\n\
+                    Access-Control-Allow-Origin: *\r\n";
+
 async fn reply(tcp: &mut TcpStream, status: u16, kind: &str, body: &str) {
     let reason = match status {
         200 => "OK",
+        400 => "Bad Request",
         404 => "Not Found",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        504 => "Gateway Timeout",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
         _ => "Service Unavailable",
     };
     let text = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\n{CORS}Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = tcp.write_all(text.as_bytes()).await;

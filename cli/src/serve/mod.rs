@@ -10,6 +10,7 @@
 mod authority;
 mod convert;
 mod driver;
+mod gateway;
 mod grpc;
 mod http1;
 
@@ -41,7 +42,11 @@ fn default_members(n: usize) -> Vec<MemberConfig> {
         .map(|i| MemberConfig {
             name: format!("infra{i}"),
             peer_urls: vec![format!("http://127.0.0.1:{}2380", i)],
-            client_urls: vec![if i == 1 { "http://127.0.0.1:2379".to_string() } else { format!("http://127.0.0.1:{i}2379") }],
+            client_urls: vec![if i == 1 {
+                "http://127.0.0.1:2379".to_string()
+            } else {
+                format!("http://127.0.0.1:{i}2379")
+            }],
         })
         .collect()
 }
@@ -62,7 +67,8 @@ const USAGE: &str = "usage: etcdplay serve [--members N] [--seed S] [--speed X] 
 
 impl ServeOptions {
     pub fn parse(args: &[String]) -> Result<ServeOptions, String> {
-        let mut o = ServeOptions { seed: 1, speed: 1.0, token: "etcd-cluster-1".into(), members: Vec::new(), listen: None };
+        let mut o =
+            ServeOptions { seed: 1, speed: 1.0, token: "etcd-cluster-1".into(), members: Vec::new(), listen: None };
         let (mut n, mut peers, mut clients) = (3usize, None, None);
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -100,8 +106,12 @@ impl ServeOptions {
 
 /// Runs the served cluster until the process is stopped.
 pub fn run(opts: ServeOptions) -> Result<(), String> {
-    let config =
-        WorldConfig { seed: opts.seed, token: opts.token.clone(), members: opts.members.clone(), record_history: false };
+    let config = WorldConfig {
+        seed: opts.seed,
+        token: opts.token.clone(),
+        members: opts.members.clone(),
+        record_history: false,
+    };
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let (endpoints_tx, endpoints_rx) = watch::channel(Vec::new());
     let speed = opts.speed;
@@ -132,7 +142,13 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
 fn announce(opts: &ServeOptions) {
     let members: Vec<String> =
         opts.members.iter().map(|m| format!("{} at {}", m.name, m.client_urls.join(","))).collect();
-    println!("etcdplay serve: {} members (seed {}, speed {}x): {}", opts.members.len(), opts.seed, opts.speed, members.join(", "));
+    println!(
+        "etcdplay serve: {} members (seed {}, speed {}x): {}",
+        opts.members.len(),
+        opts.seed,
+        opts.speed,
+        members.join(", ")
+    );
     println!("etcdplay serve: ready; stdin takes @directives and `etcdctl ...` lines");
     let _ = std::io::stdout().flush();
 }
@@ -234,7 +250,7 @@ async fn accept(
         };
         let _ = tcp.set_nodelay(true);
         if !speaks_http2(&tcp).await {
-            relays.spawn(http1::serve(tcp, api.member, api.handle.clone()));
+            relays.spawn(http1::serve(tcp, api.clone()));
             continue;
         }
         let (ours, theirs) = tokio::io::duplex(256 * 1024);

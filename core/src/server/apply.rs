@@ -199,10 +199,8 @@ pub(super) fn range_with(
     read: impl FnOnce(&KeyRange, i64, usize) -> Result<RangeResult, MvccError>,
 ) -> Result<RangeResponse, ServerError> {
     let limit = usize::try_from(r.limit).unwrap_or(0);
-    let filtered = r.min_mod_revision != 0
-        || r.max_mod_revision != 0
-        || r.min_create_revision != 0
-        || r.max_create_revision != 0;
+    let filtered =
+        r.min_mod_revision != 0 || r.max_mod_revision != 0 || r.min_create_revision != 0 || r.max_create_revision != 0;
     let fetch = match (r.sort_order, limit) {
         (SortOrder::None, l) if l > 0 && !filtered => l.saturating_add(1),
         _ => 0,

@@ -2,7 +2,8 @@
 """Differential test: the same seeded etcdctl commands against a real etcd 3.4 and `etcdplay serve`.
 
 Generates a random command sequence from a seed (put/get with their flags, del, txn, compaction, reads
-and watches at old and compacted revisions, leases with attached keys), runs it with the real etcdctl
+and watches at old and compacted revisions, leases with attached keys, and JSON gateway calls: POST
+/v3/kv/put, range, deleterange, txn, compaction, /v3/lease/timetolive), runs it with the real etcdctl
 against a real 3-member etcd started on 127.0.0.1 (own ports, a temporary data dir, stopped by PID), then
 against `etcdplay serve` configured with the same names, URLs and token (so the same member and cluster
 IDs), and compares every command's stdout, stderr and exit status after masking only what differs
@@ -13,7 +14,8 @@ Usage: python3 tests/golden/wire/differential.py ETCDPLAY_BIN [--seed S] [--comm
 Exit status 0 only if every command matched. The seed is printed; the same seed replays the same
 commands.
 """
-import argparse, json, os, random, re, shutil, signal, subprocess, sys, tempfile, time
+import argparse, base64, json, os, random, re, shutil, signal, subprocess, sys, tempfile, time
+import urllib.error, urllib.request
 
 TOKEN = "differential"
 MEMBERS = [(f"d{i}", f"http://127.0.0.1:2459{i}", f"http://127.0.0.1:2469{i}") for i in (1, 2, 3)]
@@ -39,8 +41,12 @@ def commands(seed, n):
         return rng.randint(1, writes + 2) if rng.random() < 0.1 else rng.randint(1, max(1, writes * 3 // 4))
 
     for _ in range(n):
-        kind = rng.choices(["put", "get", "del", "txn", "compact", "lease", "watch"], [30, 30, 8, 10, 4, 10, 8])[0]
-        if kind == "put":
+        kind = rng.choices(["put", "get", "del", "txn", "compact", "lease", "watch", "gateway"],
+                           [30, 30, 8, 10, 4, 10, 8, 12])[0]
+        if kind == "gateway":
+            out.append(gateway_call(rng, key, rev, leases, lease_ref))
+            writes += 1
+        elif kind == "put":
             args = ["put", key(), "v%d" % rng.randrange(100)]
             if rng.random() < 0.3:
                 args.append("--prev-kv")
@@ -119,10 +125,66 @@ def commands(seed, n):
     return out
 
 
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def gateway_call(rng, key, rev, leases, lease_ref):
+    """A JSON gateway request: ("POST", path, body) in place of etcdctl's args."""
+    r = rng.random()
+    if r < 0.25:
+        body = {"key": b64(key()), "value": b64("g%d" % rng.randrange(100))}
+        if rng.random() < 0.4:
+            body["prev_kv"] = True
+        return (["POST", "/v3/kv/put", json.dumps(body)], None, None)
+    if r < 0.55:
+        body = {"key": b64(key())}
+        if rng.random() < 0.4:
+            body["range_end"] = b64("\0") if rng.random() < 0.5 else b64("z")
+        if rng.random() < 0.3:
+            body["revision"] = str(rev())
+        if rng.random() < 0.3:
+            body["limit"] = rng.randint(1, 3)
+        if rng.random() < 0.2:
+            body["sort_order"], body["sort_target"] = rng.choice(["ASCEND", "DESCEND"]), rng.choice(["KEY", "MOD", "VALUE"])
+        for flag in ("keys_only", "count_only", "serializable"):
+            if rng.random() < 0.1:
+                body[flag] = True
+        return (["POST", "/v3/kv/range", json.dumps(body)], None, None)
+    if r < 0.65:
+        body = {"key": b64(key()), "prev_kv": rng.random() < 0.5}
+        return (["POST", "/v3/kv/deleterange", json.dumps(body)], None, None)
+    if r < 0.8:
+        k = key()
+        body = {"compare": [{"target": "VERSION", "result": rng.choice(["EQUAL", "GREATER"]), "key": b64(k), "version": str(rng.randrange(3))}],
+                "success": [{"request_put": {"key": b64(k), "value": b64("s")}}],
+                "failure": [{"request_range": {"key": b64(k)}}]}
+        return (["POST", "/v3/kv/txn", json.dumps(body)], None, None)
+    if r < 0.9 or not leases:
+        return (["POST", "/v3/lease/timetolive" if leases else "/v3/lease/leases",
+                 json.dumps({"ID": "{D%d}" % int(lease_ref()[2:-1]), "keys": True} if leases else {})], None, None)
+    return (["POST", "/v3/kv/compaction", json.dumps({"revision": str(rev())})], None, None)
+
+
+def gateway(args, leases):
+    """Runs a gateway request with urllib; returns (body, "", HTTP status) like an etcdctl result."""
+    _, path, body = args
+    body = re.sub(r"\{D(\d+)\}", lambda m: str(leases[int(m.group(1))]) if int(m.group(1)) < len(leases) else "1", body)
+    req = urllib.request.Request("http://" + ENDPOINTS[0] + path, data=body.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.read().decode(), "", r.status
+    except urllib.error.HTTPError as e:
+        return e.read().decode(), "", e.code
+
+
 def run_all(cmds):
     """Runs the commands in order; returns [(stdout, stderr, rc)] and this run's lease IDs."""
     leases, results = [], []
     for args, stdin, timeout in cmds:
+        if args[0] == "POST":
+            results.append(gateway(args, leases))
+            continue
         args = [re.sub(r"\{L(\d+)\}", lambda m: "%016x" % leases[int(m.group(1))] if int(m.group(1)) < len(leases) else "1", a) for a in args]
         cmd = (["timeout", str(timeout)] if timeout else []) + ["etcdctl", "--endpoints=" + ",".join(ENDPOINTS)] + args
         p = subprocess.run(cmd, input=stdin or "", capture_output=True, text=True, env=ENV, timeout=60)
@@ -138,12 +200,13 @@ def mask(text, leases):
     text = "\n".join(l for l in text.split("\n") if not l.startswith('{"level":'))
     for i, l in enumerate(leases):
         text = text.replace("%016x" % l, f"<L{i}>").replace("%x" % l, f"<L{i}>").replace(str(l), f"<L{i}>")
-    text = re.sub(r'"member_id":\d+', '"member_id":<M>', text)
+    text = re.sub(r'"member_id":"?\d+"?', '"member_id":<M>', text)
     text = re.sub(r'"MemberID" : \d+', '"MemberID" : <M>', text)
-    text = re.sub(r'"raft_term":\d+', '"raft_term":<T>', text)
+    text = re.sub(r'"raft_term":"?\d+"?', '"raft_term":<T>', text)
     text = re.sub(r'"RaftTerm" : \d+', '"RaftTerm" : <T>', text)
     text = re.sub(r"remaining\(\d+s\)", "remaining(<TTL>s)", text)
     text = re.sub(r'"ttl":\d+', '"ttl":<TTL>', text)
+    text = re.sub(r'"TTL":"\d+"', '"TTL":<TTL>', text)
     return text
 
 

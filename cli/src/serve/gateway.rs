@@ -1,0 +1,439 @@
+//! etcd 3.4's JSON gateway (`POST /v3/kv/put` with base64 keys and values, as grpc-gateway maps the
+//! protos): the request JSON becomes the protobuf message, goes through the same gRPC service a gRPC
+//! client reaches, and the answer is written as grpc-gateway's `jsonpb` writes it (proto field names,
+//! 64-bit integers as strings, bytes in base64, fields at their zero value left out). Errors are
+//! grpc-gateway's `{"error","message","code"}` with its HTTP status. The streaming calls (`/v3/watch`,
+//! `/v3/lease/keepalive`) are not served yet.
+
+use super::grpc::MemberApi;
+use base64::Engine;
+use etcd_client::proto::*;
+use serde_json::Value;
+use tonic::{Code, Request as GrpcRequest, Status};
+
+/// Answers a gateway call: (HTTP status, JSON body); None if `path` is no gateway route.
+pub async fn answer(api: &MemberApi, path: &str, body: &[u8]) -> Option<(u16, String)> {
+    let route = ["/v3/", "/v3beta/", "/v3alpha/"].iter().find_map(|p| path.strip_prefix(p))?;
+    let known = ROUTES.contains(&route);
+    if !known {
+        return None;
+    }
+    let json: Value = match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) | Err(_) => return Some(error(&Status::invalid_argument("etcdplay: the body is not a JSON object"))),
+    };
+    Some(match call(api, route, &json).await {
+        Ok(text) => (200, text),
+        Err(s) => error(&s),
+    })
+}
+
+const ROUTES: [&str; 14] = [
+    "kv/range",
+    "kv/put",
+    "kv/deleterange",
+    "kv/txn",
+    "kv/compaction",
+    "lease/grant",
+    "lease/revoke",
+    "kv/lease/revoke",
+    "lease/timetolive",
+    "kv/lease/timetolive",
+    "lease/leases",
+    "kv/lease/leases",
+    "cluster/member/list",
+    "maintenance/status",
+];
+
+async fn call(api: &MemberApi, route: &str, j: &Value) -> Result<String, Status> {
+    use etcd_client::proto::{PbClusterService, PbKvService, PbLeaseService, PbMaintenanceService};
+    fn req<T>(m: T) -> GrpcRequest<T> {
+        GrpcRequest::new(m)
+    }
+    Ok(match route {
+        "kv/range" => range_response(&api.range(req(range_request(j)?)).await?.into_inner()),
+        "kv/put" => put_response(&api.put(req(put_request(j)?)).await?.into_inner()),
+        "kv/deleterange" => delete_response(&api.delete_range(req(delete_request(j)?)).await?.into_inner()),
+        "kv/txn" => txn_response(&api.txn(req(txn_request(j)?)).await?.into_inner()),
+        "kv/compaction" => {
+            let r = PbCompactionRequest { revision: int(j, "revision")?, physical: boolean(j, "physical") };
+            header_only(api.compact(req(r)).await?.into_inner().header)
+        }
+        "lease/grant" => {
+            let r = PbLeaseGrantRequest { ttl: int(j, "TTL")?, id: int(j, "ID")? };
+            let g = api.lease_grant(req(r)).await?.into_inner();
+            Obj::new().header(&g.header).int("ID", g.id).int("TTL", g.ttl).text("error", &g.error).done()
+        }
+        "lease/revoke" | "kv/lease/revoke" => {
+            header_only(api.lease_revoke(req(PbLeaseRevokeRequest { id: int(j, "ID")? })).await?.into_inner().header)
+        }
+        "lease/timetolive" | "kv/lease/timetolive" => {
+            let r = PbLeaseTimeToLiveRequest { id: int(j, "ID")?, keys: boolean(j, "keys") };
+            let t = api.lease_time_to_live(req(r)).await?.into_inner();
+            let keys: Vec<String> = t.keys.iter().map(|k| quoted(&b64(k))).collect();
+            Obj::new()
+                .header(&t.header)
+                .int("ID", t.id)
+                .int("TTL", t.ttl)
+                .int("grantedTTL", t.granted_ttl)
+                .list("keys", &keys)
+                .done()
+        }
+        "lease/leases" | "kv/lease/leases" => {
+            let l = api.lease_leases(req(PbLeaseLeasesRequest {})).await?.into_inner();
+            let leases: Vec<String> = l.leases.iter().map(|s| Obj::new().int("ID", s.id).done()).collect();
+            Obj::new().header(&l.header).list("leases", &leases).done()
+        }
+        "cluster/member/list" => {
+            let m = api
+                .member_list(req(PbMemberListRequest { linearizable: boolean(j, "linearizable") }))
+                .await?
+                .into_inner();
+            let members: Vec<String> = m.members.iter().map(member).collect();
+            Obj::new().header(&m.header).list("members", &members).done()
+        }
+        "maintenance/status" => {
+            let s = api.status(req(PbStatusRequest {})).await?.into_inner();
+            let errors: Vec<String> = s.errors.iter().map(|e| quoted(e)).collect();
+            Obj::new()
+                .header(&s.header)
+                .text("version", &s.version)
+                .int("dbSize", s.db_size)
+                .uint("leader", s.leader)
+                .uint("raftIndex", s.raft_index)
+                .uint("raftTerm", s.raft_term)
+                .uint("raftAppliedIndex", s.raft_applied_index)
+                .list("errors", &errors)
+                .int("dbSizeInUse", s.db_size_in_use)
+                .boolean("isLearner", s.is_learner)
+                .done()
+        }
+        _ => return Err(Status::unimplemented("etcdplay: no such gateway route")),
+    })
+}
+
+/// grpc-gateway's error: the status's message twice and its code, with the HTTP status it maps to.
+fn error(s: &Status) -> (u16, String) {
+    let http = match s.code() {
+        Code::InvalidArgument | Code::OutOfRange => 400,
+        Code::NotFound => 404,
+        Code::FailedPrecondition => 412,
+        Code::ResourceExhausted => 429,
+        Code::Unauthenticated => 401,
+        Code::PermissionDenied => 403,
+        Code::Unimplemented => 501,
+        Code::Unavailable => 503,
+        Code::DeadlineExceeded => 504,
+        _ => 500,
+    };
+    let m = quoted(s.message());
+    (http, format!("{{\"error\":{m},\"message\":{m},\"code\":{}}}", s.code() as i32))
+}
+
+// --- JSON to protobuf: jsonpb accepts the proto field name and its lowerCamelCase JSON name. ---
+
+fn field<'a>(j: &'a Value, name: &str) -> Option<&'a Value> {
+    j.get(name).or_else(|| j.get(camel(name)))
+}
+
+fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in name.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn bad(name: &str, what: &str) -> Status {
+    Status::invalid_argument(format!("etcdplay: field {name:?} must be {what}"))
+}
+
+/// An int64 field: a JSON number or a decimal string (as jsonpb writes them).
+fn int(j: &Value, name: &str) -> Result<i64, Status> {
+    match field(j, name) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| bad(name, "an integer")),
+        Some(Value::String(s)) => s.parse().map_err(|_| bad(name, "an integer")),
+        Some(_) => Err(bad(name, "an integer")),
+    }
+}
+
+fn boolean(j: &Value, name: &str) -> bool {
+    matches!(field(j, name), Some(Value::Bool(true)))
+}
+
+/// A bytes field in base64 (standard or URL-safe, padded or not).
+fn bytes(j: &Value, name: &str) -> Result<Vec<u8>, Status> {
+    let Some(v) = field(j, name).filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
+    let s = v.as_str().ok_or_else(|| bad(name, "base64 text"))?;
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    engines.iter().find_map(|e| e.decode(s).ok()).ok_or_else(|| bad(name, "base64 text"))
+}
+
+/// An enum field: its name or its number.
+fn enumeration(j: &Value, name: &str, names: &[&str]) -> Result<i32, Status> {
+    match field(j, name) {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Number(n)) => n.as_i64().map(|n| n as i32).ok_or_else(|| bad(name, "an enum value")),
+        Some(Value::String(s)) => {
+            names.iter().position(|n| n == s).map(|p| p as i32).ok_or_else(|| bad(name, &format!("one of {names:?}")))
+        }
+        Some(_) => Err(bad(name, "an enum value")),
+    }
+}
+
+fn range_request(j: &Value) -> Result<PbRangeRequest, Status> {
+    Ok(PbRangeRequest {
+        key: bytes(j, "key")?,
+        range_end: bytes(j, "range_end")?,
+        limit: int(j, "limit")?,
+        revision: int(j, "revision")?,
+        sort_order: enumeration(j, "sort_order", &["NONE", "ASCEND", "DESCEND"])?,
+        sort_target: enumeration(j, "sort_target", &["KEY", "VERSION", "CREATE", "MOD", "VALUE"])?,
+        serializable: boolean(j, "serializable"),
+        keys_only: boolean(j, "keys_only"),
+        count_only: boolean(j, "count_only"),
+        min_mod_revision: int(j, "min_mod_revision")?,
+        max_mod_revision: int(j, "max_mod_revision")?,
+        min_create_revision: int(j, "min_create_revision")?,
+        max_create_revision: int(j, "max_create_revision")?,
+    })
+}
+
+fn put_request(j: &Value) -> Result<PbPutRequest, Status> {
+    Ok(PbPutRequest {
+        key: bytes(j, "key")?,
+        value: bytes(j, "value")?,
+        lease: int(j, "lease")?,
+        prev_kv: boolean(j, "prev_kv"),
+        ignore_value: boolean(j, "ignore_value"),
+        ignore_lease: boolean(j, "ignore_lease"),
+    })
+}
+
+fn delete_request(j: &Value) -> Result<PbDeleteRequest, Status> {
+    Ok(PbDeleteRequest { key: bytes(j, "key")?, range_end: bytes(j, "range_end")?, prev_kv: boolean(j, "prev_kv") })
+}
+
+fn compare(j: &Value) -> Result<PbCompare, Status> {
+    let target = enumeration(j, "target", &["VERSION", "CREATE", "MOD", "VALUE", "LEASE"])?;
+    let union = match target {
+        0 => PbTargetUnion::Version(int(j, "version")?),
+        1 => PbTargetUnion::CreateRevision(int(j, "create_revision")?),
+        2 => PbTargetUnion::ModRevision(int(j, "mod_revision")?),
+        3 => PbTargetUnion::Value(bytes(j, "value")?),
+        _ => PbTargetUnion::Lease(int(j, "lease")?),
+    };
+    Ok(PbCompare {
+        result: enumeration(j, "result", &["EQUAL", "GREATER", "LESS", "NOT_EQUAL"])?,
+        target,
+        key: bytes(j, "key")?,
+        range_end: bytes(j, "range_end")?,
+        target_union: Some(union),
+    })
+}
+
+fn request_op(j: &Value) -> Result<PbTxnRequestOp, Status> {
+    let request = if let Some(r) = field(j, "request_range") {
+        PbTxnOpRequest::RequestRange(range_request(r)?)
+    } else if let Some(p) = field(j, "request_put") {
+        PbTxnOpRequest::RequestPut(put_request(p)?)
+    } else if let Some(d) = field(j, "request_delete_range") {
+        PbTxnOpRequest::RequestDeleteRange(delete_request(d)?)
+    } else if let Some(t) = field(j, "request_txn") {
+        PbTxnOpRequest::RequestTxn(txn_request(t)?)
+    } else {
+        return Err(Status::invalid_argument(
+            "etcdplay: a txn op needs request_range, request_put, request_delete_range or request_txn",
+        ));
+    };
+    Ok(PbTxnRequestOp { request: Some(request) })
+}
+
+fn list<T>(j: &Value, name: &str, each: impl Fn(&Value) -> Result<T, Status>) -> Result<Vec<T>, Status> {
+    match field(j, name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => a.iter().map(each).collect(),
+        Some(_) => Err(bad(name, "a list")),
+    }
+}
+
+fn txn_request(j: &Value) -> Result<PbTxnRequest, Status> {
+    Ok(PbTxnRequest {
+        compare: list(j, "compare", compare)?,
+        success: list(j, "success", request_op)?,
+        failure: list(j, "failure", request_op)?,
+    })
+}
+
+// --- protobuf to JSON, as jsonpb writes it. ---
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// A JSON object written field by field in proto order; zero values are left out.
+struct Obj(String);
+
+impl Obj {
+    fn new() -> Obj {
+        Obj(String::new())
+    }
+
+    fn raw(mut self, name: &str, json: &str) -> Obj {
+        self.0.push_str(if self.0.is_empty() { "{" } else { "," });
+        self.0.push_str(&quoted(name));
+        self.0.push(':');
+        self.0.push_str(json);
+        self
+    }
+
+    fn int(self, name: &str, v: i64) -> Obj {
+        if v == 0 {
+            self
+        } else {
+            self.raw(name, &quoted(&v.to_string()))
+        }
+    }
+
+    fn uint(self, name: &str, v: u64) -> Obj {
+        if v == 0 {
+            self
+        } else {
+            self.raw(name, &quoted(&v.to_string()))
+        }
+    }
+
+    fn text(self, name: &str, v: &str) -> Obj {
+        if v.is_empty() {
+            self
+        } else {
+            self.raw(name, &quoted(v))
+        }
+    }
+
+    fn bytes(self, name: &str, v: &[u8]) -> Obj {
+        if v.is_empty() {
+            self
+        } else {
+            self.raw(name, &quoted(&b64(v)))
+        }
+    }
+
+    fn boolean(self, name: &str, v: bool) -> Obj {
+        if v {
+            self.raw(name, "true")
+        } else {
+            self
+        }
+    }
+
+    fn list(self, name: &str, items: &[String]) -> Obj {
+        if items.is_empty() {
+            self
+        } else {
+            self.raw(name, &format!("[{}]", items.join(",")))
+        }
+    }
+
+    fn object(self, name: &str, json: Option<String>) -> Obj {
+        match json {
+            Some(j) => self.raw(name, &j),
+            None => self,
+        }
+    }
+
+    fn header(self, h: &Option<PbResponseHeader>) -> Obj {
+        let json = h.as_ref().map(|h| {
+            Obj::new()
+                .uint("cluster_id", h.cluster_id)
+                .uint("member_id", h.member_id)
+                .int("revision", h.revision)
+                .uint("raft_term", h.raft_term)
+                .done()
+        });
+        self.object("header", json)
+    }
+
+    fn done(self) -> String {
+        if self.0.is_empty() {
+            "{}".to_string()
+        } else {
+            self.0 + "}"
+        }
+    }
+}
+
+fn header_only(h: Option<PbResponseHeader>) -> String {
+    Obj::new().header(&h).done()
+}
+
+fn kv(kv: &PbKeyValue) -> String {
+    Obj::new()
+        .bytes("key", &kv.key)
+        .int("create_revision", kv.create_revision)
+        .int("mod_revision", kv.mod_revision)
+        .int("version", kv.version)
+        .bytes("value", &kv.value)
+        .int("lease", kv.lease)
+        .done()
+}
+
+fn member(m: &PbMember) -> String {
+    let quote_all = |v: &[String]| v.iter().map(|s| quoted(s)).collect::<Vec<_>>();
+    Obj::new()
+        .uint("ID", m.id)
+        .text("name", &m.name)
+        .list("peerURLs", &quote_all(&m.peer_ur_ls))
+        .list("clientURLs", &quote_all(&m.client_ur_ls))
+        .boolean("isLearner", m.is_learner)
+        .done()
+}
+
+fn range_response(r: &PbRangeResponse) -> String {
+    let kvs: Vec<String> = r.kvs.iter().map(kv).collect();
+    Obj::new().header(&r.header).list("kvs", &kvs).boolean("more", r.more).int("count", r.count).done()
+}
+
+fn put_response(r: &PbPutResponse) -> String {
+    Obj::new().header(&r.header).object("prev_kv", r.prev_kv.as_ref().map(kv)).done()
+}
+
+fn delete_response(r: &PbDeleteResponse) -> String {
+    let prev: Vec<String> = r.prev_kvs.iter().map(kv).collect();
+    Obj::new().header(&r.header).int("deleted", r.deleted).list("prev_kvs", &prev).done()
+}
+
+fn txn_response(t: &PbTxnResponse) -> String {
+    let ops: Vec<String> = t
+        .responses
+        .iter()
+        .map(|op| match &op.response {
+            Some(PbTxnOpResponse::ResponseRange(r)) => Obj::new().raw("response_range", &range_response(r)).done(),
+            Some(PbTxnOpResponse::ResponsePut(p)) => Obj::new().raw("response_put", &put_response(p)).done(),
+            Some(PbTxnOpResponse::ResponseDeleteRange(d)) => {
+                Obj::new().raw("response_delete_range", &delete_response(d)).done()
+            }
+            Some(PbTxnOpResponse::ResponseTxn(t)) => Obj::new().raw("response_txn", &txn_response(t)).done(),
+            None => "{}".to_string(),
+        })
+        .collect();
+    Obj::new().header(&t.header).boolean("succeeded", t.succeeded).list("responses", &ops).done()
+}
