@@ -105,6 +105,8 @@ pub enum Action {
     KubernetesTraffic {
         on: bool,
     },
+    /// A step of a wire client's request (`etcdplay serve`), recorded where it happened.
+    Wire(crate::playground::wire::WireAction),
 }
 
 /// An action and the simulated time it was applied at.
@@ -234,6 +236,10 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
         },
         Action::KubernetesTraffic { on } => {
             world.set_kubernetes_traffic(on);
+            Outcome::default()
+        }
+        Action::Wire(w) => {
+            crate::playground::wire::perform(world, w);
             Outcome::default()
         }
         Action::Etcdctl { line, stdin } => {

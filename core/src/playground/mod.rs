@@ -10,6 +10,7 @@
 pub mod action;
 pub mod page_view;
 pub mod watches_view;
+pub mod wire;
 
 use crate::cluster::MemberConfig;
 use crate::ctl::stream::Stream;
@@ -172,6 +173,12 @@ impl World {
     pub fn apply(&mut self, action: Action) -> Outcome {
         self.actions.push(TimedAction { at_ms: self.now_ms(), action: action.clone() });
         action::perform(self, action)
+    }
+
+    /// Records a wire client's step that the caller has just performed on this world (`etcdplay serve`
+    /// performs them as clients ask, [`wire::perform`] on replay).
+    pub fn note_wire(&mut self, action: wire::WireAction) {
+        self.actions.push(TimedAction { at_ms: self.now_ms(), action: Action::Wire(action) });
     }
 
     /// Advances simulated time by `ms`, running every event due on the way.
