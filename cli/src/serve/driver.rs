@@ -8,6 +8,7 @@
 use etcdplay_core::mvcc::KeyRange;
 use etcdplay_core::server::api::{Request, ResponseHeader, Route, ServerError, ServerResult};
 use etcdplay_core::server::watch::{Poll, WatchEvent, Watcher};
+use etcdplay_core::playground::wire::{WireAction, WireOutcome};
 use etcdplay_core::trace::Role;
 use etcdplay_core::World;
 use std::sync::mpsc;
@@ -245,7 +246,7 @@ impl Driver {
             self.settle_leader_calls();
             return;
         }
-        match self.world.submit(i, request) {
+        match self.submit(i, request) {
             Ok(id) => {
                 self.pending.push(Pending { member: i, id, deadline_ms, reply });
                 self.settle_pending();
@@ -260,16 +261,16 @@ impl Driver {
         let now = self.world.now_ms();
         let mut still = Vec::with_capacity(self.pending.len());
         for p in std::mem::take(&mut self.pending) {
-            if let Some(result) = self.world.take_answer(p.id) {
+            if let Some(result) = self.take_answer(p.id) {
                 let _ = p.reply.send(result);
             } else if !self.is_up(p.member) {
-                self.world.cancel(p.member, p.id);
+                self.cancel(p.member, p.id);
                 let _ = p.reply.send(Err(ServerError::Unavailable));
             } else if p.reply.is_closed() {
                 // The client gave up (its deadline, or it went away): the member stops waiting too.
-                self.world.cancel(p.member, p.id);
+                self.cancel(p.member, p.id);
             } else if now >= p.deadline_ms {
-                self.world.cancel(p.member, p.id);
+                self.cancel(p.member, p.id);
                 let _ = p.reply.send(Err(ServerError::RequestTimeout));
             } else {
                 still.push(p);
@@ -285,7 +286,7 @@ impl Driver {
             if !self.is_up(c.member) {
                 let _ = c.reply.send(Err(ServerError::Unavailable));
             } else if c.reply.is_closed() {
-            } else if let Some(result) = self.world.serve_by_leader(c.member, &c.request) {
+            } else if let Some(result) = self.serve_by_leader(c.member, &c.request) {
                 let _ = c.reply.send(result);
             } else if now >= c.deadline_ms {
                 let _ = c.reply.send(Err(ServerError::RequestTimeout));
@@ -311,7 +312,7 @@ impl Driver {
             let _ = reply.send(Err(ServerError::NotLeader));
             return;
         }
-        self.world.start_leader_transfer(i, target);
+        self.world.wire(WireAction::MoveLeader { member: i, target });
         let deadline_ms = self.world.now_ms() + MOVE_LEADER_TIMEOUT_MS;
         self.transfers.push(Transfer { target: t, deadline_ms, reply });
         self.settle_transfers();
@@ -330,6 +331,31 @@ impl Driver {
             }
         }
         self.transfers = still;
+    }
+
+    /// Sends `request` to member `i` (recorded, as every wire step that changes the world).
+    fn submit(&mut self, i: usize, request: Request) -> Result<u64, ServerError> {
+        match self.world.wire(WireAction::Submit { member: i, request }) {
+            WireOutcome::Submitted(r) => r,
+            other => unreachable!("a submit answered {other:?}"),
+        }
+    }
+
+    fn take_answer(&mut self, id: u64) -> Option<ServerResult> {
+        answer(self.world.wire(WireAction::Take { id }))
+    }
+
+    fn cancel(&mut self, i: usize, id: u64) {
+        self.world.wire(WireAction::Cancel { member: i, id });
+    }
+
+    fn serve_by_leader(&mut self, i: usize, request: &Request) -> Option<ServerResult> {
+        answer(self.world.wire(WireAction::Leader { member: i, request: request.clone() }))
+    }
+
+    /// Defragments member `i`'s backend, as etcd's `Defragment`.
+    pub fn defragment(&mut self, i: usize) {
+        self.world.wire(WireAction::Defragment { member: i });
     }
 
     /// Creates a watcher on member `i`; the stream hears `created` first.
@@ -446,5 +472,13 @@ impl Driver {
         };
         self.reanchor();
         out
+    }
+}
+
+/// The answer a take or a leader call gave.
+fn answer(outcome: WireOutcome) -> Option<ServerResult> {
+    match outcome {
+        WireOutcome::Answer(a) => a,
+        other => unreachable!("a take answered {other:?}"),
     }
 }

@@ -343,7 +343,7 @@ impl PbMaintenanceService for MemberApi {
             .handle
             .with(move |d| {
                 let h = d.header(m)?;
-                d.world.defragment(m);
+                d.defragment(m);
                 Some(h)
             })
             .await?

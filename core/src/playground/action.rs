@@ -239,7 +239,7 @@ pub(crate) fn perform(world: &mut World, action: Action) -> Outcome {
             Outcome::default()
         }
         Action::Wire(w) => {
-            crate::playground::wire::perform(world, w);
+            let _ = crate::playground::wire::perform(world, w);
             Outcome::default()
         }
         Action::Etcdctl { line, stdin } => {

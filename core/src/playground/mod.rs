@@ -175,12 +175,6 @@ impl World {
         action::perform(self, action)
     }
 
-    /// Records a wire client's step that the caller has just performed on this world (`etcdplay serve`
-    /// performs them as clients ask, [`wire::perform`] on replay).
-    pub fn note_wire(&mut self, action: wire::WireAction) {
-        self.actions.push(TimedAction { at_ms: self.now_ms(), action: Action::Wire(action) });
-    }
-
     /// Advances simulated time by `ms`, running every event due on the way.
     pub fn advance(&mut self, ms: u64) {
         self.advance_to(self.now_ms() + ms);
