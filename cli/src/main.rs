@@ -8,8 +8,11 @@
 //!   failing seed is shrunk to fewer faults, a shorter run and fewer clients, with a replay command.
 //! - `etcdplay golden DIR [--out FILE] [--help-out FILE]`: replays an etcdctl reference directory.
 //! - `etcdplay serve [--members N] [--seed S] [--speed X]`: the simulated cluster on the wire, speaking
-//!   etcd's v3 gRPC API on 127.0.0.1:2379, :22379, :32379 (see [`serve`]).
+//!   etcd's v3 gRPC API on 127.0.0.1:2379, :22379, :32379 (see [`serve`]); `--record FILE` writes the run's
+//!   actions as they happen.
+//! - `etcdplay replay FILE`: rebuilds a recorded served run and prints each member's revision and KV hash.
 
+mod record;
 mod serve;
 
 use etcdplay_core::{golden, script, Action, World, WorldConfig};
@@ -49,6 +52,16 @@ fn main() -> ExitCode {
         return match serve::ServeOptions::parse(&args[1..]).and_then(serve::run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e),
+        };
+    }
+    if args.first().map(String::as_str) == Some("replay") {
+        return match args.get(1).map(|path| record::replay(path)) {
+            Some(Ok(text)) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Some(Err(e)) => fail(&e),
+            None => fail("usage: etcdplay replay FILE (a recording of `etcdplay serve --record FILE`)"),
         };
     }
     let opts = match parse_opts(&args) {

@@ -5,10 +5,11 @@
 //! `take_answer`, `serve_by_leader`), as the console's do; watchers read the member's store as etcd's
 //! watchable store does.
 
+use crate::record::Recorder;
 use etcdplay_core::mvcc::KeyRange;
+use etcdplay_core::playground::wire::{WireAction, WireOutcome};
 use etcdplay_core::server::api::{Request, ResponseHeader, Route, ServerError, ServerResult};
 use etcdplay_core::server::watch::{Poll, WatchEvent, Watcher};
-use etcdplay_core::playground::wire::{WireAction, WireOutcome};
 use etcdplay_core::trace::Role;
 use etcdplay_core::World;
 use std::sync::mpsc;
@@ -121,10 +122,17 @@ pub struct Driver {
     transfers: Vec<Transfer>,
     watchers: Vec<WireWatcher>,
     endpoints: watch::Sender<Vec<Endpoint>>,
+    /// Where the run's actions go as they happen (`serve --record FILE`).
+    recorder: Option<Recorder>,
 }
 
 impl Driver {
-    pub fn new(world: World, speed: f64, endpoints: watch::Sender<Vec<Endpoint>>) -> Driver {
+    pub fn new(
+        world: World,
+        speed: f64,
+        endpoints: watch::Sender<Vec<Endpoint>>,
+        recorder: Option<Recorder>,
+    ) -> Driver {
         let now = world.now_ms();
         Driver {
             world,
@@ -135,6 +143,7 @@ impl Driver {
             transfers: Vec::new(),
             watchers: Vec::new(),
             endpoints,
+            recorder,
         }
     }
 
@@ -149,10 +158,17 @@ impl Driver {
                     self.catch_up();
                     job(&mut self);
                     self.after_moment();
+                    self.record();
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => self.record(),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
+        }
+    }
+
+    fn record(&mut self) {
+        if let Some(r) = &mut self.recorder {
+            r.flush(&self.world);
         }
     }
 

@@ -14,6 +14,7 @@ mod gateway;
 mod grpc;
 mod http1;
 
+use crate::record::Recorder;
 use driver::{Driver, Endpoint, Job};
 use etcd_client::proto::{PbClusterServer, PbKvServer, PbLeaseServer, PbMaintenanceServer, PbWatchServer};
 use etcdplay_core::cluster::MemberConfig;
@@ -33,6 +34,8 @@ pub struct ServeOptions {
     pub members: Vec<MemberConfig>,
     /// The host to bind instead of each client URL's own (`--listen 0.0.0.0`).
     pub listen: Option<String>,
+    /// Where to record the run's actions, for `etcdplay replay` (`--record FILE`).
+    pub record: Option<String>,
 }
 
 /// Ports of etcd's local-cluster convention (its Procfile): clients on 2379, 22379, 32379, peers on
@@ -61,14 +64,20 @@ fn name_urls(flag: &str, text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
-const USAGE: &str = "usage: etcdplay serve [--members N] [--seed S] [--speed X] [--listen HOST] \
+const USAGE: &str = "usage: etcdplay serve [--members N] [--seed S] [--speed X] [--listen HOST] [--record FILE] \
                      [--initial-cluster NAME=PEER_URL,... --client-urls NAME=CLIENT_URL,... \
                      --initial-cluster-token TOKEN]";
 
 impl ServeOptions {
     pub fn parse(args: &[String]) -> Result<ServeOptions, String> {
-        let mut o =
-            ServeOptions { seed: 1, speed: 1.0, token: "etcd-cluster-1".into(), members: Vec::new(), listen: None };
+        let mut o = ServeOptions {
+            seed: 1,
+            speed: 1.0,
+            token: "etcd-cluster-1".into(),
+            members: Vec::new(),
+            listen: None,
+            record: None,
+        };
         let (mut n, mut peers, mut clients) = (3usize, None, None);
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -78,6 +87,7 @@ impl ServeOptions {
                 "--seed" => o.seed = value()?.parse().map_err(|_| "--seed takes a number")?,
                 "--speed" => o.speed = value()?.parse().map_err(|_| "--speed takes a number like 1 or 0.1")?,
                 "--listen" => o.listen = Some(value()?),
+                "--record" => o.record = Some(value()?),
                 "--initial-cluster" => peers = Some(name_urls(a, &value()?)?),
                 "--client-urls" => clients = Some(name_urls(a, &value()?)?),
                 "--initial-cluster-token" => o.token = value()?,
@@ -112,6 +122,7 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
         members: opts.members.clone(),
         record_history: false,
     };
+    let recorder = opts.record.as_deref().map(|path| Recorder::create(path, &config)).transpose()?;
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let (endpoints_tx, endpoints_rx) = watch::channel(Vec::new());
     let speed = opts.speed;
@@ -122,7 +133,7 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
             // open (in simulated time, at once), so the first client finds a working cluster.
             let mut world = World::new(config);
             world.wait_for_leader(etcdplay_core::script::WAIT_LEADER_LIMIT_MS);
-            Driver::new(world, speed, endpoints_tx).run(jobs_rx)
+            Driver::new(world, speed, endpoints_tx, recorder).run(jobs_rx)
         })
         .map_err(|e| e.to_string())?;
     let handle = Handle::new(jobs_tx.clone());
@@ -132,7 +143,10 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let listening = tokio::spawn(supervise_listeners(endpoints_rx, handle, opts.listen.clone()));
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let listening = tokio::spawn(supervise_listeners(endpoints_rx, handle, opts.listen.clone(), ready_tx));
+        // "ready" only once every port listens: a client that connects on seeing it is not refused.
+        let _ = ready_rx.await;
         announce(&opts);
         read_control(jobs_tx).await;
         listening.await.map_err(|e| e.to_string())
@@ -182,9 +196,16 @@ async fn read_control(jobs: mpsc::Sender<Job>) {
 
 /// Keeps one gRPC server per running member's client URL: a killed member's port closes (new
 /// connections are refused), a restarted one opens again.
-async fn supervise_listeners(mut endpoints: watch::Receiver<Vec<Endpoint>>, handle: Handle, listen: Option<String>) {
+async fn supervise_listeners(
+    mut endpoints: watch::Receiver<Vec<Endpoint>>,
+    handle: Handle,
+    listen: Option<String>,
+    ready: oneshot::Sender<()>,
+) {
     let mut running: BTreeMap<String, oneshot::Sender<()>> = BTreeMap::new();
+    let mut ready = Some(ready);
     loop {
+        let mut bound = Vec::new();
         let now = endpoints.borrow_and_update().clone();
         running.retain(|addr, _| now.iter().any(|e| e.up && &e.address == addr));
         for e in now.iter().filter(|e| e.up) {
@@ -198,7 +219,15 @@ async fn supervise_listeners(mut endpoints: watch::Receiver<Vec<Endpoint>>, hand
                 None => e.address.clone(),
             };
             let api = MemberApi { member: e.member, handle: handle.clone() };
-            tokio::spawn(serve_member(bind, api, stop_rx));
+            let (bound_tx, bound_rx) = oneshot::channel();
+            bound.push(bound_rx);
+            tokio::spawn(serve_member(bind, api, stop_rx, bound_tx));
+        }
+        if let Some(ready) = ready.take_if(|_| !now.is_empty()) {
+            for b in bound {
+                let _ = b.await;
+            }
+            let _ = ready.send(());
         }
         if endpoints.changed().await.is_err() {
             return;
@@ -207,9 +236,12 @@ async fn supervise_listeners(mut endpoints: watch::Receiver<Vec<Endpoint>>, hand
 }
 
 /// Serves one member's port until `stop` fires (or is dropped).
-async fn serve_member(address: String, api: MemberApi, stop: oneshot::Receiver<()>) {
+async fn serve_member(address: String, api: MemberApi, stop: oneshot::Receiver<()>, bound: oneshot::Sender<()>) {
     let listener = match bind_retrying(&address).await {
-        Ok(l) => l,
+        Ok(l) => {
+            let _ = bound.send(());
+            l
+        }
         Err(e) => {
             eprintln!("etcdplay serve: cannot listen on {address}: {e}");
             return;

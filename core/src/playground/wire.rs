@@ -13,16 +13,32 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WireAction {
     /// A request sent to a member ([`crate::sim::Cluster::submit`]).
-    Submit { member: usize, request: Request },
+    Submit {
+        member: usize,
+        request: Request,
+    },
     /// The answer to request `id` was taken ([`crate::sim::Cluster::take_answer`]).
-    Take { id: u64 },
+    Take {
+        id: u64,
+    },
     /// The client stopped waiting for request `id`.
-    Cancel { member: usize, id: u64 },
+    Cancel {
+        member: usize,
+        id: u64,
+    },
     /// A request the member's leader served (lease keep-alive, time-to-live).
-    Leader { member: usize, request: Request },
+    Leader {
+        member: usize,
+        request: Request,
+    },
     /// Leader `member` starts handing leadership to the member with ID `target`.
-    MoveLeader { member: usize, target: u64 },
-    Defragment { member: usize },
+    MoveLeader {
+        member: usize,
+        target: u64,
+    },
+    Defragment {
+        member: usize,
+    },
 }
 
 /// What a wire step gave back to its client.
