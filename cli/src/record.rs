@@ -17,7 +17,6 @@ const MARK_EVERY_MS: u64 = 1_000;
 /// Writes a served world's actions to a file as they happen, one JSON line each.
 pub struct Recorder {
     out: BufWriter<File>,
-    written: usize,
     marked_ms: u64,
 }
 
@@ -31,23 +30,22 @@ impl Recorder {
             .map(|m| json!({"name": m.name, "peer_urls": m.peer_urls, "client_urls": m.client_urls}))
             .collect();
         let header = json!({"etcdplay_record": 1, "seed": config.seed, "token": config.token, "members": members});
-        let mut r = Recorder { out: BufWriter::new(file), written: 0, marked_ms: 0 };
+        let mut r = Recorder { out: BufWriter::new(file), marked_ms: 0 };
         r.line(&header.to_string());
         Ok(r)
     }
 
-    /// Appends the actions the world took since the last call, and the time reached once a second; a
-    /// write error stops the recording (the served cluster goes on).
-    pub fn flush(&mut self, world: &World) {
-        let actions = world.actions();
-        let fresh = actions.len() > self.written;
-        for a in &actions[self.written..] {
+    /// Moves the actions the world took since the last call to the file, and the time reached once a
+    /// second; a write error stops the recording (the served cluster goes on).
+    pub fn flush(&mut self, world: &mut World) {
+        let actions = world.take_actions();
+        let fresh = !actions.is_empty();
+        for a in &actions {
             match serde_json::to_string(a) {
                 Ok(text) => self.line(&text),
                 Err(e) => eprintln!("etcdplay: not recording an action: {e}"),
             }
         }
-        self.written = actions.len();
         let now = world.now_ms();
         if fresh || now >= self.marked_ms + MARK_EVERY_MS {
             self.marked_ms = now;

@@ -166,9 +166,12 @@ impl Driver {
         }
     }
 
+    /// Moves the world's new actions to the recording, or drops them when there is none: a served
+    /// world runs for hours, and its memory must not grow with every request.
     fn record(&mut self) {
-        if let Some(r) = &mut self.recorder {
-            r.flush(&self.world);
+        match &mut self.recorder {
+            Some(r) => r.flush(&mut self.world),
+            None => drop(self.world.take_actions()),
         }
     }
 

@@ -146,6 +146,12 @@ impl World {
         &self.actions
     }
 
+    /// Hands over the actions recorded so far and forgets them: a host that writes them elsewhere
+    /// (`etcdplay serve --record`), or needs no replay, keeps a long run's memory bounded.
+    pub fn take_actions(&mut self) -> Vec<TimedAction> {
+        std::mem::take(&mut self.actions)
+    }
+
     /// The cluster this world runs.
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
