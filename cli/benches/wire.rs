@@ -217,7 +217,7 @@ async fn main() {
             figures.push(measure("etcdplay serve", &m, &o).await);
         }
         // The simulated disks as fast as tmpfs (the real etcd's data dirs): fsync takes no time.
-        let m = members(24_900);
+        let m = members(25_000);
         let tmpfs: Vec<String> = m.iter().map(|(n, _, _)| format!("@disk {n} fsync=0ms")).collect();
         let _serve = start_serve(&m, &tmpfs);
         figures.push(measure("serve, 0 ms fsync", &m, &o).await);

@@ -3,7 +3,6 @@
 //! `etcdplay replay FILE` rebuilds the run from that alone and prints each member's revision and KV hash,
 //! which must equal what the served members answered (`etcdctl endpoint hashkv`).
 
-use etcdplay_core::cluster::MemberConfig;
 use etcdplay_core::playground::action::TimedAction;
 use etcdplay_core::{World, WorldConfig};
 use serde_json::{json, Value};
@@ -24,12 +23,7 @@ impl Recorder {
     /// Creates `path` and writes the run's header: what a replay builds the world from.
     pub fn create(path: &str, config: &WorldConfig) -> Result<Recorder, String> {
         let file = File::create(path).map_err(|e| format!("--record {path}: {e}"))?;
-        let members: Vec<Value> = config
-            .members
-            .iter()
-            .map(|m| json!({"name": m.name, "peer_urls": m.peer_urls, "client_urls": m.client_urls}))
-            .collect();
-        let header = json!({"etcdplay_record": 1, "seed": config.seed, "token": config.token, "members": members});
+        let header = json!({"etcdplay_record": 1, "config": config});
         let mut r = Recorder { out: BufWriter::new(file), marked_ms: 0 };
         r.line(&header.to_string());
         Ok(r)
@@ -77,7 +71,8 @@ fn read(path: &str) -> Result<Recording, String> {
     if header["etcdplay_record"] != 1 {
         return Err(bad(0, "not an etcdplay recording (no etcdplay_record header)"));
     }
-    let config = config_of(&header).ok_or_else(|| bad(0, "the header lacks seed, token or members"))?;
+    let config =
+        serde_json::from_value::<WorldConfig>(header["config"].clone()).map_err(|e| bad(0, &format!("config: {e}")))?;
     let (mut actions, mut until_ms) = (Vec::new(), 0);
     for (n, line) in lines {
         let line = line.map_err(|e| bad(n, &e.to_string()))?;
@@ -94,28 +89,6 @@ fn read(path: &str) -> Result<Recording, String> {
         actions.push(a);
     }
     Ok(Recording { config, actions, until_ms })
-}
-
-fn config_of(h: &Value) -> Option<WorldConfig> {
-    let strings =
-        |v: &Value| -> Option<Vec<String>> { v.as_array()?.iter().map(|s| s.as_str().map(str::to_string)).collect() };
-    let members = h["members"]
-        .as_array()?
-        .iter()
-        .map(|m| {
-            Some(MemberConfig {
-                name: m["name"].as_str()?.to_string(),
-                peer_urls: strings(&m["peer_urls"])?,
-                client_urls: strings(&m["client_urls"])?,
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(WorldConfig {
-        seed: h["seed"].as_u64()?,
-        token: h["token"].as_str()?.to_string(),
-        members,
-        record_history: false,
-    })
 }
 
 /// `etcdplay replay FILE`: the recorded run rebuilt, one line per member (name, revision, KV hash at

@@ -6,7 +6,7 @@ use sha1::{Digest, Sha1};
 
 /// One member as configured at bootstrap (`--name`, `--initial-advertise-peer-urls`,
 /// `--advertise-client-urls`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemberConfig {
     pub name: String,
     pub peer_urls: Vec<String>,

@@ -27,7 +27,7 @@ use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
 /// How a world is built: its seed and its initial cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorldConfig {
     pub seed: u64,
     /// `--initial-cluster-token`.
