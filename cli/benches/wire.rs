@@ -94,7 +94,7 @@ fn start_serve(m: &[(String, String, String)], directives: &[String]) -> Running
     let peers: Vec<String> = m.iter().map(|(n, _, p)| format!("{n}={p}")).collect();
     let clients: Vec<String> = m.iter().map(|(n, c, _)| format!("{n}={c}")).collect();
     let child = Command::new(env!("CARGO_BIN_EXE_etcdplay"))
-        .args(["serve", "--initial-cluster", &peers.join(","), "--client-urls", &clients.join(",")])
+        .args(["serve", "--no-page", "--initial-cluster", &peers.join(","), "--client-urls", &clients.join(",")])
         .args(["--initial-cluster-token", "bench"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

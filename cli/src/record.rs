@@ -29,18 +29,16 @@ impl Recorder {
         Ok(r)
     }
 
-    /// Moves the actions the world took since the last call to the file, and the time reached once a
-    /// second; a write error stops the recording (the served cluster goes on).
-    pub fn flush(&mut self, world: &mut World) {
-        let actions = world.take_actions();
+    /// Writes the actions the world took since the last call (`now` is the time it reached), and the
+    /// time reached once a second; a write error stops the recording (the served cluster goes on).
+    pub fn write(&mut self, actions: &[TimedAction], now: u64) {
         let fresh = !actions.is_empty();
-        for a in &actions {
+        for a in actions {
             match serde_json::to_string(a) {
                 Ok(text) => self.line(&text),
                 Err(e) => eprintln!("etcdplay: not recording an action: {e}"),
             }
         }
-        let now = world.now_ms();
         if fresh || now >= self.marked_ms + MARK_EVERY_MS {
             self.marked_ms = now;
             self.line(&json!({ "now_ms": now }).to_string());

@@ -33,6 +33,7 @@ impl Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_etcdplay"))
             .args([
                 "serve",
+                "--no-page",
                 "--seed",
                 "7",
                 "--initial-cluster",

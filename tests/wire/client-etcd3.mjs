@@ -16,6 +16,7 @@ if (!bin) {
 const members = [1, 2, 3].map((i) => ({ name: `c${i}`, client: `http://127.0.0.1:2559${i}`, peer: `http://127.0.0.1:2569${i}` }));
 const serve = spawn(bin, [
   'serve',
+  '--no-page',
   '--initial-cluster', members.map((m) => `${m.name}=${m.peer}`).join(','),
   '--client-urls', members.map((m) => `${m.name}=${m.client}`).join(','),
   '--initial-cluster-token', 'client-test',

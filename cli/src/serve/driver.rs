@@ -5,7 +5,10 @@
 //! `take_answer`, `serve_by_leader`), as the console's do; watchers read the member's store as etcd's
 //! watchable store does.
 
+use super::page::LiveRun;
 use crate::record::Recorder;
+use etcdplay_core::playground::live::{Feed, Reply};
+use etcdplay_core::Action;
 use etcdplay_core::mvcc::KeyRange;
 use etcdplay_core::playground::wire::{WireAction, WireOutcome};
 use etcdplay_core::server::api::{Request, ResponseHeader, Route, ServerError, ServerResult};
@@ -124,6 +127,8 @@ pub struct Driver {
     endpoints: watch::Sender<Vec<Endpoint>>,
     /// Where the run's actions go as they happen (`serve --record FILE`).
     recorder: Option<Recorder>,
+    /// The run as live pages follow it (when `serve` serves its page).
+    live: Option<LiveRun>,
 }
 
 impl Driver {
@@ -132,6 +137,7 @@ impl Driver {
         speed: f64,
         endpoints: watch::Sender<Vec<Endpoint>>,
         recorder: Option<Recorder>,
+        live: Option<LiveRun>,
     ) -> Driver {
         let now = world.now_ms();
         Driver {
@@ -144,6 +150,7 @@ impl Driver {
             watchers: Vec::new(),
             endpoints,
             recorder,
+            live,
         }
     }
 
@@ -166,12 +173,15 @@ impl Driver {
         }
     }
 
-    /// Moves the world's new actions to the recording, or drops them when there is none: a served
-    /// world runs for hours, and its memory must not grow with every request.
+    /// Moves the world's new actions to the recording and the live run, or drops them when there is
+    /// neither: a served world runs for hours, and its memory must not grow with every request.
     fn record(&mut self) {
-        match &mut self.recorder {
-            Some(r) => r.flush(&mut self.world),
-            None => drop(self.world.take_actions()),
+        let actions = self.world.take_actions();
+        if let Some(r) = &mut self.recorder {
+            r.write(&actions, self.world.now_ms());
+        }
+        if let Some(live) = &mut self.live {
+            live.extend(actions);
         }
     }
 
@@ -484,6 +494,23 @@ impl Driver {
     }
 
     /// Runs one line of the serve process's control input (`@kill etcd2`, `etcdctl put a 1`, ...).
+    /// What a live page that has applied `from` actions of the run is sent next (None: no page served).
+    pub fn live_feed(&mut self, from: u64) -> Option<Feed> {
+        self.record();
+        let live = self.live.as_ref()?;
+        Some(live.feed(self.world.config(), self.speed, from, self.world.now_ms()))
+    }
+
+    /// An action a live page's visitor took (a click, a console line), applied to the served world as
+    /// the page applies its own: then the moment it made due runs.
+    pub fn live_act(&mut self, action: Action) -> Reply {
+        let outcome = self.world.apply(action);
+        let now = self.world.now_ms();
+        self.world.advance_to(now);
+        self.reanchor();
+        outcome.into()
+    }
+
     pub fn control(&mut self, line: &str) -> String {
         let out = match etcdplay_core::script::run(&mut self.world, line) {
             Ok(text) => text,

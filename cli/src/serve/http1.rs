@@ -13,18 +13,27 @@ const HEALTH_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// The largest request body read (etcd's request limit and gRPC's overhead allowance).
 const MAX_BODY: usize = super::grpc::MAX_REQUEST_BYTES;
 
-/// Reads one request from `tcp`, answers it, closes.
-pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
-    let (member, handle) = (api.member, api.handle.clone());
+/// One HTTP/1 request as read off a connection.
+pub(super) struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request of at most `max_body` bytes of body; on a request it refuses it answers (431, 413)
+/// and returns None, as it does when the client goes away.
+pub(super) async fn read_request(tcp: &mut TcpStream, max_body: usize) -> Option<HttpRequest> {
     let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
+    let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         match tcp.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
         if head.len() > 64 * 1024 {
-            return reply(&mut tcp, 431, "text/plain; charset=utf-8", "Request Header Fields Too Large\n").await;
+            reply(tcp, 431, TEXT, b"Request Header Fields Too Large\n", CORS).await;
+            return None;
         }
     }
     let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(head.len()) + 4;
@@ -36,12 +45,13 @@ pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok())
         .unwrap_or(0);
-    if length > MAX_BODY {
-        return reply(&mut tcp, 413, "text/plain; charset=utf-8", "Request Entity Too Large\n").await;
+    if length > max_body {
+        reply(tcp, 413, TEXT, b"Request Entity Too Large\n", CORS).await;
+        return None;
     }
     while body.len() < length {
         match tcp.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => body.extend_from_slice(&buf[..n]),
         }
     }
@@ -50,20 +60,28 @@ pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
     let mut words = line.split_whitespace();
     let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path.starts_with("/v3") {
-        let answer = super::gateway::answer(&api, path, &body).await;
-        let (status, kind, body) = match answer {
-            Some((status, json)) => (status, "application/json", json),
-            None => (404, "text/plain; charset=utf-8", "Not Found\n".to_string()),
-        };
-        return reply(&mut tcp, status, kind, &body).await;
-    }
-    let (status, kind, body) = answer(method, path, query, member, &handle).await;
-    reply(&mut tcp, status, kind, &body).await;
+    Some(HttpRequest { method: method.into(), path: path.into(), query: query.into(), body })
 }
 
+/// Reads one request from `tcp`, answers it, closes.
+pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
+    let (member, handle) = (api.member, api.handle.clone());
+    let Some(req) = read_request(&mut tcp, MAX_BODY).await else { return };
+    if req.path.starts_with("/v3") {
+        let answer = super::gateway::answer(&api, &req.path, &req.body).await;
+        let (status, kind, body) = match answer {
+            Some((status, json)) => (status, "application/json", json),
+            None => (404, TEXT, "Not Found\n".to_string()),
+        };
+        return reply(&mut tcp, status, kind, body.as_bytes(), CORS).await;
+    }
+    let (status, kind, body) = answer(&req.method, &req.path, &req.query, member, &handle).await;
+    reply(&mut tcp, status, kind, body.as_bytes(), CORS).await;
+}
+
+pub(super) const TEXT: &str = "text/plain; charset=utf-8";
+
 async fn answer(method: &str, path: &str, query: &str, member: usize, handle: &Handle) -> (u16, &'static str, String) {
-    const TEXT: &str = "text/plain; charset=utf-8";
     match path {
         // promhttp's handler answers any method.
         "/metrics" => match handle.with(move |d| d.metrics(member)).await {
@@ -98,13 +116,15 @@ async fn answer(method: &str, path: &str, query: &str, member: usize, handle: &H
 }
 
 /// The gateway's CORS headers (etcd sends them on every client-port answer).
-const CORS: &str = "Access-Control-Allow-Headers: accept, content-type, authorization\r\n\
+pub(super) const CORS: &str = "Access-Control-Allow-Headers: accept, content-type, authorization\r\n\
                     Access-Control-Allow-Methods: POST, GET, OPTIONS, PUT, DELETE\r\n\
                     Access-Control-Allow-Origin: *\r\n";
 
-async fn reply(tcp: &mut TcpStream, status: u16, kind: &str, body: &str) {
+/// Answers and closes the connection; `headers` are extra header lines, each ending in CRLF.
+pub(super) async fn reply(tcp: &mut TcpStream, status: u16, kind: &str, body: &[u8], headers: &str) {
     let reason = match status {
         200 => "OK",
+        302 => "Found",
         400 => "Bad Request",
         404 => "Not Found",
         412 => "Precondition Failed",
@@ -117,10 +137,11 @@ async fn reply(tcp: &mut TcpStream, status: u16, kind: &str, body: &str) {
         431 => "Request Header Fields Too Large",
         _ => "Service Unavailable",
     };
-    let text = format!(
-        "HTTP/1.1 {status} {reason}\r\n{CORS}Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\n{headers}Content-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    let _ = tcp.write_all(text.as_bytes()).await;
+    let _ = tcp.write_all(head.as_bytes()).await;
+    let _ = tcp.write_all(body).await;
     let _ = tcp.shutdown().await;
 }

@@ -13,6 +13,7 @@ mod driver;
 mod gateway;
 mod grpc;
 mod http1;
+mod page;
 
 use crate::record::Recorder;
 use driver::{Driver, Endpoint, Job};
@@ -36,6 +37,10 @@ pub struct ServeOptions {
     pub listen: Option<String>,
     /// Where to record the run's actions, for `etcdplay replay` (`--record FILE`).
     pub record: Option<String>,
+    /// The live page's port (`--page-port`, 8080 by default; `--no-page`: none).
+    pub page_port: Option<u16>,
+    /// Where the built page is (`--page-dir`, `dist` by default: what `trunk build` writes).
+    pub page_dir: String,
 }
 
 /// Ports of etcd's local-cluster convention (its Procfile): clients on 2379, 22379, 32379, peers on
@@ -65,7 +70,7 @@ fn name_urls(flag: &str, text: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 const USAGE: &str = "usage: etcdplay serve [--members N] [--seed S] [--speed X] [--listen HOST] [--record FILE] \
-                     [--initial-cluster NAME=PEER_URL,... --client-urls NAME=CLIENT_URL,... \
+                     [--page-port PORT | --no-page] [--page-dir DIR] [--initial-cluster NAME=PEER_URL,... --client-urls NAME=CLIENT_URL,... \
                      --initial-cluster-token TOKEN]";
 
 impl ServeOptions {
@@ -77,6 +82,8 @@ impl ServeOptions {
             members: Vec::new(),
             listen: None,
             record: None,
+            page_port: Some(8080),
+            page_dir: "dist".into(),
         };
         let (mut n, mut peers, mut clients) = (3usize, None, None);
         let mut it = args.iter();
@@ -88,6 +95,9 @@ impl ServeOptions {
                 "--speed" => o.speed = value()?.parse().map_err(|_| "--speed takes a number like 1 or 0.1")?,
                 "--listen" => o.listen = Some(value()?),
                 "--record" => o.record = Some(value()?),
+                "--page-port" => o.page_port = Some(value()?.parse().map_err(|_| "--page-port takes a port number")?),
+                "--no-page" => o.page_port = None,
+                "--page-dir" => o.page_dir = value()?,
                 "--initial-cluster" => peers = Some(name_urls(a, &value()?)?),
                 "--client-urls" => clients = Some(name_urls(a, &value()?)?),
                 "--initial-cluster-token" => o.token = value()?,
@@ -126,6 +136,7 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let (endpoints_tx, endpoints_rx) = watch::channel(Vec::new());
     let speed = opts.speed;
+    let live = opts.page_port.map(|_| page::LiveRun::default());
     std::thread::Builder::new()
         .name("world".into())
         .spawn(move || {
@@ -133,7 +144,7 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
             // open (in simulated time, at once), so the first client finds a working cluster.
             let mut world = World::new(config);
             world.wait_for_leader(etcdplay_core::script::WAIT_LEADER_LIMIT_MS);
-            Driver::new(world, speed, endpoints_tx, recorder).run(jobs_rx)
+            Driver::new(world, speed, endpoints_tx, recorder, live).run(jobs_rx)
         })
         .map_err(|e| e.to_string())?;
     let handle = Handle::new(jobs_tx.clone());
@@ -144,6 +155,10 @@ pub fn run(opts: ServeOptions) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let (ready_tx, ready_rx) = oneshot::channel();
+        if let Some(port) = opts.page_port {
+            let host = opts.listen.as_deref().unwrap_or("127.0.0.1");
+            tokio::spawn(page::serve(format!("{host}:{port}"), opts.page_dir.clone().into(), handle.clone()));
+        }
         let listening = tokio::spawn(supervise_listeners(endpoints_rx, handle, opts.listen.clone(), ready_tx));
         // "ready" only once every port listens: a client that connects on seeing it is not refused.
         let _ = ready_rx.await;
@@ -163,6 +178,9 @@ fn announce(opts: &ServeOptions) {
         opts.speed,
         members.join(", ")
     );
+    if let Some(port) = opts.page_port {
+        println!("etcdplay serve: the page, live, at http://127.0.0.1:{port}/ (from {})", opts.page_dir);
+    }
     println!("etcdplay serve: ready; stdin takes @directives and `etcdctl ...` lines");
     let _ = std::io::stdout().flush();
 }

@@ -246,7 +246,7 @@ def start_served(binary, tmp):
     peers = ",".join(f"{n}={p}" for n, _, p in MEMBERS)
     clients = ",".join(f"{n}={c}" for n, c, _ in MEMBERS)
     log = open(os.path.join(tmp, "serve.log"), "w")
-    return [subprocess.Popen([binary, "serve", "--initial-cluster", peers, "--client-urls", clients,
+    return [subprocess.Popen([binary, "serve", "--no-page", "--initial-cluster", peers, "--client-urls", clients,
                               "--initial-cluster-token", TOKEN], stdin=subprocess.PIPE, stdout=log, stderr=log)]
 
 

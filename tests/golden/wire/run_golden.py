@@ -30,7 +30,7 @@ class Serve:
         peers = ",".join(f"{m['name']}={m['peer_url']}" for m in ms)
         clients = ",".join(f"{m['name']}={m['client_url']}" for m in ms)
         self.proc = subprocess.Popen(
-            [binary, "serve", "--initial-cluster", peers, "--client-urls", clients,
+            [binary, "serve", "--no-page", "--initial-cluster", peers, "--client-urls", clients,
              "--initial-cluster-token", cluster["initial"]["token"]],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, bufsize=1)
         self.lines = []
