@@ -183,6 +183,12 @@ impl Driver {
         if let Some(live) = &mut self.live {
             live.extend(actions);
         }
+        // What commands a page started (a console watch) print is read by the pages' own replays; the
+        // served world drops its copy so that it does not grow.
+        let streams: Vec<u64> = self.world.streams().keys().copied().collect();
+        for id in streams {
+            self.world.take_stream_output(id);
+        }
     }
 
     /// The simulated time the wall clock says it is.
@@ -504,11 +510,13 @@ impl Driver {
     /// An action a live page's visitor took (a click, a console line), applied to the served world as
     /// the page applies its own: then the moment it made due runs.
     pub fn live_act(&mut self, action: Action) -> Reply {
+        self.record();
+        let index = self.live.as_ref().map_or(0, LiveRun::next_index);
         let outcome = self.world.apply(action);
         let now = self.world.now_ms();
         self.world.advance_to(now);
         self.reanchor();
-        outcome.into()
+        Reply::new(index, outcome)
     }
 
     pub fn control(&mut self, line: &str) -> String {

@@ -36,6 +36,11 @@ impl LiveRun {
         }
     }
 
+    /// The index the next action will have in the run.
+    pub fn next_index(&self) -> u64 {
+        self.first + self.actions.len() as u64
+    }
+
     pub fn feed(&self, config: &WorldConfig, speed: f64, from: u64, now_ms: u64) -> Feed {
         live::feed(config, speed, &self.actions, self.first, from, now_ms)
     }

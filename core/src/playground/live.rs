@@ -10,10 +10,11 @@
 
 use crate::ctl::Outcome;
 use crate::playground::action::TimedAction;
-use crate::playground::WorldConfig;
+use crate::playground::{World, WorldConfig};
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// The most actions one feed answer carries: a page opened on a long run catches up in pieces, each
 /// short enough to apply within a few frames.
@@ -36,18 +37,21 @@ pub struct Feed {
     pub lost: bool,
 }
 
-/// What `POST /live/act` answers: how the served world took the page's action.
+/// What `POST /live/act` answers: where the action went in the run (the page shows the outcome its own
+/// replay of it gives, so that the console's running commands go on there), and how the served world
+/// took it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
+    pub index: u64,
     pub stdout: String,
     pub stderr: String,
     pub exit_code: i32,
     pub stream: Option<u64>,
 }
 
-impl From<Outcome> for Reply {
-    fn from(o: Outcome) -> Reply {
-        Reply { stdout: o.stdout, stderr: o.stderr, exit_code: o.exit_code, stream: o.stream }
+impl Reply {
+    pub fn new(index: u64, o: Outcome) -> Reply {
+        Reply { index, stdout: o.stdout, stderr: o.stderr, exit_code: o.exit_code, stream: o.stream }
     }
 }
 
@@ -69,6 +73,66 @@ pub fn feed(config: &WorldConfig, speed: f64, run: &[TimedAction], first: u64, f
         _ => now_ms,
     };
     Feed { config: config.clone(), speed, from, actions, until_ms, lost }
+}
+
+/// The page's side of the feed: the served run's actions received and not yet applied, and how far its
+/// world may go. The page's world never runs past what the server has reached, so no action can arrive
+/// for a moment it has already simulated.
+#[derive(Debug, Default)]
+pub struct Follower {
+    queue: VecDeque<TimedAction>,
+    received: u64,
+    applied: u64,
+    until_ms: u64,
+    lost: bool,
+}
+
+impl Follower {
+    /// How many of the run's actions have arrived: where the next feed request starts.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// The server no longer has the start of the run this page needs.
+    pub fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// Takes a feed answer; one that does not continue what arrived (a late duplicate) is dropped.
+    pub fn receive(&mut self, feed: Feed) {
+        if feed.lost {
+            self.lost = true;
+        }
+        if feed.from != self.received || feed.lost {
+            return;
+        }
+        self.received += feed.actions.len() as u64;
+        self.queue.extend(feed.actions);
+        self.until_ms = self.until_ms.max(feed.until_ms);
+    }
+
+    /// How far the page's world is behind the server's time as last heard.
+    pub fn behind_ms(&self, world: &World) -> u64 {
+        self.until_ms.saturating_sub(world.now_ms())
+    }
+
+    /// Runs `world` to `target_ms`, or as far as the server has reached if that is sooner, applying each
+    /// action at its time, as a replay does. Returns each applied action's index in the run with the
+    /// outcome it had here.
+    pub fn run_to(&mut self, world: &mut World, target_ms: u64) -> Vec<(u64, Outcome)> {
+        let target = target_ms.min(self.until_ms);
+        let mut outcomes = Vec::new();
+        while let Some(next) = self.queue.front().filter(|a| a.at_ms <= target) {
+            world.advance_to(next.at_ms);
+            let action = self.queue.pop_front().map(|a| a.action).expect("a front action");
+            outcomes.push((self.applied, world.apply(action)));
+            self.applied += 1;
+        }
+        if world.now_ms() < target {
+            world.advance_to(target);
+        }
+        outcomes
+    }
 }
 
 /// Encodes a feed answer, a reply or an action for the other side.
@@ -109,19 +173,16 @@ mod tests {
         let run = served.actions().to_vec();
 
         let mut page = World::new(WorldConfig { record_history: true, ..config.clone() });
-        let mut applied = 0;
-        loop {
-            let answer: Feed = decode(&encode(&feed(&config, 1.0, &run, 0, applied, served.now_ms()))).unwrap();
-            for a in &answer.actions {
-                page.advance_to(a.at_ms);
-                page.apply(a.action.clone());
-            }
-            page.advance_to(answer.until_ms);
-            applied += answer.actions.len() as u64;
-            if applied == run.len() as u64 {
-                break;
-            }
+        let mut follower = Follower::default();
+        let mut applied = Vec::new();
+        while page.now_ms() < served.now_ms() {
+            let answer: Feed = decode(&encode(&feed(&config, 1.0, &run, 0, follower.received(), served.now_ms()))).unwrap();
+            follower.receive(answer.clone());
+            follower.receive(answer); // a duplicate answer changes nothing
+            let target = page.now_ms() + 450; // the page's own pace, in pieces
+            applied.extend(follower.run_to(&mut page, target).into_iter().map(|(i, _)| i));
         }
+        assert_eq!(applied, (0..run.len() as u64).collect::<Vec<_>>(), "each action once, in order");
         assert_eq!(page.now_ms(), served.now_ms());
         assert_eq!(page.nodes(), served.nodes(), "history recording changes nothing the cluster does");
     }
