@@ -50,5 +50,6 @@ phase wire-test bash scripts/wire-test.sh
 phase trunk-build trunk build --release --offline
 wasm_size
 phase browser-test node tests/browser/e2e.mjs
+phase live-test node tests/browser/live.mjs target/debug/etcdplay
 echo
 echo "test.sh: all tests passed"

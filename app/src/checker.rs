@@ -65,7 +65,7 @@ pub fn HistoryCheck() -> impl IntoView {
         })
     };
     let toggle = move |ev: leptos::ev::Event| {
-        sim.apply(Action::UnsafeReads { on: event_target_checked(&ev) });
+        sim.act(Action::UnsafeReads { on: event_target_checked(&ev) }, drop);
     };
     view! {
         <section class="history-check" aria-labelledby="history-check-title">

@@ -18,9 +18,10 @@ struct Notice(RwSignal<Option<String>>);
 impl Notice {
     /// Applies a member action and records what it refused (or clears the last refusal).
     fn apply(self, sim: Sim, action: Action) {
-        let outcome: Outcome = sim.apply(action);
-        let message = outcome.stderr.trim().trim_start_matches("Error: ");
-        self.0.set((!message.is_empty()).then(|| page_hint(message)));
+        sim.act(action, move |outcome: Outcome| {
+            let message = outcome.stderr.trim().trim_start_matches("Error: ");
+            self.0.set((!message.is_empty()).then(|| page_hint(message)));
+        });
     }
 }
 
@@ -205,7 +206,7 @@ pub fn ClusterSize() -> impl IntoView {
     view! {
         <div class="size">
             <label for="cluster-size">"Cluster size"</label>
-            <select id="cluster-size" on:change=on_change>
+            <select id="cluster-size" on:change=on_change disabled=sim.live.is_some()>
                 {CLUSTER_SIZES
                     .iter()
                     .map(|&n| {

@@ -241,19 +241,23 @@ pub fn Console() -> impl IntoView {
     // A here-document being typed (`txn <<EOF`, then lines, then `EOF`): its tag and the text so far.
     let heredoc = StoredValue::new(None::<(String, String)>);
     let execute = move |input: String, echo: bool| {
-        let outcome = sim.apply(Action::Etcdctl { line: input.clone(), stdin: None });
-        scrollback.update(|s| {
-            if echo {
-                // etcdctl commands are echoed under `etcdctl` (typed with or without it), `curl` as typed.
-                s.push(Stream::Command, &format!("$ {}", echo_line(&input)));
-            }
-            s.push_text(Stream::Stdout, &outcome.stdout);
-            s.push_text(Stream::Stderr, &outcome.stderr);
-            if outcome.stream.is_some() {
-                s.push(Stream::Note, RUNNING_NOTE);
-            }
+        // etcdctl commands are echoed under `etcdctl` (typed with or without it), `curl` as typed. The echo
+        // goes with the outcome: on the live page that comes once the served cluster took the line, and
+        // outcomes come in the order the lines were typed.
+        let echoed = echo.then(|| format!("$ {}", echo_line(&input)));
+        sim.act(Action::Etcdctl { line: input, stdin: None }, move |outcome| {
+            scrollback.update(|s| {
+                if let Some(echoed) = &echoed {
+                    s.push(Stream::Command, echoed);
+                }
+                s.push_text(Stream::Stdout, &outcome.stdout);
+                s.push_text(Stream::Stderr, &outcome.stderr);
+                if outcome.stream.is_some() {
+                    s.push(Stream::Note, RUNNING_NOTE);
+                }
+            });
+            scroll_to_end();
         });
-        scroll_to_end();
     };
     let run = move |input: String| {
         // Inside a here-document every line counts, blank ones too (txn separates its parts with them).
@@ -286,14 +290,15 @@ pub fn Console() -> impl IntoView {
 
     // Ctrl-C for one running command: `^C`, whatever it printed last, and its exit status (130).
     let interrupt = move |stream: RunningStream| {
-        let outcome = sim.apply(Action::Interrupt { stream: stream.id });
-        scrollback.update(|s| {
-            s.push(Stream::Command, "^C");
-            s.push_text(Stream::Live, &outcome.stdout);
-            s.push_text(Stream::Stderr, &outcome.stderr);
-            s.push(Stream::Note, &exit_note(&stream.line, outcome.exit_code));
+        sim.act(Action::Interrupt { stream: stream.id }, move |outcome| {
+            scrollback.update(|s| {
+                s.push(Stream::Command, "^C");
+                s.push_text(Stream::Live, &outcome.stdout);
+                s.push_text(Stream::Stderr, &outcome.stderr);
+                s.push(Stream::Note, &exit_note(&stream.line, outcome.exit_code));
+            });
+            scroll_to_end();
         });
-        scroll_to_end();
     };
 
     // Ctrl-C at the prompt ends the newest running command; with none running it abandons the typed line.

@@ -63,27 +63,33 @@ fn download(path: &str, bytes: &[u8]) -> Result<(), JsValue> {
 }
 
 /// Reads the file the visitor picked and writes it into the simulated file system under its own name.
-async fn upload(sim: Sim, file: web_sys::File) -> String {
+async fn upload(sim: Sim, file: web_sys::File, status: RwSignal<String>) {
     let name = file.name();
     let buffer = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
         Ok(buffer) => buffer,
-        Err(e) => return format!("could not read {name}: {}", e.as_string().unwrap_or_default()),
+        Err(e) => return status.set(format!("could not read {name}: {}", e.as_string().unwrap_or_default())),
     };
     let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
     let size = bytes.len();
-    let outcome = sim.apply(Action::WriteFile { path: name.clone(), bytes });
-    if outcome.stderr.is_empty() {
-        format!("uploaded {name} ({})", format_size(size))
-    } else {
-        outcome.stderr.trim_end().to_string()
-    }
+    sim.act(Action::WriteFile { path: name.clone(), bytes }, move |outcome| {
+        status.set(if outcome.stderr.is_empty() {
+            format!("uploaded {name} ({})", format_size(size))
+        } else {
+            outcome.stderr.trim_end().to_string()
+        })
+    });
 }
 
 /// Starts the member a restored data dir belongs to; the first start replaces the running cluster.
-fn start(sim: Sim, dir: &DataDirView) -> String {
+fn start(sim: Sim, dir: &DataDirView, status: RwSignal<String>) {
     let replacing = sim.snapshot.with_untracked(|s| s.cluster_id != dir.cluster_id);
     let action = Action::Start { member: dir.member.clone(), client_url: None, data_dir: Some(dir.path.clone()) };
-    let outcome = sim.apply(action);
+    let dir = dir.clone();
+    sim.act(action, move |outcome| status.set(started(sim, &dir, replacing, &outcome)));
+}
+
+/// What the Files panel says a start did.
+fn started(sim: Sim, dir: &DataDirView, replacing: bool, outcome: &etcdplay_core::Outcome) -> String {
     if !outcome.stderr.is_empty() {
         return outcome.stderr.trim_end().to_string();
     }
@@ -122,7 +128,7 @@ pub fn Files() -> impl IntoView {
         let Some(file) = input.files().and_then(|list| list.get(0)) else { return };
         // Cleared so that picking the same file again uploads it again.
         input.set_value("");
-        leptos::task::spawn_local(async move { status.set(upload(sim, file).await) });
+        leptos::task::spawn_local(upload(sim, file, status));
     };
 
     view! {
@@ -194,7 +200,7 @@ fn DataDir(dir: DataDirView, status: RwSignal<String>) -> impl IntoView {
                 disabled=move || running.get()
                 on:click={
                     let dir = dir.clone();
-                    move |_| status.set(start(sim, &dir))
+                    move |_| start(sim, &dir, status)
                 }
             >
                 "Start"

@@ -31,15 +31,15 @@ pub fn Kubernetes() -> impl IntoView {
     let view = Memo::new(move |_| sim.snapshot.with(|s| s.kubernetes.clone()));
     let loading = move || view.with(|v| v.load.as_ref().is_some_and(|l| l.finished_ms.is_none()));
     let on_load = move |_| {
-        let out = sim.apply(Action::LoadKubernetes { objects: objects.get_untracked(), large: large.get_untracked() });
-        error.set(out.stderr.trim().to_string());
+        let load = Action::LoadKubernetes { objects: objects.get_untracked(), large: large.get_untracked() };
+        sim.act(load, move |out| error.set(out.stderr.trim().to_string()));
     };
     let on_traffic = move |ev| {
-        sim.apply(Action::KubernetesTraffic { on: event_target_checked(&ev) });
+        sim.act(Action::KubernetesTraffic { on: event_target_checked(&ev) }, drop);
     };
     let on_quota = move |ev| {
         if let Ok(bytes) = event_target_value(&ev).parse() {
-            sim.apply(Action::SetQuota { bytes });
+            sim.act(Action::SetQuota { bytes }, drop);
         }
     };
     let on_size = move |ev| {

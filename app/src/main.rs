@@ -14,6 +14,7 @@ mod kubernetes;
 mod leases;
 mod lessons;
 mod link;
+mod live;
 mod member_pick;
 mod metrics;
 mod network;
@@ -52,7 +53,23 @@ const DEFAULT_SEED: u64 = 1;
 
 fn main() {
     console_error_panic_hook::set_once();
-    mount_to_body(App);
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    if !live::requested(&search) {
+        let (sim, notice) = sim_from_location();
+        mount_to_body(move || view! { <App sim notice /> });
+        return;
+    }
+    // The live page builds its world from the server's first answer.
+    wasm_bindgen_futures::spawn_local(async move {
+        let (sim, notice) = match live::fetch_feed(0).await {
+            Ok(feed) => (Sim::live(feed), String::new()),
+            Err(e) => (
+                Sim::new(MEMBERS, DEFAULT_SEED),
+                format!("No served cluster answers here ({e}); this is the page's own cluster instead."),
+            ),
+        };
+        mount_to_body(move || view! { <App sim notice /> });
+    });
 }
 
 /// Builds the world the page address asks for: a linked run replayed to the moment it was shared (paused
@@ -82,12 +99,13 @@ fn sim_from_location() -> (Sim, String) {
 /// The whole page: header with the clock and cluster size, the cluster ring with its network bar,
 /// settings, event feed and files, the console, and the metrics charts below.
 #[component]
-fn App() -> impl IntoView {
-    let (sim, notice) = sim_from_location();
+fn App(sim: Sim, notice: String) -> impl IntoView {
     provide_context(sim);
     // Which member the Raft panel shows: its picker and a click on a card on the ring both set it.
     provide_context(raft::RaftPick::default());
     sim.start_clock();
+    sim.follow();
+    let own_cluster = sim.live.is_none();
 
     view! {
         <header class="top">
@@ -98,7 +116,8 @@ fn App() -> impl IntoView {
             <PanelsDrawer />
         </header>
         <TimeBar notice />
-        <Lessons />
+        // Lessons drive the page's own cluster step by step; a served one is driven by its clients.
+        {own_cluster.then(|| view! { <Lessons /> })}
         <main class="layout">
             <div class="cluster-column">
                 <ClusterRing />

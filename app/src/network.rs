@@ -180,11 +180,11 @@ pub fn apply_split(sim: Sim, groups: Vec<Vec<String>>) {
     let wanted = partition_links(&groups);
     let mut cut = sim.cut.get_untracked();
     if !cut.is_subset(&wanted) {
-        report(sim.apply(Action::Heal));
+        sim.act(Action::Heal, report);
         cut.clear();
     }
     if !wanted.is_subset(&cut) {
-        report(sim.apply(Action::Partition { groups }));
+        sim.act(Action::Partition { groups }, report);
         cut.extend(wanted);
     }
     sim.cut.set(cut);
@@ -200,14 +200,14 @@ pub fn isolate(sim: Sim, member: &str) {
     if wanted.is_subset(&cut) {
         return;
     }
-    report(sim.apply(Action::Partition { groups }));
+    sim.act(Action::Partition { groups }, report);
     cut.extend(wanted);
     sim.cut.set(cut);
 }
 
 /// Restores every link.
 fn heal(sim: Sim) {
-    report(sim.apply(Action::Heal));
+    sim.act(Action::Heal, report);
     sim.cut.set(CutLinks::new());
 }
 

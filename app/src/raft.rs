@@ -157,9 +157,10 @@ pub fn MessageInspector() -> impl IntoView {
     });
     let drop_it = move |_| {
         if let Some(id) = inspected.0.with_untracked(|m| m.as_ref().map(|m| m.id)) {
-            let out = sim.apply(Action::DropMessage { id });
-            let message = out.stderr.trim().trim_start_matches("Error: ");
-            refusal.set((!message.is_empty()).then(|| message.to_string()));
+            sim.act(Action::DropMessage { id }, move |out| {
+                let message = out.stderr.trim().trim_start_matches("Error: ");
+                refusal.set((!message.is_empty()).then(|| message.to_string()));
+            });
         }
     };
     let close = move |_| {

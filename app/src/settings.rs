@@ -62,17 +62,17 @@ fn SettingControls() -> impl IntoView {
     });
     let on_network = move |ev| {
         let profile = event_target_value(&ev);
-        report(sim.apply(Action::Network { profile }));
+        sim.act(Action::Network { profile }, report);
     };
     let on_snapshot_count = move |ev| {
         if let Ok(count) = event_target_value(&ev).trim().parse::<u64>() {
-            report(sim.apply(Action::SnapshotCount { count }));
+            sim.act(Action::SnapshotCount { count }, report);
         }
     };
     let on_compaction = move |ev| {
         let value = event_target_value(&ev);
         if let Some(&(_, _, mode)) = COMPACTIONS.iter().find(|c| c.0 == value) {
-            report(sim.apply(Action::AutoCompaction { mode }));
+            sim.act(Action::AutoCompaction { mode }, report);
         }
     };
     view! {

@@ -6,11 +6,13 @@ use crate::clock::format_sim_time;
 use crate::events::EventFeed;
 use crate::leases::{MAX_LEASES, MAX_LEASE_KEYS};
 use crate::link::RunLink;
+use crate::live::{self, LiveState};
 use crate::metrics::MetricsHistory;
 use crate::network::{cut_after, CutLinks};
 use crate::pace::{pace_note, Pace};
 use crate::raft::MAX_SHOWN_MESSAGES;
 use crate::watches::MAX_WATCHERS;
+use etcdplay_core::playground::live::Feed;
 use etcdplay_core::playground::page_view::PageLimits;
 use etcdplay_core::{Action, Outcome, TimedAction, World, WorldConfig};
 use gloo_timers::callback::Interval;
@@ -101,6 +103,10 @@ pub struct Sim {
     pub origin: RwSignal<String>,
     /// What the Time bar says when the clock runs slower than the chosen speed (empty while it keeps up).
     pub pace_note: RwSignal<String>,
+    /// Set on the live page (opened on `etcdplay serve`): the world follows the served one ([`live`]).
+    pub live: Option<StoredValue<Rc<RefCell<LiveState>>, LocalStorage>>,
+    /// What the live page last heard from the server (empty while all is well).
+    pub live_note: RwSignal<String>,
 }
 
 impl Sim {
@@ -114,6 +120,21 @@ impl Sim {
         let world = replay_until(run.members, run.seed, &run.actions, run.at_ms);
         let sim = Sim::with_world(run.members, run.seed, world, false);
         sim.cut.set(cut_after(&run.actions));
+        sim
+    }
+
+    /// The live page: a world built as the served one was, following the server's feed from its first
+    /// answer on (the clock then replays it; [`Sim::follow`] polls for more).
+    pub fn live(feed: Feed) -> Sim {
+        let config = feed.config.clone().with_history();
+        let (members, seed, speed) = (config.members.len(), config.seed, feed.speed);
+        let mut sim = Sim::with_world(members, seed, World::new(config), true);
+        sim.speed.set(speed);
+        sim.origin.set(format!(
+            "Following the cluster `etcdplay serve` runs ({members} members, seed {seed}, {speed}x): what real \
+             clients do shows here, and what you do here happens there."
+        ));
+        sim.live = Some(StoredValue::new_local(Rc::new(RefCell::new(LiveState::new(feed)))));
         sim
     }
 
@@ -140,6 +161,8 @@ impl Sim {
             speed: RwSignal::new(1.0),
             origin,
             pace_note: RwSignal::new(String::new()),
+            live: None,
+            live_note: RwSignal::new(String::new()),
         };
         let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
         sim.publish(read);
@@ -159,6 +182,104 @@ impl Sim {
         outcome
     }
 
+    /// Applies a visitor's action and hands its outcome to `then`: at once on the page's own cluster; on
+    /// the live page, once the server took it and the page's replay reached it.
+    pub fn act(&self, action: Action, then: impl FnOnce(Outcome) + 'static) {
+        let Some(live) = self.live else {
+            then(self.apply(action));
+            return;
+        };
+        let state = live.get_value();
+        let mut st = state.borrow_mut();
+        st.outbox.push_back((action, Box::new(then)));
+        if st.posting {
+            return;
+        }
+        st.posting = true;
+        let note = self.live_note;
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let Some((action, then)) = live.get_value().borrow_mut().outbox.pop_front() else { break };
+                match live::post_action(&action).await {
+                    Ok(reply) => {
+                        let ready = live.get_value().borrow_mut().await_outcome(reply.index, then);
+                        if let Some((then, outcome)) = ready {
+                            then(outcome);
+                        }
+                    }
+                    Err(e) => {
+                        note.set(format!("The served cluster did not take that: {e}"));
+                        then(Outcome::error(format!("the served cluster did not take it: {e}"), 1));
+                    }
+                }
+            }
+            live.get_value().borrow_mut().posting = false;
+        });
+    }
+
+    /// Polls the server's feed for as long as the page lives (the live page only): a full answer (a
+    /// long run catching up) asks again at once, otherwise every [`live::POLL_MS`].
+    pub fn follow(&self) {
+        let Some(live) = self.live else { return };
+        let note = self.live_note;
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let from = live.get_value().borrow().follower.received();
+                let full = match live::fetch_feed(from).await {
+                    Ok(feed) => {
+                        let full = feed.actions.len() == etcdplay_core::playground::live::FEED_PAGE;
+                        let lost = feed.lost;
+                        live.get_value().borrow_mut().follower.receive(feed);
+                        set_if_changed(
+                            note,
+                            if lost {
+                                "The server no longer keeps the start of this run: reload the page to follow it again."
+                                    .into()
+                            } else {
+                                String::new()
+                            },
+                        );
+                        full
+                    }
+                    Err(e) => {
+                        set_if_changed(note, format!("Lost the served cluster ({e}); retrying."));
+                        false
+                    }
+                };
+                if !full {
+                    gloo_timers::future::TimeoutFuture::new(live::POLL_MS).await;
+                }
+            }
+        });
+    }
+
+    /// One tick of the live page: the world runs toward the time the server reached, at the served
+    /// speed, faster while it trails by more than [`live::TRAIL_MS`]; the replayed visitors' actions
+    /// settle what waits on them.
+    fn follow_tick(&self, world: &mut World, real_ms: f64, now: f64) -> Followed {
+        let Some(live) = self.live else { return (Vec::new(), None) };
+        let state = live.get_value();
+        let mut state = state.borrow_mut();
+        let speed = self.speed.get_untracked();
+        let behind = state.follower.behind_ms(world);
+        let keep_pace = (real_ms * speed) as u64;
+        let catch_up = behind.saturating_sub((live::TRAIL_MS * speed) as u64);
+        let target = world.now_ms() + keep_pace.max(catch_up).min(behind);
+        let deadline = now + FAST_TICK_BUDGET_MS;
+        let mut applied = Vec::new();
+        loop {
+            let next = (world.now_ms() + CHUNK_MS).min(target);
+            applied.extend(state.follower.run_to(world, next));
+            if world.now_ms() >= target || now_real_ms() >= deadline {
+                break;
+            }
+        }
+        // The page's world keeps no action log of its own: it never rewinds or shares a live run.
+        drop(world.take_actions());
+        let (due, cuts) = state.settle(applied);
+        (due, cuts.then(|| cut_after(&state.faults)))
+    }
+
     /// Runs `drive` on the world (a lesson entering a step: core applies and records its actions, and may
     /// let simulated time pass), then publishes the result, with the links its partitions cut.
     pub fn drive<T>(&self, drive: impl FnOnce(&mut World) -> T) -> T {
@@ -175,12 +296,18 @@ impl Sim {
 
     /// Replaces the world with a fresh cluster of `members` nodes from the same seed.
     pub fn rebuild(&self, members: usize) {
+        if self.live.is_some() {
+            return; // the served world's time is the server's
+        }
         self.origin.set(new_cluster_note(members, self.seed));
         self.install(members, World::new(WorldConfig::demo(members, self.seed).with_history()), CutLinks::new());
     }
 
     /// Runs exactly the next simulated moment (every event due at it), however far ahead it is.
     pub fn step(&self) {
+        if self.live.is_some() {
+            return; // the served world's time is the server's
+        }
         let world = self.world.get_value();
         let read = {
             let mut world = world.borrow_mut();
@@ -193,6 +320,9 @@ impl Sim {
     /// Rebuilds the world as it was `back_ms` ago: the same seed and the actions applied before then. The
     /// later actions are dropped, so acting now forks the run. The clock pauses there.
     pub fn rewind(&self, back_ms: u64) {
+        if self.live.is_some() {
+            return; // the served world's time is the server's
+        }
         let (target, actions) = {
             let world = self.world.get_value();
             let world = world.borrow();
@@ -280,6 +410,20 @@ impl Sim {
                 owed_ms = 0;
                 return;
             }
+            if sim.live.is_some() {
+                let Ok(mut w) = world.try_borrow_mut() else { return };
+                let (due, cut) = sim.follow_tick(&mut w, real_ms, now);
+                let read = sim.read_out(&mut w);
+                drop(w);
+                if let Some(cut) = cut {
+                    sim.cut.set(cut);
+                }
+                for (then, outcome) in due {
+                    then(outcome);
+                }
+                sim.publish(read);
+                return;
+            }
             let elapsed = real_ms * speed + carry_ms;
             let step_ms = elapsed.floor();
             carry_ms = elapsed - step_ms;
@@ -343,6 +487,10 @@ impl Sim {
         self.set_snapshot.set(read.snapshot);
     }
 }
+
+/// What a live tick leaves to do once the world is no longer borrowed: outcomes for the actions that
+/// waited on them, and the network's new cuts.
+type Followed = (Vec<(live::Callback, Outcome)>, Option<CutLinks>);
 
 /// What [`Sim::read_out`] found.
 struct ReadOut {

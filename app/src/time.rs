@@ -23,6 +23,9 @@ const SHORTCUTS: &str = "Keys: Space play/pause · \".\" or \"s\" step";
 #[component]
 pub fn TimeBar(notice: String) -> impl IntoView {
     let sim = expect_context::<Sim>();
+    if sim.live.is_some() {
+        return LiveBar().into_any();
+    }
     let status = RwSignal::new(notice);
     let link = RwSignal::new(String::new());
     install_shortcuts(sim);
@@ -51,6 +54,34 @@ pub fn TimeBar(notice: String) -> impl IntoView {
             <span class="time-keys">{SHORTCUTS}</span>
             <p class="time-status" role="status">{move || status.get()}</p>
             <p class="time-pace" role="status">{move || sim.pace_note.get()}</p>
+        </section>
+    }
+    .into_any()
+}
+
+/// The live page's bar: time belongs to the server, so there is nothing to pause, step or rewind; it
+/// says what the page follows and what it last heard.
+#[component]
+fn LiveBar() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let members = Memo::new(move |_| {
+        sim.snapshot.with(|s| s.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>().join(", "))
+    });
+    view! {
+        <section class="time-bar live" aria-label="Time">
+            <p class="time-live">
+                <strong>"Live"</strong>
+                {move || {
+                    format!(
+                        ": following etcdplay serve ({}; seed {}, {}x). Real etcdctl and clients drive it from a \
+                         terminal; what you do here happens there too.",
+                        members.get(),
+                        sim.seed,
+                        sim.speed.get()
+                    )
+                }}
+            </p>
+            <p class="time-status" role="status">{move || sim.live_note.get()}</p>
         </section>
     }
 }

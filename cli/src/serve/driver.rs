@@ -7,13 +7,13 @@
 
 use super::page::LiveRun;
 use crate::record::Recorder;
-use etcdplay_core::playground::live::{Feed, Reply};
-use etcdplay_core::Action;
 use etcdplay_core::mvcc::KeyRange;
+use etcdplay_core::playground::live::{Feed, Reply};
 use etcdplay_core::playground::wire::{WireAction, WireOutcome};
 use etcdplay_core::server::api::{Request, ResponseHeader, Route, ServerError, ServerResult};
 use etcdplay_core::server::watch::{Poll, WatchEvent, Watcher};
 use etcdplay_core::trace::Role;
+use etcdplay_core::Action;
 use etcdplay_core::World;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

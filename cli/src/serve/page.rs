@@ -105,9 +105,8 @@ async fn route(req: &HttpRequest, dir: &Path, handle: &Handle) -> Answer {
 /// A file of the built page; only plain names under `dir` (no `..`, no hidden files).
 fn file(dir: &Path, path: &str) -> Answer {
     let rel = if path == "/" { "index.html" } else { path.trim_start_matches('/') };
-    let plain = Path::new(rel)
-        .components()
-        .all(|c| matches!(c, Component::Normal(n) if !n.to_string_lossy().starts_with('.')));
+    let plain =
+        Path::new(rel).components().all(|c| matches!(c, Component::Normal(n) if !n.to_string_lossy().starts_with('.')));
     if !plain || rel.is_empty() {
         return text(404, "404 page not found\n");
     }

@@ -9,7 +9,7 @@
 //! page.
 
 use crate::ctl::Outcome;
-use crate::playground::action::TimedAction;
+use crate::playground::action::{Action, TimedAction};
 use crate::playground::{World, WorldConfig};
 use base64::Engine;
 use serde::de::DeserializeOwned;
@@ -75,6 +75,14 @@ pub fn feed(config: &WorldConfig, speed: f64, run: &[TimedAction], first: u64, f
     Feed { config: config.clone(), speed, from, actions, until_ms, lost }
 }
 
+/// A visitor's action the page applied from the feed.
+#[derive(Clone, Debug)]
+pub struct Applied {
+    pub index: u64,
+    pub action: TimedAction,
+    pub outcome: Outcome,
+}
+
 /// The page's side of the feed: the served run's actions received and not yet applied, and how far its
 /// world may go. The page's world never runs past what the server has reached, so no action can arrive
 /// for a moment it has already simulated.
@@ -117,21 +125,24 @@ impl Follower {
     }
 
     /// Runs `world` to `target_ms`, or as far as the server has reached if that is sooner, applying each
-    /// action at its time, as a replay does. Returns each applied action's index in the run with the
-    /// outcome it had here.
-    pub fn run_to(&mut self, world: &mut World, target_ms: u64) -> Vec<(u64, Outcome)> {
+    /// action at its time, as a replay does. Returns the visitors' actions applied (every action but wire
+    /// clients' steps), each with its index in the run and the outcome it had here.
+    pub fn run_to(&mut self, world: &mut World, target_ms: u64) -> Vec<Applied> {
         let target = target_ms.min(self.until_ms);
-        let mut outcomes = Vec::new();
+        let mut applied = Vec::new();
         while let Some(next) = self.queue.front().filter(|a| a.at_ms <= target) {
             world.advance_to(next.at_ms);
-            let action = self.queue.pop_front().map(|a| a.action).expect("a front action");
-            outcomes.push((self.applied, world.apply(action)));
+            let timed = self.queue.pop_front().expect("a front action");
+            let outcome = world.apply(timed.action.clone());
+            if !matches!(timed.action, Action::Wire(_)) {
+                applied.push(Applied { index: self.applied, action: timed, outcome });
+            }
             self.applied += 1;
         }
         if world.now_ms() < target {
             world.advance_to(target);
         }
-        outcomes
+        applied
     }
 }
 
@@ -152,8 +163,6 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playground::action::Action;
-    use crate::playground::World;
 
     fn put(at_ms: u64, key: &str) -> TimedAction {
         TimedAction { at_ms, action: Action::Etcdctl { line: format!("put {key} v"), stdin: None } }
@@ -176,11 +185,12 @@ mod tests {
         let mut follower = Follower::default();
         let mut applied = Vec::new();
         while page.now_ms() < served.now_ms() {
-            let answer: Feed = decode(&encode(&feed(&config, 1.0, &run, 0, follower.received(), served.now_ms()))).unwrap();
+            let answer: Feed =
+                decode(&encode(&feed(&config, 1.0, &run, 0, follower.received(), served.now_ms()))).unwrap();
             follower.receive(answer.clone());
             follower.receive(answer); // a duplicate answer changes nothing
             let target = page.now_ms() + 450; // the page's own pace, in pieces
-            applied.extend(follower.run_to(&mut page, target).into_iter().map(|(i, _)| i));
+            applied.extend(follower.run_to(&mut page, target).into_iter().map(|a| a.index));
         }
         assert_eq!(applied, (0..run.len() as u64).collect::<Vec<_>>(), "each action once, in order");
         assert_eq!(page.now_ms(), served.now_ms());
