@@ -102,6 +102,7 @@ pub fn ClusterRing() -> impl IntoView {
     let notice = Notice(RwSignal::new(None));
     provide_context(notice);
     provide_context(crate::raft::Inspected(RwSignal::new(None)));
+    provide_context(crate::slow_motion::SlowMotion(RwSignal::new(true)));
 
     view! {
         <section class="ring" class:ring-dense=move || { count.get() > ROOMY_RING_MAX } aria-label="cluster">
@@ -142,7 +143,10 @@ pub fn ClusterRing() -> impl IntoView {
             </svg>
             // Under the cards, as the links are: a dot never covers a card's buttons, and is clickable
             // (and always reachable by keyboard) between the cards.
-            <div class="messages">{crate::raft::message_dots(sim, ring_position)}</div>
+            <div class="messages">
+                {crate::slow_motion::slow_motion_dots(sim, ring_position)}
+                {crate::raft::message_dots(sim, ring_position)}
+            </div>
             // Keyed by name, place and member count: a resized cluster lays its cards out again.
             <For
                 each=move || {

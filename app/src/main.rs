@@ -22,6 +22,7 @@ mod pace;
 mod raft;
 mod settings;
 mod sim;
+mod slow_motion;
 mod time;
 mod watches;
 

@@ -66,7 +66,11 @@ pub fn message_label(m: &MessageView) -> String {
 
 /// Where a message's dot sits: a fraction of the way along its link, in its direction's lane.
 fn dot_position(m: &MessageView, now_ms: u64, a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
-    let t = progress_of(m, now_ms);
+    lane_point(a, b, progress_of(m, now_ms))
+}
+
+/// The point a fraction `t` of the way from `a` to `b`, in the lane of that direction.
+pub fn lane_point(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let len = (dx * dx + dy * dy).sqrt().max(1e-6);
     // Each direction of a link gets its own lane, to the right of travel.
@@ -251,6 +255,7 @@ pub fn MessageList() -> impl IntoView {
 pub fn MessageLegend() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let summary = Memo::new(move |_| sim.snapshot.with(|s| in_flight_summary(&s.messages)));
+    let slow = expect_context::<crate::slow_motion::SlowMotion>().0;
     let items = [
         ("append", "append"),
         ("heartbeat", "heartbeat"),
@@ -274,6 +279,16 @@ pub fn MessageLegend() -> impl IntoView {
                     .collect_view()}
             </ul>
             <p class="in-flight" aria-label="Messages in flight">{move || summary.get()}</p>
+            <label class="slow-motion">
+                <input
+                    type="checkbox"
+                    prop:checked=move || slow.get()
+                    on:change=move |ev| slow.set(event_target_checked(&ev))
+                />
+                "Slow motion: every message sent is also drawn crossing its link in "
+                {format!("{:.1}", crate::slow_motion::CROSSING_MS / 1000.0)}
+                " s (faded dots), however fast it arrived; the clock and the count above stay true."
+            </label>
         </div>
     }
 }

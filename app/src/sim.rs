@@ -508,6 +508,7 @@ const PAGE_LIMITS: PageLimits = PageLimits {
     leases: MAX_LEASES,
     lease_keys: MAX_LEASE_KEYS,
     watchers: MAX_WATCHERS,
+    recent_messages: crate::slow_motion::MAX_DOTS,
 };
 
 fn snapshot_of(world: &World) -> Snapshot {
@@ -568,7 +569,7 @@ fn set_if_changed(signal: RwSignal<String>, text: String) {
 
 /// Real time in milliseconds from the page's monotonic clock (`performance.now()`), which, unlike the
 /// wall clock, never jumps backwards.
-fn now_real_ms() -> f64 {
+pub fn now_real_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 

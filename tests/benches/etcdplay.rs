@@ -113,7 +113,8 @@ fn soak() {
 }
 
 /// The page's limits on what a tick copies out (app/src/sim.rs `PAGE_LIMITS`).
-const PAGE_LIMITS: PageLimits = PageLimits { messages: 60, log_tail: 30, leases: 50, lease_keys: 10, watchers: 50 };
+const PAGE_LIMITS: PageLimits =
+    PageLimits { messages: 60, log_tail: 30, leases: 50, lease_keys: 10, watchers: 50, recent_messages: 24 };
 
 /// Per-tick times in ms, for percentiles.
 #[derive(Default)]

@@ -74,11 +74,11 @@ async function inspectAndDrop(page) {
   const dots = page.getByRole('button', { name: DOT_NAME });
   // Dots pass under the cards (which keep their buttons clickable): Step until one is between them.
   const clickable = async () => {
-    const i = await page.evaluate(() => [...document.querySelectorAll('.ring .msg-dot')].findIndex((b) => {
+    const i = await page.evaluate(() => [...document.querySelectorAll('.ring .msg-dot:not(.msg-trail)')].findIndex((b) => {
       const r = b.getBoundingClientRect();
       return r.width > 0 && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b;
     }));
-    return i >= 0 ? page.locator('.ring .msg-dot').nth(i) : null;
+    return i >= 0 ? page.locator('.ring .msg-dot:not(.msg-trail)').nth(i) : null;
   };
   let dot = null;
   for (let i = 0; i < 300 && !(dot = await clickable()); i++) {
@@ -144,7 +144,56 @@ async function votesDuringAnElection(page, leader) {
   check('the vote badges went once the new leader was known');
 }
 
+/** Index of a slow-motion dot on screen (its centre not under a card), or -1. */
+function trailDotInSight() {
+  return [...document.querySelectorAll('.ring .msg-trail')].findIndex((b) => {
+    const r = b.getBoundingClientRect();
+    return r.width > 0 && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b;
+  });
+}
+
+// At the default pace on the default LAN a message is in flight for 1-3 ms: the slow motion draws each one
+// crossing its link, so replication is seen at once; a slow-motion dot opens the inspector like a true one,
+// and the legend's checkbox turns the slow motion off.
+async function slowMotion(page, loadedAt) {
+  const seen = await waitFor('a slow-motion message dot in sight', async () => (await page.evaluate(trailDotInSight)) >= 0, 5_000);
+  const after = Date.now() - loadedAt;
+  if (after > 2_000) throw new Error(`the first message dot was in sight ${after} ms after the page loaded`);
+  const trail = page.locator('.ring .msg-trail');
+  // A moving dot is never "stable" for Playwright's click: the mouse goes where a dot is, as a visitor's
+  // does, and tries again if the dot moved on first.
+  const inspector = page.getByRole('region', { name: 'Message inspector', exact: true });
+  let name = null;
+  for (let attempt = 0; attempt < 20 && !name; attempt++) {
+    const aim = await page.evaluate(() => {
+      const b = [...document.querySelectorAll('.ring .msg-trail')].find((d) => {
+        const r = d.getBoundingClientRect();
+        return r.width > 0 && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === d;
+      });
+      const r = b?.getBoundingClientRect();
+      return b && { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    });
+    if (!aim) continue;
+    await page.mouse.click(aim.x, aim.y);
+    await sleep(100);
+    if (await inspector.count()) name = await inspector.getByRole('heading').first().textContent();
+  }
+  if (!name) throw new Error('20 clicks on slow-motion dots opened no inspector');
+  check(`${after} ms after loading, at 1x on the LAN, ${await trail.count()} slow-motion dots cross the ring (${seen && 'one in sight'})`);
+  await inspector.getByText('No longer in flight', { exact: false }).waitFor({ timeout: 2_000 });
+  check(`clicked a slow-motion dot with the mouse: the inspector shows "${name.trim()}", which has arrived`);
+  await inspector.getByRole('button', { name: 'Close', exact: true }).click();
+  await page.getByRole('checkbox', { name: /^Slow motion/ }).uncheck();
+  await waitFor('the slow-motion dots to go', async () => (await trail.count()) === 0, 2_000);
+  await sleep(500);
+  if (await trail.count()) throw new Error('slow-motion dots drawn with the slow motion off');
+  await page.getByRole('checkbox', { name: /^Slow motion/ }).check();
+  check('unchecking "Slow motion" leaves only the messages truly in flight; checked again');
+}
+
 export async function messages(page) {
+  const loadedAt = Date.now();
+  await slowMotion(page, loadedAt);
   const leader = await leaderOf(page);
   // Let the followers hear from the leader, so that every card shows its term and vote.
   await sleep(300);

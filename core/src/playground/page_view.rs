@@ -8,7 +8,7 @@ use super::watches_view::WatchesView;
 use super::World;
 use crate::kubernetes::KubernetesView;
 use crate::sim::leases_view::LeasesView;
-use crate::sim::view::{ElectionView, EntryView, InFlightView, RaftView, TimerView};
+use crate::sim::view::{ElectionView, EntryView, InFlightView, MessageView, RaftView, TimerView};
 use crate::sim::NodeView;
 
 /// A command that keeps running (watch, lease keep-alive), as the console lists it.
@@ -46,6 +46,8 @@ pub struct PageLimits {
     pub lease_keys: usize,
     /// Watchers listed; all are counted.
     pub watchers: usize,
+    /// The newest messages sent, delivered or not (the ring's slow motion draws them).
+    pub recent_messages: usize,
 }
 
 /// What the page renders: plain data copied out of the world after every step, so that a render never
@@ -69,6 +71,8 @@ pub struct PageView {
     pub announced: Vec<(String, String)>,
     /// Raft messages on the network: the oldest sent (at most [`PageLimits::messages`]) and counts of all.
     pub messages: InFlightView,
+    /// The newest messages sent, delivered or not, oldest first.
+    pub recent_messages: Vec<MessageView>,
     /// Each member's Raft state and the newest entries of its log, in member order.
     pub raft: Vec<(RaftView, Vec<EntryView>)>,
     /// Each member's election (or, on the leader, heartbeat) timer, None while down, in member order.
@@ -98,6 +102,7 @@ impl World {
             voters: self.voters().len(),
             announced: self.announced_unstarted(),
             messages: self.in_flight_view(limits.messages),
+            recent_messages: self.recent_messages_view(limits.recent_messages),
             raft: (0..n).map(|i| (self.raft_view(i), self.log_tail_view(i, limits.log_tail))).collect(),
             timers: (0..n).map(|i| self.timer_view(i)).collect(),
             elections: (0..n).map(|i| self.election_view(i)).collect(),
@@ -129,7 +134,8 @@ mod tests {
     use super::*;
     use crate::{Action, WorldConfig};
 
-    const LIMITS: PageLimits = PageLimits { messages: 3, log_tail: 4, leases: 50, lease_keys: 10, watchers: 50 };
+    const LIMITS: PageLimits =
+        PageLimits { messages: 3, log_tail: 4, leases: 50, lease_keys: 10, watchers: 50, recent_messages: 5 };
 
     #[test]
     fn the_page_view_is_bounded_and_agrees_with_the_parts() {
@@ -153,6 +159,10 @@ mod tests {
         }
         assert_eq!(view.watches.total, 1);
         assert_eq!(view.timers.len(), 3);
+        let recent = &view.recent_messages;
+        assert_eq!(recent.len(), 5, "the newest 5 messages sent");
+        assert!(recent.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+        assert!(recent.iter().any(|m| m.deliver_at_ms <= view.now_ms), "delivered ones too: {recent:?}");
         assert_eq!(view, w.page_view(LIMITS), "reading changes nothing");
     }
 }

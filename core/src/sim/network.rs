@@ -5,10 +5,21 @@
 use crate::rng::SimRng;
 use raft::prelude::Message;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 /// At most this many messages in flight; beyond it new messages are dropped (a full send buffer).
 pub const MAX_IN_FLIGHT: usize = 100_000;
+
+/// How many of the newest messages sent the network remembers after they left it, for the page's slow
+/// motion (which draws every message crossing its link, however fast it arrived).
+pub const RECENT_SENT: usize = 128;
+
+/// A message as it was sent, without its payload (entries, snapshot): what the page draws of it.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub head: InFlight,
+    pub entries: usize,
+}
 
 /// Peer links carry 1 Gbit/s: a snapshot takes its size over this many bytes per millisecond to send.
 pub const BYTES_PER_MS: u64 = 125_000;
@@ -113,6 +124,22 @@ pub struct Network {
     pub profile: Option<LinkFault>,
     pub sent: u64,
     pub dropped: u64,
+    /// The newest [`RECENT_SENT`] messages queued, oldest first.
+    recent: VecDeque<Sent>,
+}
+
+/// A message's header fields alone (a copy without its entries, snapshot or context).
+fn head_of(msg: &Message) -> Message {
+    let mut head = Message::default();
+    head.set_msg_type(msg.get_msg_type());
+    head.from = msg.from;
+    head.to = msg.to;
+    head.term = msg.term;
+    head.index = msg.index;
+    head.log_term = msg.log_term;
+    head.commit = msg.commit;
+    head.reject = msg.reject;
+    head
 }
 
 fn link(a: u64, b: u64) -> (u64, u64) {
@@ -161,7 +188,18 @@ impl Network {
         let transfer = msg.get_snapshot().data.len() as u64 / BYTES_PER_MS;
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(Reverse(InFlight { sent_at_ms, deliver_at_ms: at_ms + transfer, seq, msg }));
+        let deliver_at_ms = at_ms + transfer;
+        if self.recent.len() == RECENT_SENT {
+            self.recent.pop_front();
+        }
+        let head = InFlight { sent_at_ms, deliver_at_ms, seq, msg: head_of(&msg) };
+        self.recent.push_back(Sent { head, entries: msg.entries.len() });
+        self.queue.push(Reverse(InFlight { sent_at_ms, deliver_at_ms, seq, msg }));
+    }
+
+    /// The newest messages sent (delivered or not), oldest first.
+    pub fn recent_sent(&self) -> impl DoubleEndedIterator<Item = &Sent> + ExactSizeIterator {
+        self.recent.iter()
     }
 
     /// Messages on their way, in no particular order.

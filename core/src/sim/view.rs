@@ -178,6 +178,13 @@ impl Cluster {
         InFlightView { shown, total, by_kind }
     }
 
+    /// The newest `limit` messages sent, delivered or not, oldest first (see [`Sent`](super::network::Sent)).
+    pub fn recent_messages_view(&self, limit: usize) -> Vec<MessageView> {
+        let recent = self.network.recent_sent();
+        let skip = recent.len().saturating_sub(limit);
+        recent.skip(skip).map(|s| MessageView { entries: s.entries, ..self.message_view(&s.head) }).collect()
+    }
+
     fn message_view(&self, m: &InFlight) -> MessageView {
         MessageView {
             id: m.seq,
