@@ -25,6 +25,29 @@ pub(super) fn lesson() -> Lesson {
                 visitor: vec![Do::Ctl("put greeting hello")],
             },
             Step {
+                text: "Now follow one write on the ring. Type `put greeting again` and watch the links: a \
+                       MsgAppend dot (blue) leaves the leader for each follower, and a lighter \
+                       MsgAppendResponse comes back. On this LAN each takes a millisecond or two, so the ring \
+                       draws them in slow motion (the faded dots; the clock stays true). Click a MsgAppend dot \
+                       to read it in the inspector: its index is the entry's, its commit is the leader's \
+                       commit index when it was sent.",
+                setup: vec![],
+                goal: Goal::All(vec![
+                    Goal::Ran { pattern: "put greeting again", ok: true },
+                    Goal::KeyOnAll { key: "greeting", value: "again" },
+                ]),
+                waiting: "Waiting for you to run `put greeting again` and follow its MsgAppend…",
+                explain: "That was the whole of log replication: the leader appended the entry and sent it in a \
+                          MsgAppend (index and log term of the entry before it, so the follower can check its \
+                          log matches); each follower wrote it to its WAL and answered with a \
+                          MsgAppendResponse naming the index it now has. With one response back the leader \
+                          had a quorum (itself and one follower), committed the entry and answered `OK`; the \
+                          next MsgAppend or MsgHeartbeat carried the new commit index, and the followers \
+                          applied it too. Uncheck Slow motion under the ring to see how little of it is ever \
+                          truly in flight.",
+                visitor: vec![Do::Ctl("put greeting again")],
+            },
+            Step {
                 text: "Kill one follower: press Kill on a card that is not the leader.",
                 setup: vec![],
                 goal: Goal::All(vec![Goal::Down(1), Goal::LeaderElected]),
