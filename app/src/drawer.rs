@@ -73,6 +73,51 @@ fn show_linked_panel() {
     }
 }
 
+/// The wide screen's panel tabs, above the ring and the console: "All panels" (the grid under them) or
+/// one panel, which then takes the column beside the console, so the ring, the console and the panel in
+/// use are on screen together (the stylesheet does the layout from the `:target`, as on a phone). The
+/// tabs are the page's titled panels, read once the page is built.
+#[component]
+pub fn PanelTabs() -> impl IntoView {
+    let panels = RwSignal::new(Vec::<PanelLink>::new());
+    let shown = RwSignal::new(current_fragment());
+    request_animation_frame(move || {
+        panels.set(panels_on_page().into_iter().filter(|p| p.id != "lessons-title").collect())
+    });
+    let _ = window_event_listener(ev::hashchange, move |_| shown.set(current_fragment()));
+    let choose = move |e: ev::MouseEvent, id: String| {
+        e.prevent_default();
+        show_panel(&id);
+    };
+    view! {
+        <nav class="panel-tabs" aria-label="Panel tabs">
+            <a
+                href="#"
+                aria-current=move || shown.get().is_empty().then_some("page")
+                on:click=move |e| choose(e, String::new())
+            >
+                "All panels"
+            </a>
+            <For
+                each=move || panels.get()
+                key=|p| p.id.clone()
+                children=move |p| {
+                    let (id, current) = (p.id.clone(), p.id.clone());
+                    view! {
+                        <a
+                            href=format!("#{}", p.id)
+                            aria-current=move || shown.with(|s| *s == current).then_some("page")
+                            on:click=move |e| choose(e, id.clone())
+                        >
+                            {p.title}
+                        </a>
+                    }
+                }
+            />
+        </nav>
+    }
+}
+
 /// The "Panels" button and the list it opens. Escape closes the list and returns to the button.
 #[component]
 pub fn PanelsDrawer() -> impl IntoView {

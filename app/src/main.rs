@@ -30,7 +30,7 @@ use checker::HistoryCheck;
 use clock::Clock;
 use cluster::{ClusterRing, ClusterSize};
 use console::Console;
-use drawer::PanelsDrawer;
+use drawer::{PanelTabs, PanelsDrawer};
 use events::Events;
 use files::Files;
 use keyspace::Keyspace;
@@ -120,6 +120,7 @@ fn App(sim: Sim, notice: String) -> impl IntoView {
         // Lessons drive the page's own cluster step by step; a served one is driven by its clients.
         {own_cluster.then(|| view! { <Lessons /> })}
         <main class="layout">
+            <PanelTabs />
             <div class="cluster-column">
                 <ClusterRing />
                 <NetworkBar />
@@ -134,10 +135,10 @@ fn App(sim: Sim, notice: String) -> impl IntoView {
                 <Leases />
                 <HistoryCheck />
                 <Files />
+                <Keyspace />
+                <Kubernetes />
+                <Metrics />
             </div>
         </main>
-        <Keyspace />
-        <Kubernetes />
-        <Metrics />
     }
 }

@@ -9,6 +9,7 @@ import { keyspace } from './keyspace.mjs';
 import { lessons } from './lessons.mjs';
 import { historyCheck } from './checker.mjs';
 import { kubernetes } from './kubernetes.mjs';
+import { dashboard } from './dashboard.mjs';
 
 // screens stays last: it resizes the window to a phone's and back, and shoots the page as the others left it.
-export const SUITES = [leasesAndWatches, csp, messages, lessons, keyspace, historyCheck, kubernetes, screens];
+export const SUITES = [leasesAndWatches, csp, messages, lessons, keyspace, historyCheck, kubernetes, dashboard, screens];
