@@ -19,9 +19,9 @@ use leptos::prelude::*;
 /// with the eye, short enough that a heartbeat's response is seen coming back before the next one.
 pub const CROSSING_MS: f64 = 900.0;
 
-/// The part of a link a slow-motion dot crosses (fractions from the sender's centre): the middle, which
-/// the cards do not cover, so the whole crossing is in sight.
-const PATH: (f64, f64) = (0.25, 0.75);
+/// The part of a link a slow-motion dot crosses (fractions from the sender's centre): from the sender's
+/// card to the receiver's, over their edges.
+const PATH: (f64, f64) = (0.3, 0.7);
 
 /// The most slow-motion dots on the ring at once (the newest); at 100x the cluster sends thousands a
 /// second and only a glimpse of them can be drawn.

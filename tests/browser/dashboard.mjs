@@ -2,7 +2,11 @@
 // panel without scrolling past the others. Choosing a tab puts that panel beside the console, with the ring,
 // the console's prompt and the panel's title all on screen at once; "All panels" brings back the grid.
 
-import { check, waitFor } from './lib.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { check, runCommand, sleep, waitFor } from './lib.mjs';
+
+const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
 
 const WIDE = { width: 1440, height: 900 };
 
@@ -40,6 +44,12 @@ export async function dashboard(page) {
     await waitFor('every panel back in the grid', async () =>
       (await page.locator('.panel-grid > section').evaluateAll((els) => els.filter((e) => e.offsetParent !== null).length)) === names.length, 3_000);
     check('"All panels" shows the grid of every panel again');
+    // The README's desktop screenshot: the Raft tab beside a write, its messages in slow motion.
+    await tabs.getByRole('link', { name: 'Raft', exact: true }).click();
+    await runCommand(page, 'put greeting hello', ['OK']);
+    await sleep(150);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png') });
+    await tabs.getByRole('link', { name: 'All panels', exact: true }).click();
   } finally {
     await page.setViewportSize(before);
   }

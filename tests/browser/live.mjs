@@ -82,6 +82,11 @@ try {
   if (put.code !== 0 || !put.out.includes('OK')) throw new Error(`real etcdctl put failed: ${put.out}`);
   await pageCommand(page, 'get greeting', (o) => o.join('|') === 'greeting|from-a-terminal', 'the page to read the terminal\'s put');
   check('real etcdctl put greeting from-a-terminal; the page\'s console reads it back');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.getByRole('navigation', { name: 'Panel tabs', exact: true }).getByRole('link', { name: 'Keyspace', exact: true }).click();
+  await page.getByText('from-a-terminal', { exact: true }).first().waitFor({ timeout: 5_000 });
+  await page.screenshot({ path: path.join(HERE, 'artifacts', 'live.png') });
+  check('the Keyspace tab shows the key the terminal wrote (screenshot artifacts/live.png)');
 
   // 3. A watch typed in the page sees the next put from the terminal.
   await pageCommand(page, 'watch w', (o) => o.some((l) => l.includes('running')), 'the page\'s watch to start');
