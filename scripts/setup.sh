@@ -34,6 +34,9 @@ fi
 # etcdctl the wire tests use as the oracle.
 need_apt=()
 command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
+# protoc's own well-known types (google/protobuf/descriptor.proto), which etcd's protos import: only a
+# recommendation of protobuf-compiler, so --no-install-recommends leaves them out.
+[[ -f /usr/include/google/protobuf/descriptor.proto ]] || need_apt+=(libprotobuf-dev)
 [[ -x /usr/bin/etcd ]] || need_apt+=(etcd-server)
 [[ -x /usr/bin/etcdctl ]] || need_apt+=(etcd-client)
 if ((${#need_apt[@]})); then

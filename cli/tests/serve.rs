@@ -4,7 +4,7 @@
 //! and oversized keys, garbage instead of HTTP/2, thousands of watches dropped mid-stream) answered with
 //! etcd's errors while the cluster keeps serving.
 
-use etcd_client::{Client, ConnectOptions, GetOptions, WatchOptions};
+use etcd_client::{Client, ConnectOptions, GetOptions, LockOptions, ProclaimOptions, ResignOptions, WatchOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -138,6 +138,58 @@ fn kv_txn_lease_and_watch_through_grpc() {
         assert!(err.to_string().contains("etcdserver: mvcc: required revision has been compacted"), "{err}");
         let members = c.member_list().await.unwrap();
         assert_eq!(members.members().len(), 3);
+    });
+}
+
+/// etcd's lock and election services: a second locker waits until the first unlocks; a campaign waits
+/// for the leader to resign; observers see every proclaimed value; stale leader keys and empty elections
+/// get etcd's errors.
+#[test]
+fn lock_and_election_through_grpc() {
+    let s = Served::start(26_500);
+    rt().block_on(async {
+        let mut c = s.client(&[0, 1, 2]).await;
+        let l1 = c.lease_grant(30, None).await.unwrap().id();
+        let l2 = c.lease_grant(30, None).await.unwrap().id();
+        let first = c.lock("door", Some(LockOptions::new().with_lease(l1))).await.unwrap();
+        assert_eq!(first.key(), format!("door/{l1:x}").as_bytes());
+        let mut other = s.client(&[1]).await;
+        let second = tokio::spawn(async move { other.lock("door", Some(LockOptions::new().with_lease(l2))).await });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!second.is_finished(), "the second locker must wait for the first");
+        c.unlock(first.key()).await.unwrap();
+        let second = tokio::time::timeout(Duration::from_secs(5), second).await.unwrap().unwrap().unwrap();
+        assert_eq!(second.key(), format!("door/{l2:x}").as_bytes());
+        // Lease 0: the lock gets a session lease of its own (60 s), as etcd's NewSession does.
+        let before = c.leases().await.unwrap().leases().len();
+        let own = c.lock("gate", None).await.unwrap();
+        assert_eq!(c.leases().await.unwrap().leases().len(), before + 1);
+        assert!(own.key().starts_with(b"gate/"));
+
+        let err = c.leader("vote").await.unwrap_err().to_string();
+        assert!(err.contains("election: no leader"), "{err}");
+        let won = c.campaign("vote", "alpha", l1).await.unwrap();
+        let leader = won.leader().unwrap().clone();
+        assert_eq!(leader.key(), format!("vote/{l1:x}").as_bytes());
+        let mut observer = s.client(&[2]).await;
+        let mut seen = observer.observe("vote").await.unwrap();
+        let first_seen = tokio::time::timeout(Duration::from_secs(5), seen.message()).await.unwrap().unwrap().unwrap();
+        assert_eq!(first_seen.kv().unwrap().value(), b"alpha");
+        c.proclaim("beta", Some(ProclaimOptions::new().with_leader(leader.clone()))).await.unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(5), seen.message()).await.unwrap().unwrap().unwrap();
+        assert_eq!(next.kv().unwrap().value(), b"beta");
+        assert_eq!(c.leader("vote").await.unwrap().kv().unwrap().value(), b"beta");
+        let mut rival = s.client(&[1]).await;
+        let challenger = tokio::spawn(async move { rival.campaign("vote", "gamma", l2).await });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!challenger.is_finished(), "a campaign must wait for the leader to resign");
+        c.resign(Some(ResignOptions::new().with_leader(leader.clone()))).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), challenger).await.unwrap().unwrap().unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(5), seen.message()).await.unwrap().unwrap().unwrap();
+        assert_eq!(next.kv().unwrap().value(), b"gamma");
+        let err = c.proclaim("stale", Some(ProclaimOptions::new().with_leader(leader))).await.unwrap_err().to_string();
+        assert!(err.contains("election: not leader"), "{err}");
+        assert_eq!(c.leader("vote").await.unwrap().kv().unwrap().value(), b"gamma");
     });
 }
 

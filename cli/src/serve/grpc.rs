@@ -55,7 +55,12 @@ impl Handle {
         rx.await.unwrap_or(Err(ServerError::Unavailable))
     }
 
-    fn fire(&self, job: Job) {
+    /// A fresh stream ID, for a watch stream or a watch the services hold themselves.
+    pub fn new_stream(&self) -> u64 {
+        self.next_stream.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(super) fn fire(&self, job: Job) {
         let _ = self.jobs.send(job);
     }
 }
@@ -68,13 +73,13 @@ pub struct MemberApi {
 }
 
 impl MemberApi {
-    async fn ask(&self, request: Request) -> Result<Response, Status> {
+    pub(super) async fn ask(&self, request: Request) -> Result<Response, Status> {
         self.handle.call(self.member, request).await.map_err(|e| status(&e))
     }
 }
 
 /// The answer did not fit the request: a bug of ours, said as such.
-fn mismatch(what: &str) -> Status {
+pub(super) fn mismatch(what: &str) -> Status {
     Status::internal(format!("etcdplay: the member answered something other than a {what} response"))
 }
 
@@ -425,7 +430,7 @@ impl PbWatchService for MemberApi {
 
     /// One bidirectional watch stream: creates, cancels and progress requests in, responses out.
     async fn watch(&self, r: GrpcRequest<Streaming<PbWatchRequest>>) -> Answer<Self::WatchStream> {
-        let stream = self.handle.next_stream.fetch_add(1, Ordering::Relaxed);
+        let stream = self.handle.new_stream();
         let (out_tx, out_rx) = tmpsc::unbounded_channel::<Result<PbWatchResponse, Status>>();
         let (news_tx, news_rx) = tmpsc::unbounded_channel::<WatchNews>();
         tokio::spawn(forward_news(news_rx, out_tx));

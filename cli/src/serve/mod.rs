@@ -8,6 +8,7 @@
 //! lines into jobs.
 
 mod authority;
+mod concurrency;
 mod convert;
 mod driver;
 mod gateway;
@@ -16,6 +17,8 @@ mod http1;
 mod page;
 
 use crate::record::Recorder;
+use concurrency::pb::v3electionpb::election_server::ElectionServer;
+use concurrency::pb::v3lockpb::lock_server::LockServer;
 use driver::{Driver, Endpoint, Job};
 use etcd_client::proto::{PbClusterServer, PbKvServer, PbLeaseServer, PbMaintenanceServer, PbWatchServer};
 use etcdplay_core::cluster::MemberConfig;
@@ -273,7 +276,9 @@ async fn serve_member(address: String, api: MemberApi, stop: oneshot::Receiver<(
         .add_service(PbWatchServer::new(api.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(PbLeaseServer::new(api.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(PbClusterServer::new(api.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
-        .add_service(PbMaintenanceServer::new(api).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(PbMaintenanceServer::new(api.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(LockServer::new(api.clone()).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(ElectionServer::new(api).max_decoding_message_size(MAX_REQUEST_BYTES))
         .serve_with_incoming(tokio_stream::wrappers::ReceiverStream::new(conns_rx))
         .await;
     if let Err(e) = result {

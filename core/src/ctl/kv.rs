@@ -63,17 +63,7 @@ pub const DEL_FLAGS: &[Flag] = &[
     Flag::new("prev-kv", Kind::Bool, "false", "return deleted key-value pairs"),
 ];
 
-/// The range end that makes `key` a prefix (clientv3's `GetPrefixRangeEnd`); the empty prefix means all keys.
-pub fn prefix_end(key: &[u8]) -> Vec<u8> {
-    let mut end = key.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return end;
-        }
-    }
-    vec![0]
-}
+pub use crate::mvcc::prefix_end;
 
 /// Key and range end from `<key> [range_end]` and `--prefix`/`--from-key`, as clientv3's options set them.
 pub(crate) fn key_range(key: &str, end: Option<&str>, prefix: bool, from_key: bool) -> (Vec<u8>, Vec<u8>) {

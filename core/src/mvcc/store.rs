@@ -39,6 +39,18 @@ pub enum KeyRange {
     From(Vec<u8>),
 }
 
+/// The range end that makes `key` a prefix (clientv3's `GetPrefixRangeEnd`); the empty prefix means all keys.
+pub fn prefix_end(key: &[u8]) -> Vec<u8> {
+    let mut end = key.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0]
+}
+
 impl KeyRange {
     /// Decodes etcd's wire convention.
     pub fn new(key: &[u8], range_end: &[u8]) -> KeyRange {
