@@ -7,32 +7,6 @@ use etcdplay_core::linearizability::session::{SessionCheck, SessionVerdict};
 use etcdplay_core::Action;
 use leptos::prelude::*;
 
-/// The verdict as one line, e.g. "history linearizable: yes (12 operations on 4 keys)".
-pub fn verdict_line(check: &SessionCheck) -> String {
-    let counted = format!(
-        "{} operation{} on {} key{}",
-        check.operations,
-        plural(check.operations),
-        check.keys,
-        plural(check.keys)
-    );
-    match &check.verdict {
-        SessionVerdict::Linearizable => format!("history linearizable: yes ({counted})"),
-        SessionVerdict::Inconclusive { key } => {
-            format!("history linearizable: not decided for key {key} (the search gave up; {counted})")
-        }
-        SessionVerdict::NotLinearizable { key, .. } => format!("history linearizable: NO, key {key} ({counted})"),
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 /// The panel: the verdict, the offending operations when there are any, the keys left out, and the
 /// unsafe-mode switch.
 #[component]
@@ -48,7 +22,7 @@ pub fn HistoryCheck() -> impl IntoView {
         sim.read_world(|w| w.session_history().map(|h| h.check())).flatten()
     });
     let unsafe_on = Memo::new(move |_| version.get().1);
-    let line = move || check.with(|c| c.as_ref().map(verdict_line).unwrap_or_default());
+    let line = move || check.with(|c| c.as_ref().map(SessionCheck::verdict_line).unwrap_or_default());
     let bad =
         move || check.with(|c| matches!(c, Some(SessionCheck { verdict: SessionVerdict::NotLinearizable { .. }, .. })));
     let offending = move || {
@@ -113,6 +87,6 @@ mod tests {
         world.apply(Action::Etcdctl { line: "put a 1".into(), stdin: None });
         world.apply(Action::Etcdctl { line: "get a".into(), stdin: None });
         let check = world.session_history().expect("recorded").check();
-        assert_eq!(verdict_line(&check), "history linearizable: yes (2 operations on 1 key)");
+        assert_eq!(check.verdict_line(), "history linearizable: yes (2 operations on 1 key)");
     }
 }

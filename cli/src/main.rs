@@ -10,7 +10,8 @@
 //! - `etcdplay serve [--members N] [--seed S] [--speed X]`: the simulated cluster on the wire, speaking
 //!   etcd's v3 gRPC API on 127.0.0.1:2379, :22379, :32379 (see [`serve`]); `--record FILE` writes the run's
 //!   actions as they happen.
-//! - `etcdplay replay FILE`: rebuilds a recorded served run and prints each member's revision and KV hash.
+//! - `etcdplay replay FILE [--check]`: rebuilds a recorded served run and prints each member's revision and
+//!   KV hash; `--check` runs the linearizability checker over what its wire clients sent and got.
 
 mod record;
 mod serve;
@@ -55,13 +56,14 @@ fn main() -> ExitCode {
         };
     }
     if args.first().map(String::as_str) == Some("replay") {
-        return match args.get(1).map(|path| record::replay(path)) {
+        let check = args.iter().skip(2).any(|a| a == "--check");
+        return match args.get(1).map(|path| record::replay(path, check)) {
             Some(Ok(text)) => {
                 print!("{text}");
                 ExitCode::SUCCESS
             }
             Some(Err(e)) => fail(&e),
-            None => fail("usage: etcdplay replay FILE (a recording of `etcdplay serve --record FILE`)"),
+            None => fail("usage: etcdplay replay FILE [--check] (a recording of `etcdplay serve --record FILE`)"),
         };
     }
     let opts = match parse_opts(&args) {

@@ -3,6 +3,7 @@
 //! `etcdplay replay FILE` rebuilds the run from that alone and prints each member's revision and KV hash,
 //! which must equal what the served members answered (`etcdctl endpoint hashkv`).
 
+use etcdplay_core::linearizability::session::SessionVerdict;
 use etcdplay_core::playground::action::TimedAction;
 use etcdplay_core::{World, WorldConfig};
 use serde_json::{json, Value};
@@ -89,11 +90,15 @@ fn read(path: &str) -> Result<Recording, String> {
     Ok(Recording { config, actions, until_ms })
 }
 
-/// `etcdplay replay FILE`: the recorded run rebuilt, one line per member (name, revision, KV hash at
-/// that revision), as `etcdctl endpoint hashkv` reports the served members.
-pub fn replay(path: &str) -> Result<String, String> {
+/// `etcdplay replay FILE [--check]`: the recorded run rebuilt, one line per member (name, revision, KV
+/// hash at that revision), as `etcdctl endpoint hashkv` reports the served members. `--check` also
+/// records what the wire clients sent and got during the replay (the served run itself keeps no
+/// history, which would grow for as long as it serves) and runs the robustness runs' linearizability
+/// checker over it: the last line is the verdict, and a history that is not linearizable is an error.
+pub fn replay(path: &str, check: bool) -> Result<String, String> {
     let r = read(path)?;
-    let mut world = World::replay(r.config, &r.actions);
+    let config = if check { r.config.with_history() } else { r.config };
+    let mut world = World::replay(config, &r.actions);
     world.advance_to(r.until_ms);
     let mut out = format!("replayed {} actions to {} ms\n", r.actions.len(), world.now_ms());
     for i in 0..world.members().len() {
@@ -103,5 +108,22 @@ pub fn replay(path: &str) -> Result<String, String> {
         let state = if node.is_up() { "" } else { " (down)" };
         let _ = writeln!(out, "{} revision {} hash {}{}", world.members()[i].name, rev, store.hash_kv(rev), state);
     }
-    Ok(out)
+    let Some(history) = world.session_history().filter(|_| check) else { return Ok(out) };
+    let verdict = history.check();
+    if verdict.overflow > 0 {
+        let _ = writeln!(
+            out,
+            "(only the first {} operations were recorded; {} more were not)",
+            history.len(),
+            verdict.overflow
+        );
+    }
+    for (key, why) in &verdict.skipped {
+        let _ = writeln!(out, "key {key} left out: {why}");
+    }
+    let _ = writeln!(out, "{}", verdict.verdict_line());
+    match verdict.verdict {
+        SessionVerdict::NotLinearizable { ops, .. } => Err(format!("{out}{}", ops.join("\n"))),
+        _ => Ok(out),
+    }
 }

@@ -348,3 +348,84 @@ async fn settle(s: &Served, n: usize) -> Vec<(i64, u32)> {
     }
     panic!("the members never agreed on a revision");
 }
+
+/// Replays `file` with `--check`: the linearizability checker over what the served run's clients sent
+/// and got. Returns whether the replay succeeded, and its output.
+fn replay_checked(file: &std::path::Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_etcdplay")).arg("replay").arg(file).arg("--check").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// The robustness runs' linearizability checker, on a served run: concurrent clients on every member
+/// through a leader kill and restart are linearizable; the unsafe teaching mode (reads without
+/// ReadIndex) with a partitioned member is caught.
+#[test]
+fn a_served_runs_history_is_checked_for_linearizability() {
+    let dir = std::env::temp_dir().join(format!("etcdplay-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let safe = dir.join("safe.jsonl");
+    let mut s = Served::start_with(26_700, &["--record", safe.to_str().unwrap()]);
+    let clients = |s: &Served| {
+        let endpoints = s.clients.clone();
+        (0..6)
+            .map(|c| {
+                let endpoint = endpoints[c % 3].clone();
+                tokio::spawn(async move {
+                    let mut client = Client::connect([endpoint], None).await.unwrap();
+                    for i in 0..25 {
+                        let key = format!("k{}", (c + i) % 4);
+                        let _ = client.put(key.as_str(), format!("c{c}-{i}"), None).await;
+                        let _ = client.get(key.as_str(), None).await;
+                    }
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    rt().block_on(async {
+        for t in clients(&s) {
+            t.await.unwrap();
+        }
+    });
+    s.control("@kill t1");
+    rt().block_on(async {
+        for t in clients(&s) {
+            let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
+        }
+    });
+    s.control("@restart t1");
+    std::thread::sleep(Duration::from_millis(1_200));
+    drop(s);
+    let (ok, text) = replay_checked(&safe);
+    assert!(ok, "{text}");
+    let verdict = text.lines().last().unwrap();
+    let operations: usize = verdict.split('(').nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(verdict.starts_with("history linearizable: yes") && operations >= 300, "{text}");
+
+    let unsafe_run = dir.join("unsafe.jsonl");
+    let mut s = Served::start_with(26_800, &["--record", unsafe_run.to_str().unwrap()]);
+    s.control("@unsafe-reads on");
+    rt().block_on(async {
+        s.client(&[0, 1, 2]).await.put("k", "old", None).await.unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    s.control("@partition t1 | t2 t3");
+    rt().block_on(async {
+        let mut majority = s.client(&[1]).await;
+        let mut put = Err(etcd_client::Error::InvalidArgs(String::new()));
+        for _ in 0..20 {
+            put = majority.put("k", "new", None).await;
+            if put.is_ok() {
+                break;
+            }
+        }
+        put.unwrap();
+        let stale = s.client(&[0]).await.get("k", None).await.unwrap();
+        assert_eq!(stale.kvs()[0].value(), b"old", "the isolated member answers from its own store");
+    });
+    std::thread::sleep(Duration::from_millis(1_200));
+    drop(s);
+    let (ok, text) = replay_checked(&unsafe_run);
+    assert!(!ok && text.contains("history linearizable: NO, key k"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

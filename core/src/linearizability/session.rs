@@ -82,6 +82,27 @@ pub struct SessionCheck {
     pub verdict: SessionVerdict,
 }
 
+impl SessionCheck {
+    /// The verdict as one line, e.g. "history linearizable: yes (12 operations on 4 keys)".
+    pub fn verdict_line(&self) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let counted = format!(
+            "{} operation{} on {} key{}",
+            self.operations,
+            plural(self.operations),
+            self.keys,
+            plural(self.keys)
+        );
+        match &self.verdict {
+            SessionVerdict::Linearizable => format!("history linearizable: yes ({counted})"),
+            SessionVerdict::Inconclusive { key } => {
+                format!("history linearizable: not decided for key {key} (the search gave up; {counted})")
+            }
+            SessionVerdict::NotLinearizable { key, .. } => format!("history linearizable: NO, key {key} ({counted})"),
+        }
+    }
+}
+
 impl SessionHistory {
     /// Starts over (a restored cluster with a keyspace of its own replaced the running one).
     pub fn restart(&mut self, now_ms: u64) {
