@@ -10,7 +10,7 @@
 //! @kill etcd1 | @restart etcd1 | @partition etcd1 | etcd2 etcd3 | @heal | @advance 5s | @wait-leader
 //! @quota 64KB   (every member's --quota-backend-bytes)
 //! @link etcd1 etcd2 latency=50ms jitter=10ms loss=0.2 duplicate=0.1 reorder=0.1   (a bad link; @heal restores it)
-//! @network lan | wan | congested   (the whole network's profile)
+//! @network lan | wan | congested | loopback   (the whole network's profile)
 //! @unsafe-reads on | off   (members answer linearizable reads without ReadIndex: a teaching fault)
 //! @start etcd4 [http://10.0.0.4:2379]   (launch a member announced by `etcdctl member add etcd4 ...`)
 //! @pause etcd1 | @resume etcd1   (a stopped process, like a long GC pause)

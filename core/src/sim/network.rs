@@ -59,12 +59,13 @@ pub struct LinkFault {
 }
 
 /// The whole-network profiles [`LinkFault::profile`] knows, by name.
-pub const PROFILES: [&str; 3] = ["lan", "wan", "congested"];
+pub const PROFILES: [&str; 4] = ["lan", "wan", "congested", "loopback"];
 
 impl LinkFault {
     /// A whole-network profile by name: `lan` (the default, 1-3 ms), `wan` (members in different
     /// regions, 30-60 ms), or `congested` (a shared, overloaded network: slow, jittery, lossy, with
-    /// duplicated and reordered messages).
+    /// duplicated and reordered messages), or `loopback` (every member on one machine, as a local test
+    /// cluster runs: a message arrives within the millisecond it was sent, the clock's resolution).
     pub fn profile(name: &str) -> Option<Option<LinkFault>> {
         match name {
             "lan" => Some(None),
@@ -72,6 +73,7 @@ impl LinkFault {
             "congested" => {
                 Some(Some(LinkFault { latency_ms: 40, jitter_ms: 35, loss: 0.02, duplicate: 0.01, reorder: 0.05 }))
             }
+            "loopback" => Some(Some(LinkFault { latency_ms: 0, ..Default::default() })),
             _ => None,
         }
     }
