@@ -141,9 +141,6 @@ pub fn ClusterRing() -> impl IntoView {
                     }
                 />
             </svg>
-            // Under the cards, as the links are: a dot never covers a card's buttons, and is clickable
-            // (and always reachable by keyboard) between the cards.
-            <div class="messages">{crate::raft::message_dots(sim, ring_position)}</div>
             // Keyed by name, place and member count: a resized cluster lays its cards out again.
             <For
                 each=move || {
@@ -156,9 +153,12 @@ pub fn ClusterRing() -> impl IntoView {
                     view! { <NodeCard name=name position=ring_position(index, count) /> }
                 }
             />
-            // The slow motion crosses the cards too (most of a link is under them): each dot is small and
-            // brief, and stays clickable wherever it is.
-            <div class="messages messages-over">{crate::slow_motion::slow_motion_dots(sim, ring_position)}</div>
+            // Over the cards (most of a link is under them): every dot, true or slow motion, is small, and
+            // clickable wherever it is; the cards' buttons stay clickable around it.
+            <div class="messages">
+                {crate::slow_motion::slow_motion_dots(sim, ring_position)}
+                {crate::raft::message_dots(sim, ring_position)}
+            </div>
         </section>
         <crate::raft::MessageLegend />
         <crate::raft::MessageInspector />

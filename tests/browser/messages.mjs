@@ -72,7 +72,7 @@ async function inspectAndDrop(page) {
   const bar = page.getByRole('region', { name: 'Time', exact: true });
   await bar.getByRole('button', { name: 'Pause', exact: true }).click();
   const dots = page.getByRole('button', { name: DOT_NAME });
-  // Dots pass under the cards (which keep their buttons clickable): Step until one is between them.
+  // Dots pass over the cards and are clickable anywhere: Step until one is in flight.
   const clickable = async () => {
     const i = await page.evaluate(() => [...document.querySelectorAll('.ring .msg-dot:not(.msg-trail)')].findIndex((b) => {
       const r = b.getBoundingClientRect();
@@ -84,7 +84,7 @@ async function inspectAndDrop(page) {
   for (let i = 0; i < 300 && !(dot = await clickable()); i++) {
     await bar.getByRole('button', { name: 'Step', exact: true }).click();
   }
-  if (!dot) throw new Error('no message in flight between the cards after 300 Steps');
+  if (!dot) throw new Error('no message in flight after 300 Steps');
   const before = await dots.count();
   const name = await dot.getAttribute('aria-label');
   await dot.click();
