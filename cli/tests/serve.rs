@@ -429,3 +429,65 @@ fn a_served_runs_history_is_checked_for_linearizability() {
     assert!(!ok && text.contains("history linearizable: NO, key k"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// POSTs `body` to a gateway streaming route and returns the connection, past the response's head.
+fn gateway_stream(client_url: &str, path: &str, body: &str) -> BufReader<std::net::TcpStream> {
+    let address = client_url.trim_start_matches("http://");
+    let mut tcp = std::net::TcpStream::connect(address).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(tcp, "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut reader = BufReader::new(tcp);
+    let mut head = String::new();
+    while reader.read_line(&mut head).unwrap() > 2 {}
+    assert!(head.starts_with("HTTP/1.1 200 OK") && head.contains("Transfer-Encoding: chunked"), "{head}");
+    reader
+}
+
+/// The next `{"result":...}` line of a chunked gateway stream.
+fn next_line(reader: &mut BufReader<std::net::TcpStream>) -> String {
+    let mut size = String::new();
+    reader.read_line(&mut size).unwrap();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let mut end = String::new();
+    reader.read_line(&mut end).unwrap();
+    assert_eq!(usize::from_str_radix(size.trim(), 16).unwrap(), line.len(), "{line}");
+    line
+}
+
+/// The gateway's streams, as etcd 3.4's grpc-gateway writes them (checked against a real etcd by hand):
+/// a watch with prev_kv sees puts as `{"result":...}` lines for as long as the connection stays open;
+/// a keep-alive renews a lease; a watch from a compacted revision is canceled with the compact revision.
+#[test]
+fn gateway_watch_and_keepalive_stream() {
+    let s = Served::start(26_950);
+    let mut watch = gateway_stream(&s.clients[1], "/v3/watch", r#"{"create_request":{"key":"Zm9v","prev_kv":true}}"#);
+    assert!(next_line(&mut watch).contains(r#""created":true"#));
+    rt().block_on(async {
+        let mut c = s.client(&[0]).await;
+        c.put("foo", "bar", None).await.unwrap();
+        c.put("foo", "baz", None).await.unwrap();
+    });
+    let first = next_line(&mut watch);
+    assert!(
+        first.contains(r#""kv":{"key":"Zm9v","create_revision":"2","mod_revision":"2","version":"1","value":"YmFy"}"#),
+        "{first}"
+    );
+    let second = next_line(&mut watch);
+    assert!(
+        second.contains(
+            r#""prev_kv":{"key":"Zm9v","create_revision":"2","mod_revision":"2","version":"1","value":"YmFy"}"#
+        ),
+        "{second}"
+    );
+    let id = rt().block_on(async { s.client(&[0]).await.lease_grant(30, None).await.unwrap().id() });
+    let mut renew = gateway_stream(&s.clients[2], "/v3/lease/keepalive", &format!(r#"{{"ID":"{id}"}}"#));
+    let renewed = next_line(&mut renew);
+    assert!(renewed.contains(&format!(r#""ID":"{id}","TTL":"30""#)), "{renewed}");
+    rt().block_on(async { s.client(&[0]).await.compact(3, None).await.unwrap() });
+    let mut old = gateway_stream(&s.clients[0], "/v3/watch", r#"{"create_request":{"key":"Zm9v","start_revision":1}}"#);
+    assert!(next_line(&mut old).contains(r#""created":true"#));
+    let canceled = next_line(&mut old);
+    assert!(canceled.contains(r#""raft_term":"#) && !canceled.contains(r#""revision""#), "{canceled}");
+    assert!(canceled.contains(r#""canceled":true,"compact_revision":"3""#), "{canceled}");
+}

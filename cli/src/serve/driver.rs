@@ -475,7 +475,8 @@ impl Driver {
                     true
                 }
                 Poll::Compacted { compact_revision } => {
-                    let header = world.header(w.member);
+                    // etcd's compaction notice carries no revision (its header is built from the notice's).
+                    let header = ResponseHeader { revision: 0, ..world.header(w.member) };
                     let _ = w.news.send(WatchNews::Compacted { watch_id: w.watcher.id, header, compact_revision });
                     false
                 }

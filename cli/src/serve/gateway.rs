@@ -3,12 +3,15 @@
 //! client reaches, and the answer is written as grpc-gateway's `jsonpb` writes it (proto field names,
 //! 64-bit integers as strings, bytes in base64, fields at their zero value left out). Errors are
 //! grpc-gateway's `{"error","message","code"}` with its HTTP status. The streaming calls (`/v3/watch`,
-//! `/v3/lease/keepalive`) are not served yet.
+//! `/v3/lease/keepalive`) take a body of one or more JSON requests and answer one `{"result":...}` line
+//! per response for as long as the client keeps the connection open.
 
 use super::grpc::MemberApi;
 use base64::Engine;
 use etcd_client::proto::*;
 use serde_json::Value;
+use tokio_stream::wrappers::{ReceiverStream, UnboundedReceiverStream};
+use tokio_stream::StreamExt;
 use tonic::{Code, Request as GrpcRequest, Status};
 
 /// Answers a gateway call: (HTTP status, JSON body); None if `path` is no gateway route.
@@ -26,6 +29,154 @@ pub async fn answer(api: &MemberApi, path: &str, body: &[u8]) -> Option<(u16, St
         Ok(text) => (200, text),
         Err(s) => error(&s),
     })
+}
+
+/// Whether `path` is one of the gateway's streaming calls.
+pub fn is_stream(path: &str) -> bool {
+    ["/v3/", "/v3beta/", "/v3alpha/"]
+        .iter()
+        .filter_map(|p| path.strip_prefix(p))
+        .any(|route| route == "watch" || route == "lease/keepalive")
+}
+
+/// The streaming routes, if `path` is one: its requests in `body` become the same request stream a gRPC
+/// client sends, and each response a line. The lines end when the stream does or `closed` resolves
+/// (the client went away).
+pub fn stream_lines(
+    api: &MemberApi,
+    path: &str,
+    body: &[u8],
+    closed: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    let route = ["/v3/", "/v3beta/", "/v3alpha/"].iter().find_map(|p| path.strip_prefix(p))?;
+    let (lines_tx, lines) = tokio::sync::mpsc::unbounded_channel();
+    let requests = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
+    match route {
+        "watch" => {
+            let (requests, bad) = parsed(requests, watch_request);
+            let incoming = Box::pin(tokio_stream::iter(requests.into_iter().map(Ok)).chain(until(closed)));
+            let responses = api.watch_responses(incoming);
+            tokio::spawn(write_lines(UnboundedReceiverStream::new(responses), watch_response, bad, lines_tx));
+        }
+        "lease/keepalive" => {
+            let (requests, bad) = parsed(requests, |j| Ok(PbLeaseKeepAliveRequest { id: int(j, "ID")? }));
+            let incoming = Box::pin(tokio_stream::iter(requests.into_iter().map(Ok)).chain(until(closed)));
+            let responses = api.keep_alives(incoming);
+            tokio::spawn(write_lines(ReceiverStream::new(responses), keep_alive_response, bad, lines_tx));
+        }
+        _ => return None,
+    }
+    Some(lines)
+}
+
+/// The requests of a streaming body up to the first that does not parse, and that one's error.
+fn parsed<T>(
+    values: impl Iterator<Item = Result<Value, serde_json::Error>>,
+    each: impl Fn(&Value) -> Result<T, Status>,
+) -> (Vec<T>, Option<Status>) {
+    let mut requests = Vec::new();
+    for v in values {
+        match v.map_err(|e| Status::unknown(e.to_string())).and_then(|v| each(&v)) {
+            Ok(r) => requests.push(r),
+            Err(e) => return (requests, Some(e)),
+        }
+    }
+    (requests, None)
+}
+
+/// A request stream that sends nothing more and ends when `closed` resolves.
+fn until<T: Send + 'static>(
+    closed: impl std::future::Future<Output = ()> + Send + 'static,
+) -> impl tokio_stream::Stream<Item = Result<T, Status>> + Send {
+    let (open, requests) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        closed.await;
+        drop(open);
+    });
+    ReceiverStream::new(requests)
+}
+
+/// Writes each response as a `{"result":...}` line (or grpc-gateway's error object, which ends the
+/// stream); a request that did not parse is answered with its error after the responses to those before it.
+async fn write_lines<T>(
+    mut responses: impl tokio_stream::Stream<Item = Result<T, Status>> + Unpin,
+    json: fn(&T) -> String,
+    bad: Option<Status>,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+) {
+    if let Some(e) = bad {
+        let _ = lines.send(error(&e).1);
+        return;
+    }
+    while let Some(r) = responses.next().await {
+        let (line, last) = match r {
+            Ok(r) => (Obj::new().raw("result", &json(&r)).done(), false),
+            Err(e) => (error(&e).1, true),
+        };
+        if lines.send(line).is_err() || last {
+            return;
+        }
+    }
+}
+
+fn watch_request(j: &Value) -> Result<PbWatchRequest, Status> {
+    let mut req = PbWatchRequest::default();
+    if let Some(c) = field(j, "create_request").filter(|v| v.is_object()) {
+        let mut union = PbWatchRequestUnion::CreateRequest(Default::default());
+        if let PbWatchRequestUnion::CreateRequest(r) = &mut union {
+            r.key = bytes(c, "key")?;
+            r.range_end = bytes(c, "range_end")?;
+            r.start_revision = int(c, "start_revision")?;
+            r.progress_notify = boolean(c, "progress_notify");
+            r.prev_kv = boolean(c, "prev_kv");
+            r.watch_id = int(c, "watch_id")?;
+            r.filters = list(c, "filters", |f| match f {
+                Value::String(s) if s == "NOPUT" => Ok(0),
+                Value::String(s) if s == "NODELETE" => Ok(1),
+                Value::Number(n) if matches!(n.as_i64(), Some(0 | 1)) => Ok(n.as_i64().unwrap_or(0) as i32),
+                _ => Err(bad("filters", "NOPUT or NODELETE")),
+            })?;
+        }
+        req.request_union = Some(union);
+    } else if let Some(c) = field(j, "cancel_request").filter(|v| v.is_object()) {
+        let mut union = PbWatchRequestUnion::CancelRequest(Default::default());
+        if let PbWatchRequestUnion::CancelRequest(r) = &mut union {
+            r.watch_id = int(c, "watch_id")?;
+        }
+        req.request_union = Some(union);
+    } else if field(j, "progress_request").is_some_and(Value::is_object) {
+        req.request_union = Some(PbWatchRequestUnion::ProgressRequest(Default::default()));
+    }
+    Ok(req)
+}
+
+fn watch_response(w: &PbWatchResponse) -> String {
+    let events: Vec<String> = w
+        .events
+        .iter()
+        .map(|e| {
+            let kind = if e.r#type == 1 { "DELETE" } else { "" };
+            Obj::new()
+                .text("type", kind)
+                .object("kv", e.kv.as_ref().map(kv))
+                .object("prev_kv", e.prev_kv.as_ref().map(kv))
+                .done()
+        })
+        .collect();
+    Obj::new()
+        .header(&w.header)
+        .int("watch_id", w.watch_id)
+        .boolean("created", w.created)
+        .boolean("canceled", w.canceled)
+        .int("compact_revision", w.compact_revision)
+        .text("cancel_reason", &w.cancel_reason)
+        .boolean("fragment", w.fragment)
+        .list("events", &events)
+        .done()
+}
+
+fn keep_alive_response(k: &PbLeaseKeepAliveResponse) -> String {
+    Obj::new().header(&k.header).int("ID", k.id).int("TTL", k.ttl).done()
 }
 
 const ROUTES: [&str; 14] = [

@@ -163,33 +163,7 @@ impl PbLeaseService for MemberApi {
         &self,
         r: GrpcRequest<Streaming<PbLeaseKeepAliveRequest>>,
     ) -> Answer<Self::LeaseKeepAliveStream> {
-        let mut incoming = r.into_inner();
-        let (tx, rx) = tmpsc::channel(16);
-        let api = self.clone();
-        tokio::spawn(async move {
-            while let Some(Ok(req)) = incoming.next().await {
-                let answer = match api.handle.call(api.member, Request::LeaseKeepAlive { id: req.id }).await {
-                    Ok(Response::LeaseKeepAlive { header, id, ttl_s }) => {
-                        Ok(PbLeaseKeepAliveResponse { header: convert::header(&header), id, ttl: ttl_s })
-                    }
-                    Err(ServerError::LeaseNotFound) => {
-                        let header = api.handle.with(move |d| d.header(api.member)).await.ok().flatten();
-                        Ok(PbLeaseKeepAliveResponse {
-                            header: header.as_ref().and_then(convert::header),
-                            id: req.id,
-                            ttl: 0,
-                        })
-                    }
-                    Ok(_) => Err(mismatch("lease keep-alive")),
-                    Err(e) => Err(status(&e)),
-                };
-                let failed = answer.is_err();
-                if tx.send(answer).await.is_err() || failed {
-                    return;
-                }
-            }
-        });
-        Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+        Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(self.keep_alives(r.into_inner())))))
     }
 
     async fn lease_time_to_live(&self, r: GrpcRequest<PbLeaseTimeToLiveRequest>) -> Answer<PbLeaseTimeToLiveResponse> {
@@ -216,6 +190,57 @@ impl PbLeaseService for MemberApi {
             })),
             _ => Err(mismatch("lease leases")),
         }
+    }
+}
+
+impl MemberApi {
+    /// Renews each lease `incoming` names and answers each renewal, until the requests end or one fails:
+    /// the gRPC KeepAlive stream and the gateway's `/v3/lease/keepalive` both run on this.
+    pub(super) fn keep_alives<S>(&self, mut incoming: S) -> tmpsc::Receiver<Result<PbLeaseKeepAliveResponse, Status>>
+    where
+        S: Stream<Item = Result<PbLeaseKeepAliveRequest, Status>> + Send + Unpin + 'static,
+    {
+        let (tx, rx) = tmpsc::channel(16);
+        let api = self.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(req)) = incoming.next().await {
+                let answer = match api.handle.call(api.member, Request::LeaseKeepAlive { id: req.id }).await {
+                    Ok(Response::LeaseKeepAlive { header, id, ttl_s }) => {
+                        Ok(PbLeaseKeepAliveResponse { header: convert::header(&header), id, ttl: ttl_s })
+                    }
+                    Err(ServerError::LeaseNotFound) => {
+                        let header = api.handle.with(move |d| d.header(api.member)).await.ok().flatten();
+                        Ok(PbLeaseKeepAliveResponse {
+                            header: header.as_ref().and_then(convert::header),
+                            id: req.id,
+                            ttl: 0,
+                        })
+                    }
+                    Ok(_) => Err(mismatch("lease keep-alive")),
+                    Err(e) => Err(status(&e)),
+                };
+                let failed = answer.is_err();
+                if tx.send(answer).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        rx
+    }
+
+    /// Runs a watch stream: `incoming` creates, cancels and asks for progress; the receiver gets the
+    /// responses in the order the world decided them. The gRPC Watch stream and the gateway's
+    /// `/v3/watch` both run on this.
+    pub(super) fn watch_responses<S>(&self, incoming: S) -> tmpsc::UnboundedReceiver<Result<PbWatchResponse, Status>>
+    where
+        S: Stream<Item = Result<PbWatchRequest, Status>> + Send + Unpin + 'static,
+    {
+        let stream = self.handle.new_stream();
+        let (out_tx, out_rx) = tmpsc::unbounded_channel::<Result<PbWatchResponse, Status>>();
+        let (news_tx, news_rx) = tmpsc::unbounded_channel::<WatchNews>();
+        tokio::spawn(forward_news(news_rx, out_tx));
+        tokio::spawn(read_watch_requests(self.clone(), stream, incoming, news_tx));
+        out_rx
     }
 }
 
@@ -430,12 +455,8 @@ impl PbWatchService for MemberApi {
 
     /// One bidirectional watch stream: creates, cancels and progress requests in, responses out.
     async fn watch(&self, r: GrpcRequest<Streaming<PbWatchRequest>>) -> Answer<Self::WatchStream> {
-        let stream = self.handle.new_stream();
-        let (out_tx, out_rx) = tmpsc::unbounded_channel::<Result<PbWatchResponse, Status>>();
-        let (news_tx, news_rx) = tmpsc::unbounded_channel::<WatchNews>();
-        tokio::spawn(forward_news(news_rx, out_tx));
-        tokio::spawn(read_watch_requests(self.clone(), stream, r.into_inner(), news_tx));
-        Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(out_rx))))
+        let responses = self.watch_responses(r.into_inner());
+        Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(responses))))
     }
 }
 
@@ -483,7 +504,7 @@ async fn forward_news(
 async fn read_watch_requests(
     api: MemberApi,
     stream: u64,
-    mut incoming: Streaming<PbWatchRequest>,
+    mut incoming: impl Stream<Item = Result<PbWatchRequest, Status>> + Unpin,
     news: tmpsc::UnboundedSender<WatchNews>,
 ) {
     let mut next_id = 0i64;

@@ -68,6 +68,9 @@ pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
     let (member, handle) = (api.member, api.handle.clone());
     let Some(req) = read_request(&mut tcp, MAX_BODY).await else { return };
     if req.path.starts_with("/v3") {
+        if super::gateway::is_stream(&req.path) {
+            return stream(tcp, &api, &req.path, &req.body).await;
+        }
         let answer = super::gateway::answer(&api, &req.path, &req.body).await;
         let (status, kind, body) = match answer {
             Some((status, json)) => (status, "application/json", json),
@@ -77,6 +80,31 @@ pub async fn serve(mut tcp: TcpStream, api: MemberApi) {
     }
     let (status, kind, body) = answer(&req.method, &req.path, &req.query, member, &handle).await;
     reply(&mut tcp, status, kind, body.as_bytes(), CORS).await;
+}
+
+/// A gateway stream: its lines as HTTP/1.1 chunks, until the stream ends or the client closes.
+async fn stream(tcp: TcpStream, api: &MemberApi, path: &str, body: &[u8]) {
+    let (mut read, mut write) = tcp.into_split();
+    let closed = async move {
+        let mut sink = [0u8; 512];
+        while matches!(read.read(&mut sink).await, Ok(n) if n > 0) {}
+    };
+    let Some(mut lines) = super::gateway::stream_lines(api, path, body, closed) else { return };
+    let head = format!(
+        "HTTP/1.1 200 OK\r\n{CORS}Content-Type: application/json\r\nGrpc-Metadata-Content-Type: application/grpc\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    if write.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    while let Some(line) = lines.recv().await {
+        let chunk = format!("{:x}\r\n{line}\n\r\n", line.len() + 1);
+        if write.write_all(chunk.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+    let _ = write.write_all(b"0\r\n\r\n").await;
+    let _ = write.shutdown().await;
 }
 
 pub(super) const TEXT: &str = "text/plain; charset=utf-8";
