@@ -138,6 +138,12 @@ fn kv_txn_lease_and_watch_through_grpc() {
         assert!(err.to_string().contains("etcdserver: mvcc: required revision has been compacted"), "{err}");
         let members = c.member_list().await.unwrap();
         assert_eq!(members.members().len(), 3);
+        // Hash (of the whole backend): the members that applied the same entries agree; a write changes it.
+        let before = backend_hashes(&s).await;
+        assert!(before.iter().all(|&h| h == before[0] && h != 0), "{before:?}");
+        c.put("a", "changed", None).await.unwrap();
+        let after = backend_hashes(&s).await;
+        assert!(after.iter().all(|&h| h == after[0]) && after[0] != before[0], "{before:?} {after:?}");
     });
 }
 
@@ -330,6 +336,24 @@ async fn leader_index(s: &Served, id: u64) -> usize {
         }
     }
     panic!("no member has ID {id:x}");
+}
+
+/// Every member's `Hash` (of its whole backend), once they agree (or as they stand after 50 tries: a
+/// follower may not have applied the last entry yet).
+async fn backend_hashes(s: &Served) -> Vec<u32> {
+    let mut hashes = Vec::new();
+    for _ in 0..50 {
+        settle(s, s.clients.len()).await;
+        hashes.clear();
+        for i in 0..s.clients.len() {
+            hashes.push(s.client(&[i]).await.hash().await.unwrap().hash());
+        }
+        if hashes.iter().all(|&h| h == hashes[0]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    hashes
 }
 
 /// Each of the first `n` members' revision and KV hash, once they all agree on the revision.

@@ -381,8 +381,17 @@ impl PbMaintenanceService for MemberApi {
         Ok(GrpcResponse::new(PbDefragmentResponse { header: convert::header(&header) }))
     }
 
+    /// etcd's CRC-32C of its whole backend file; ours is of the member's backend as `Snapshot` streams it
+    /// (etcdplay's snapshot encoding, not bolt's pages), so it changes with every write and compaction as
+    /// etcd's does, and two members that applied the same entries agree.
     async fn hash(&self, _: GrpcRequest<PbHashRequest>) -> Answer<PbHashResponse> {
-        Err(Status::unimplemented("etcdplay: Hash (of the whole bolt backend) is not simulated; use HashKV"))
+        match self.ask(Request::Snapshot).await? {
+            Response::Snapshot { header, data } => Ok(GrpcResponse::new(PbHashResponse {
+                header: convert::header(&header),
+                hash: etcdplay_core::mvcc::crc32c(&data),
+            })),
+            _ => Err(mismatch("snapshot")),
+        }
     }
 
     async fn hash_kv(&self, r: GrpcRequest<PbHashKvRequest>) -> Answer<PbHashKvResponse> {

@@ -10,5 +10,5 @@ pub mod view;
 
 pub use kv::KeyValue;
 pub use revision::Revision;
-pub use store::{prefix_end, KeyRange, MvccError, RangeResult, Store, WriteTxn};
+pub use store::{crc32c, prefix_end, KeyRange, MvccError, RangeResult, Store, WriteTxn};
 pub use versions::Version;

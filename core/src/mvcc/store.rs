@@ -374,6 +374,13 @@ impl Store {
     }
 }
 
+/// The CRC-32 (Castagnoli) of `data`, as etcd's `Hash` takes of its whole backend file.
+pub fn crc32c(data: &[u8]) -> u32 {
+    let mut c = Crc32c::default();
+    c.update(data);
+    c.finish()
+}
+
 /// CRC-32 with the Castagnoli polynomial, bit by bit (hashing is rare; no table needed).
 #[derive(Default)]
 struct Crc32c {
