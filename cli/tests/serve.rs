@@ -514,4 +514,28 @@ fn gateway_watch_and_keepalive_stream() {
     let canceled = next_line(&mut old);
     assert!(canceled.contains(r#""raft_term":"#) && !canceled.contains(r#""revision""#), "{canceled}");
     assert!(canceled.contains(r#""canceled":true,"compact_revision":"3""#), "{canceled}");
+    // The lock and election services through the gateway, answered as a real etcd answered them.
+    let locked = gateway_post(&s.clients[0], "/v3/lock/lock", &format!(r#"{{"name":"bG9jaw==","lease":"{id}"}}"#));
+    let key = format!("lock/{id:x}");
+    assert!(locked.contains(&format!(r#""key":"{}""#, base64_of(&key))), "{locked}");
+    let none = gateway_post(&s.clients[0], "/v3/election/leader", r#"{"name":"ZQ=="}"#);
+    assert!(none.ends_with(r#"{"error":"election: no leader","message":"election: no leader","code":2}"#), "{none}");
+    let bare = gateway_post(&s.clients[0], "/v3/election/proclaim", r#"{"value":"djI="}"#);
+    assert!(bare.contains(r#""message":"\"leader\" field must be provided","code":2}"#), "{bare}");
+}
+
+/// POSTs `body` to a gateway route; the whole answer, head and body.
+fn gateway_post(client_url: &str, path: &str, body: &str) -> String {
+    use std::io::Read;
+    let address = client_url.trim_start_matches("http://");
+    let mut tcp = std::net::TcpStream::connect(address).unwrap();
+    write!(tcp, "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }

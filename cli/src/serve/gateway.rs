@@ -179,7 +179,7 @@ fn keep_alive_response(k: &PbLeaseKeepAliveResponse) -> String {
     Obj::new().header(&k.header).int("ID", k.id).int("TTL", k.ttl).done()
 }
 
-const ROUTES: [&str; 14] = [
+const ROUTES: [&str; 20] = [
     "kv/range",
     "kv/put",
     "kv/deleterange",
@@ -194,6 +194,12 @@ const ROUTES: [&str; 14] = [
     "kv/lease/leases",
     "cluster/member/list",
     "maintenance/status",
+    "lock/lock",
+    "lock/unlock",
+    "election/campaign",
+    "election/proclaim",
+    "election/leader",
+    "election/resign",
 ];
 
 async fn call(api: &MemberApi, route: &str, j: &Value) -> Result<String, Status> {
@@ -259,7 +265,56 @@ async fn call(api: &MemberApi, route: &str, j: &Value) -> Result<String, Status>
                 .boolean("isLearner", s.is_learner)
                 .done()
         }
+        "lock/lock" | "lock/unlock" | "election/campaign" | "election/proclaim" | "election/leader"
+        | "election/resign" => concurrency(api, route, j).await?,
         _ => return Err(Status::unimplemented("etcdplay: no such gateway route")),
+    })
+}
+
+/// The lock and election services' routes.
+async fn concurrency(api: &MemberApi, route: &str, j: &Value) -> Result<String, Status> {
+    use super::concurrency::pb::{v3electionpb as e, v3lockpb as l};
+    use e::election_server::Election;
+    use l::lock_server::Lock;
+    let leader = |j: &Value| -> Result<Option<PbLeaderKey>, Status> {
+        let Some(k) = field(j, "leader").filter(|v| v.is_object()) else { return Ok(None) };
+        Ok(Some(PbLeaderKey {
+            name: bytes(k, "name")?,
+            key: bytes(k, "key")?,
+            rev: int(k, "rev")?,
+            lease: int(k, "lease")?,
+        }))
+    };
+    Ok(match route {
+        "lock/lock" => {
+            let r = l::LockRequest { name: bytes(j, "name")?, lease: int(j, "lease")? };
+            let a = Lock::lock(api, GrpcRequest::new(r)).await?.into_inner();
+            Obj::new().header(&a.header).bytes("key", &a.key).done()
+        }
+        "lock/unlock" => header_only(
+            api.unlock(GrpcRequest::new(l::UnlockRequest { key: bytes(j, "key")? })).await?.into_inner().header,
+        ),
+        "election/campaign" => {
+            let r = e::CampaignRequest { name: bytes(j, "name")?, lease: int(j, "lease")?, value: bytes(j, "value")? };
+            let a = api.campaign(GrpcRequest::new(r)).await?.into_inner();
+            let key = a.leader.as_ref().map(|k| {
+                Obj::new().bytes("name", &k.name).bytes("key", &k.key).int("rev", k.rev).int("lease", k.lease).done()
+            });
+            Obj::new().header(&a.header).object("leader", key).done()
+        }
+        "election/proclaim" => {
+            let r = e::ProclaimRequest { leader: leader(j)?, value: bytes(j, "value")? };
+            header_only(api.proclaim(GrpcRequest::new(r)).await?.into_inner().header)
+        }
+        "election/leader" => {
+            let a = Election::leader(api, GrpcRequest::new(e::LeaderRequest { name: bytes(j, "name")? }))
+                .await?
+                .into_inner();
+            Obj::new().header(&a.header).object("kv", a.kv.as_ref().map(kv)).done()
+        }
+        _ => header_only(
+            api.resign(GrpcRequest::new(e::ResignRequest { leader: leader(j)? })).await?.into_inner().header,
+        ),
     })
 }
 
