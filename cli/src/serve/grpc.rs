@@ -5,8 +5,9 @@ use super::convert::{self, status};
 use super::driver::{Driver, Job, WatchNews, WatchSpec};
 use etcd_client::proto::*;
 use etcdplay_core::server::alarm::{AlarmAction, AlarmMember, AlarmType};
-use etcdplay_core::server::api::{Request, Response, ServerError, ServerResult};
+use etcdplay_core::server::api::{Request, Response, ResponseHeader, ServerError, ServerResult};
 use etcdplay_core::server::membership::MemberChange;
+use etcdplay_core::snapshot::SnapshotData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
@@ -245,6 +246,17 @@ impl MemberApi {
 }
 
 impl MemberApi {
+    /// The member's backend as etcd's bolt file ([`super::backend`]), with the header of its answer.
+    async fn backend_file(&self) -> Result<(ResponseHeader, Vec<u8>), Status> {
+        match self.ask(Request::Snapshot).await? {
+            Response::Snapshot { header, data } => {
+                let snapshot = SnapshotData::decode(&data).map_err(|e| Status::internal(format!("etcdplay: {e}")))?;
+                Ok((header, super::backend::bolt_file(&snapshot)))
+            }
+            _ => Err(mismatch("snapshot")),
+        }
+    }
+
     /// A membership request: the header, the member concerned and the members after it.
     async fn members(
         &self,
@@ -381,17 +393,13 @@ impl PbMaintenanceService for MemberApi {
         Ok(GrpcResponse::new(PbDefragmentResponse { header: convert::header(&header) }))
     }
 
-    /// etcd's CRC-32C of its whole backend file; ours is of the member's backend as `Snapshot` streams it
-    /// (etcdplay's snapshot encoding, not bolt's pages), so it changes with every write and compaction as
-    /// etcd's does, and two members that applied the same entries agree.
+    /// etcd's CRC-32C of its whole backend file: the same bolt file `Snapshot` streams.
     async fn hash(&self, _: GrpcRequest<PbHashRequest>) -> Answer<PbHashResponse> {
-        match self.ask(Request::Snapshot).await? {
-            Response::Snapshot { header, data } => Ok(GrpcResponse::new(PbHashResponse {
-                header: convert::header(&header),
-                hash: etcdplay_core::mvcc::crc32c(&data),
-            })),
-            _ => Err(mismatch("snapshot")),
-        }
+        let (header, file) = self.backend_file().await?;
+        Ok(GrpcResponse::new(PbHashResponse {
+            header: convert::header(&header),
+            hash: etcdplay_core::mvcc::crc32c(&file),
+        }))
     }
 
     async fn hash_kv(&self, r: GrpcRequest<PbHashKvRequest>) -> Answer<PbHashKvResponse> {
@@ -409,12 +417,9 @@ impl PbMaintenanceService for MemberApi {
 
     type SnapshotStream = BoxStream<PbSnapshotResponse>;
 
-    /// The member's backend in chunks, as etcd streams its bolt file (ours is etcdplay's snapshot file).
+    /// The member's backend in chunks, as etcd streams its bolt file.
     async fn snapshot(&self, _: GrpcRequest<PbSnapshotRequest>) -> Answer<Self::SnapshotStream> {
-        let (header, data) = match self.ask(Request::Snapshot).await? {
-            Response::Snapshot { header, data } => (header, data),
-            _ => return Err(mismatch("snapshot")),
-        };
+        let (header, data) = self.backend_file().await?;
         let data = with_checksum(data);
         const CHUNK: usize = 32 * 1024;
         let total = data.len();
@@ -448,8 +453,8 @@ impl PbMaintenanceService for MemberApi {
     }
 }
 
-/// A snapshot as etcd streams it: the backend padded to whole 512-byte pages, then the sha256 of what
-/// came before (etcdctl refuses a stream without it: `sha256 checksum not found`).
+/// A snapshot as etcd streams it: the bolt file (whole 4,096-byte pages, so whole 512-byte blocks), then
+/// the sha256 of what came before (etcdctl refuses a stream without it: `sha256 checksum not found`).
 fn with_checksum(mut data: Vec<u8>) -> Vec<u8> {
     use sha2::Digest;
     data.resize(data.len().div_ceil(512) * 512, 0);

@@ -8,6 +8,7 @@
 //! lines into jobs.
 
 mod authority;
+mod backend;
 mod concurrency;
 mod convert;
 mod driver;

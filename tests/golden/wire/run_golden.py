@@ -9,9 +9,11 @@ process's stdin as directives (`@kill e3`, `@restart e1`). Paths under /backup a
 moved into a temporary directory (and moved back in the outputs). Results go to OUT (compare.py's
 format) and compare.py prints the score.
 
-What cannot work this way, and is not pretended: the `restore` and `restored` phases (cases 249-261)
-restore etcdctl's bolt database offline and start a new cluster from it; a served snapshot is etcdplay's
-own format, so real `etcdctl snapshot status/restore` refuse it (see KNOWN_DIFFERENCES.md).
+The `restore` and `restored` phases (cases 249-261) are what an operator does with a served snapshot:
+the real etcdctl restores the bolt file `snapshot save` fetched from serve into a data dir, offline, and
+the restored cluster is a REAL etcd 3.4 (`/usr/bin/etcd`) started from that data dir, as the reference
+harness started one. Those cases check the snapshot etcdplay wrote: its keys, revisions, compaction and
+leases as a real etcd reads them. `serve` itself does not start from a real etcd data dir.
 
 Usage: python3 tests/golden/wire/run_golden.py ETCDPLAY_BIN CASES_DIR OUT [--etcdctl PATH]
 Exit status: compare.py's (0 only if no case failed).
@@ -70,8 +72,40 @@ class Serve:
             self.proc.kill()
 
 
-def phase_event(serve, ev, state):
+def start_real_etcd(ev, cluster, moved, state):
+    """The restored cluster: a real etcd from the data dir etcdctl restored (127.0.0.1 only)."""
+    data_dir = moved(ev["from_data_dir"])
+    cmd = ["/usr/bin/etcd", "--name", ev["member"], "--data-dir", data_dir,
+           "--listen-client-urls", ev["client_url"], "--advertise-client-urls", ev["client_url"],
+           "--listen-peer-urls", ev["peer_url"], "--initial-advertise-peer-urls", ev["peer_url"],
+           "--initial-cluster", f"{ev['member']}={ev['peer_url']}"]
+    log = open(data_dir + ".log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    state["real"][ev["member"]] = proc
+    endpoint = ev["client_url"].split("://")[1]
+    for _ in range(100):
+        if subprocess.run(["/usr/bin/etcdctl", "--endpoints=" + endpoint, "endpoint", "health"],
+                          capture_output=True, env=dict(os.environ, ETCDCTL_API="3")).returncode == 0:
+            return
+        time.sleep(0.1)
+
+
+def stop_real_etcd(state, name):
+    proc = state["real"].pop(name, None)
+    if proc:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def phase_event(serve, ev, state, cluster=None, moved=None):
     kind = ev["event"]
+    if kind == "start" and ev.get("cluster") == "restored":
+        return start_real_etcd(ev, cluster, moved, state)
+    if kind == "stop" and ev["member"] in state["real"]:
+        return stop_real_etcd(state, ev["member"])
     if kind == "start-all":
         return  # the served cluster starts fresh with the process
     if kind == "wait":
@@ -161,14 +195,14 @@ def main():
 
     served_endpoints = {m["client_url"].split("://")[1] for m in members(cluster, "initial")}
     serve = Serve(binary, cluster)
-    state = {"running": {m["name"] for m in members(cluster, "initial")}}
+    state = {"running": {m["name"] for m in members(cluster, "initial")}, "real": {}}
     ids = Ids(cases)
     started = time.time()
     try:
         with open(out_path, "w") as out:
             for case in cases:
                 for ev in case["before"]:
-                    phase_event(serve, ev, state)
+                    phase_event(serve, ev, state, cluster, moved)
                 args = ids.substitute(case)
                 bg = case["background"]
                 if bg:
@@ -189,6 +223,8 @@ def main():
                 out.flush()
     finally:
         serve.stop()
+        for name in list(state["real"]):
+            stop_real_etcd(state, name)
         shutil.rmtree(root, ignore_errors=True)
     print(f"ran {len(cases)} cases with {etcdctl} in {time.time() - started:.0f} s", flush=True)
     r = subprocess.run([sys.executable, os.path.join(cases_dir, "compare.py"), cases_dir, out_path, "--max-diff", "400"])
