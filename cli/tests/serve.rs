@@ -539,3 +539,39 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// A served snapshot is etcd's own bolt file: the real etcdctl (installed by scripts/setup.sh) reads its
+/// revision and counts its keys as etcd's backend holds them (every kept revision, the lease, the three
+/// members, and etcd's five bookkeeping keys once a compaction ran).
+#[test]
+fn a_served_snapshot_is_a_bolt_file_etcdctl_reads() {
+    let s = Served::start(27_050);
+    let file = std::env::temp_dir().join(format!("etcdplay-snap-{}.db", std::process::id()));
+    let revision = rt().block_on(async {
+        let mut c = s.client(&[0]).await;
+        for i in 0..20 {
+            c.put(format!("k{}", i % 5), format!("v{i}"), None).await.unwrap();
+        }
+        let lease = c.lease_grant(300, None).await.unwrap().id();
+        c.put("leased", "x", Some(etcd_client::PutOptions::new().with_lease(lease))).await.unwrap();
+        c.compact(10, None).await.unwrap();
+        let mut stream = c.snapshot().await.unwrap();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.message().await.unwrap() {
+            bytes.extend_from_slice(chunk.blob());
+        }
+        std::fs::write(&file, &bytes).unwrap();
+        c.get("leased", None).await.unwrap().header().unwrap().revision()
+    });
+    let out = Command::new("etcdctl").args(["snapshot", "status", "-w", "json"]).arg(&file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    // Revisions 2..=22 (the leased put is 22); compaction at 10 keeps the newest of each of the 5 keys at
+    // or below 10 (5) and all of 11..=22 (12): 17 key revisions.
+    let keys = 17 + 1 + 3 + 5;
+    assert!(
+        text.contains(&format!("\"revision\":{revision}")) && text.contains(&format!("\"totalKey\":{keys}")),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&file);
+}
