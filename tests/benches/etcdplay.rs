@@ -82,28 +82,32 @@ fn fast_forward() {
     );
 }
 
-/// The page's "Back 10 s" after one simulated hour (3 members with the session history, a put every
-/// 10 s): a rewind is a replay from time 0 of the actions before the target, so it costs the whole hour.
+/// The page's "Back 10 s" after one simulated hour (3 members with the session history): a rewind is a
+/// replay from time 0 of the actions before the target, so it costs the whole hour. Two paces of typed
+/// puts: one every 10 s, and one every second (a visitor could not type faster for an hour).
 fn rewind() {
-    let config = WorldConfig::demo(3, 1).with_history();
-    let mut w = World::new(config.clone());
-    let hour_ms = 3_600_000;
-    for i in 0..hour_ms / 10_000 {
-        w.advance(10_000);
-        w.apply(etcdplay_core::Action::Etcdctl { line: format!("put k{} v{i}", i % 100), stdin: None });
+    for every_ms in [10_000u64, 1_000] {
+        let config = WorldConfig::demo(3, 1).with_history();
+        let mut w = World::new(config.clone());
+        let hour_ms = 3_600_000;
+        for i in 0..hour_ms / every_ms {
+            w.advance(every_ms);
+            w.apply(etcdplay_core::Action::Etcdctl { line: format!("put k{} v{i}", i % 100), stdin: None });
+        }
+        let target = w.now_ms() - 10_000;
+        let kept: Vec<_> = w.actions().iter().take_while(|a| a.at_ms < target).cloned().collect();
+        let (secs, again) = timed(|| {
+            let mut again = World::replay(config, &kept);
+            again.advance_to(target);
+            again
+        });
+        println!(
+            "rewind: Back 10 s after 1 simulated hour ({} actions, a put every {} s, 3 members) replays from 0 in {secs:.2} s",
+            kept.len(),
+            every_ms / 1000
+        );
+        assert_eq!(again.now_ms(), target);
     }
-    let target = w.now_ms() - 10_000;
-    let kept: Vec<_> = w.actions().iter().take_while(|a| a.at_ms < target).cloned().collect();
-    let (secs, again) = timed(|| {
-        let mut again = World::replay(config, &kept);
-        again.advance_to(target);
-        again
-    });
-    println!(
-        "rewind: Back 10 s after 1 simulated hour ({} actions, 3 members) replays from 0 in {secs:.2} s",
-        kept.len()
-    );
-    assert_eq!(again.now_ms(), target);
 }
 
 /// One simulated hour of steady writes (100 puts/s over 1,000 keys) on a 3-member cluster with
