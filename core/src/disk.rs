@@ -234,7 +234,7 @@ impl raft::Storage for DiskStorage {
         }
         let mut snap = snap.clone();
         if let Some(state) = core.written.snapshot_state.as_ref().filter(|_| snap.data.is_empty()) {
-            snap.set_data(state.encode());
+            snap.set_data(state.encode().into());
         }
         Ok(snap)
     }
@@ -413,7 +413,7 @@ mod tests {
         d.profile = DiskProfile::fixed(1, 0);
         let mut rng = SimRng::new(1);
         let mut big = entry(1, 1);
-        big.data = vec![b'x'; 1 << 20];
+        big.data = vec![b'x'; 1 << 20].into();
         d.write(Write::Append(vec![big]));
         assert_eq!(d.begin_fsync(0, &mut rng).0, 1_000 + WRITE_US_PER_MIB, "1 MiB written");
         d.write(Write::Append(vec![entry(2, 1)]));

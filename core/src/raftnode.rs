@@ -663,14 +663,11 @@ impl Node {
     }
 
     fn apply_entries(&mut self, entries: Vec<Entry>, now_ms: u64) {
-        for mut entry in entries {
+        for entry in entries {
             match entry.get_entry_type() {
                 EntryType::EntryNormal if !entry.data.is_empty() => {
-                    // The entry is this member's own copy: its bytes move into a shared buffer that the
-                    // store's values slice, instead of each value being copied out.
-                    let data = bytes::Bytes::from(std::mem::take(&mut entry.data));
-                    if let Ok(p) = postcard::from_bytes::<Proposal>(&data) {
-                        self.server.store.offer_values(shared_values(&data));
+                    if let Ok(p) = postcard::from_bytes::<Proposal>(&entry.data) {
+                        self.server.store.offer_values(shared_values(&entry.data));
                         self.server.apply(entry.index, &p, now_ms);
                         self.server.store.offer_values(Vec::new());
                     }
