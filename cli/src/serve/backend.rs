@@ -67,18 +67,11 @@ fn buckets(snapshot: &SnapshotData) -> Vec<Bucket> {
         .versions
         .iter()
         .map(|v| {
+            // A delete's record is the key alone, as etcd's tombstone.
             let kv = if v.is_tombstone() {
                 PbKeyValue { key: v.key.to_vec(), ..PbKeyValue::default() }
             } else {
-                let kv = v.to_kv();
-                PbKeyValue {
-                    key: kv.key,
-                    create_revision: kv.create_revision,
-                    mod_revision: kv.mod_revision,
-                    version: kv.version,
-                    value: kv.value,
-                    lease: kv.lease,
-                }
+                super::convert::kv(v.to_kv())
             };
             (revision_key(v.rev.main, v.rev.sub, v.is_tombstone()), kv.encode_to_vec())
         })
