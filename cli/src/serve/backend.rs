@@ -85,9 +85,9 @@ fn buckets(snapshot: &SnapshotData) -> Vec<Bucket> {
         .members
         .iter()
         .map(|m| {
-            let urls: Vec<String> = m.peer_urls.iter().map(|u| format!("{u:?}")).collect();
+            let urls = serde_json::to_string(&m.peer_urls).unwrap_or_else(|_| "[]".into());
             let learner = if m.is_learner { ",\"isLearner\":true" } else { "" };
-            (format!("{:x}", m.id).into_bytes(), format!("{{\"peerURLs\":[{}]{learner}}}", urls.join(",")).into_bytes())
+            (format!("{:x}", m.id).into_bytes(), format!("{{\"peerURLs\":{urls}{learner}}}").into_bytes())
         })
         .collect();
     let mut meta = vec![(b"consistent_index".to_vec(), 0u64.to_be_bytes().to_vec())];
