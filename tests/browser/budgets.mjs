@@ -5,6 +5,7 @@
 //
 //   trunk build --release --offline && node tests/browser/budgets.mjs
 //   node tests/browser/budgets.mjs --no-tti --no-memory --no-100k   (frames with 5 members only)
+//   (the 5-member frames are measured twice: as the page opens, then with the ring's slow motion off)
 //   node tests/browser/budgets.mjs --dist=DIR                       (another build of the page)
 //
 // Chromium runs with e2e.mjs's flags plus two for measuring: --enable-precise-memory-info (otherwise
@@ -360,6 +361,13 @@ async function main() {
     await page.goto(url);
     await fiveMembersUnderLoad(page);
     await frameTimes(page, '5 members, steady writes, messages animating');
+    // The same with the ring's slow motion off (the legend's checkbox): what the slow-motion dots cost.
+    const slowMotion = page.getByRole('checkbox', { name: /^Slow motion/ });
+    if (!SKIP.has('slow-motion-off') && (await slowMotion.count()) > 0) {
+      await slowMotion.uncheck();
+      await frameTimes(page, '5 members, steady writes, slow motion off');
+      await slowMotion.check();
+    }
     if (!SKIP.has('memory')) await memoryAfterTenMinutes(page, false);
     const keys = crashed() || SKIP.has('100k') ? 0 : await load100k(page);
     if (keys > 0) {
