@@ -147,6 +147,25 @@ fn kv_txn_lease_and_watch_through_grpc() {
     });
 }
 
+/// A client that stops sending on its watch stream (drops its sender, a half-close) still hears its
+/// watchers, as from etcd, which keeps them until the stream itself ends.
+#[test]
+fn a_half_closed_watch_stream_keeps_its_watchers() {
+    let s = Served::start(27_150);
+    rt().block_on(async {
+        let mut c = s.client(&[0]).await;
+        let (sender, mut stream) = c.watch("h", None).await.unwrap().split();
+        drop(sender);
+        c.put("h", "1", None).await.unwrap();
+        let mut values = Vec::new();
+        while values.is_empty() {
+            let resp = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.unwrap().unwrap().unwrap();
+            values.extend(resp.events().iter().filter_map(|e| e.kv()).map(|kv| kv.value().to_vec()));
+        }
+        assert_eq!(values, [b"1".to_vec()]);
+    });
+}
+
 /// etcd's lock and election services: a second locker waits until the first unlocks; a campaign waits
 /// for the leader to resign; observers see every proclaimed value; stale leader keys and empty elections
 /// get etcd's errors.

@@ -55,7 +55,7 @@ pub fn stream_lines(
         "watch" => {
             let (requests, bad) = parsed(requests, watch_request);
             let incoming = Box::pin(tokio_stream::iter(requests.into_iter().map(Ok)).chain(until(closed)));
-            let responses = api.watch_responses(incoming);
+            let responses = api.watch_responses(incoming, true);
             tokio::spawn(write_lines(UnboundedReceiverStream::new(responses), watch_response, bad, lines_tx));
         }
         "lease/keepalive" => {

@@ -231,8 +231,13 @@ impl MemberApi {
 
     /// Runs a watch stream: `incoming` creates, cancels and asks for progress; the receiver gets the
     /// responses in the order the world decided them. The gRPC Watch stream and the gateway's
-    /// `/v3/watch` both run on this.
-    pub(super) fn watch_responses<S>(&self, incoming: S) -> tmpsc::UnboundedReceiver<Result<PbWatchResponse, Status>>
+    /// `/v3/watch` both run on this; `close_at_end` drops the watchers when `incoming` ends (the
+    /// gateway's, which ends with its connection), otherwise they go when the client stops listening.
+    pub(super) fn watch_responses<S>(
+        &self,
+        incoming: S,
+        close_at_end: bool,
+    ) -> tmpsc::UnboundedReceiver<Result<PbWatchResponse, Status>>
     where
         S: Stream<Item = Result<PbWatchRequest, Status>> + Send + Unpin + 'static,
     {
@@ -240,7 +245,7 @@ impl MemberApi {
         let (out_tx, out_rx) = tmpsc::unbounded_channel::<Result<PbWatchResponse, Status>>();
         let (news_tx, news_rx) = tmpsc::unbounded_channel::<WatchNews>();
         tokio::spawn(forward_news(news_rx, out_tx));
-        tokio::spawn(read_watch_requests(self.clone(), stream, incoming, news_tx));
+        tokio::spawn(read_watch_requests(self.clone(), stream, incoming, news_tx, close_at_end));
         out_rx
     }
 }
@@ -469,7 +474,7 @@ impl PbWatchService for MemberApi {
 
     /// One bidirectional watch stream: creates, cancels and progress requests in, responses out.
     async fn watch(&self, r: GrpcRequest<Streaming<PbWatchRequest>>) -> Answer<Self::WatchStream> {
-        let responses = self.watch_responses(r.into_inner());
+        let responses = self.watch_responses(r.into_inner(), false);
         Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(responses))))
     }
 }
@@ -479,7 +484,9 @@ async fn forward_news(
     mut news: tmpsc::UnboundedReceiver<WatchNews>,
     out: tmpsc::UnboundedSender<Result<PbWatchResponse, Status>>,
 ) {
-    while let Some(n) = news.recv().await {
+    // Until the world has nothing more to say, or the client stops listening (its connection went): then
+    // the news channel closes and the world's thread drops the stream's watchers.
+    while let Some(n) = tokio::select! { n = news.recv() => n, _ = out.closed() => None } {
         let response = match n {
             WatchNews::Created { watch_id, header } => {
                 PbWatchResponse { header: convert::header(&header), watch_id, created: true, ..Default::default() }
@@ -520,6 +527,7 @@ async fn read_watch_requests(
     stream: u64,
     mut incoming: impl Stream<Item = Result<PbWatchRequest, Status>> + Unpin,
     news: tmpsc::UnboundedSender<WatchNews>,
+    close_at_end: bool,
 ) {
     let mut next_id = 0i64;
     let m = api.member;
@@ -549,5 +557,9 @@ async fn read_watch_requests(
         };
         api.handle.fire(job);
     }
-    api.handle.fire(Box::new(move |d| d.close_watch_stream(stream)));
+    // A client that only stops sending (a half-close) keeps its watchers, as etcd's does; the gateway's
+    // request stream ends with its connection, and then they go.
+    if close_at_end {
+        api.handle.fire(Box::new(move |d| d.close_watch_stream(stream)));
+    }
 }
