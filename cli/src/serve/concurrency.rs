@@ -50,6 +50,11 @@ fn missing_leader() -> Status {
     plain("\"leader\" field must be provided")
 }
 
+/// `<name>/`: the prefix under which a lock's or an election's contenders put their keys.
+fn key_prefix(name: &[u8]) -> Vec<u8> {
+    [name, b"/"].concat()
+}
+
 /// `<prefix>/<lease in hex>`, as `concurrency.Mutex` and `Election` name a contender's key.
 fn contender_key(prefix: &[u8], lease: i64) -> Vec<u8> {
     [prefix, format!("{lease:x}").as_bytes()].concat()
@@ -219,7 +224,7 @@ impl Lock for MemberApi {
     async fn lock(&self, r: GrpcRequest<LockRequest>) -> Answer<PbLockResponse> {
         let r = r.into_inner();
         let lease = self.session_lease(r.lease).await?;
-        let prefix = [r.name.as_slice(), b"/"].concat();
+        let prefix = key_prefix(&r.name);
         let key = contender_key(&prefix, lease);
         let owner = RequestOp::Range(by_create(&prefix, SortOrder::Ascend, 0));
         let t = self
@@ -328,7 +333,7 @@ impl Election for MemberApi {
     async fn campaign(&self, r: GrpcRequest<CampaignRequest>) -> Answer<PbCampaignResponse> {
         let r = r.into_inner();
         let lease = self.session_lease(r.lease).await?;
-        let prefix = [r.name.as_slice(), b"/"].concat();
+        let prefix = key_prefix(&r.name);
         let key = contender_key(&prefix, lease);
         let t = self
             .txn(TxnRequest {
@@ -359,7 +364,7 @@ impl Election for MemberApi {
     }
 
     async fn leader(&self, r: GrpcRequest<LeaderRequest>) -> Answer<PbLeaderResponse> {
-        let prefix = [r.into_inner().name.as_slice(), b"/"].concat();
+        let prefix = key_prefix(&r.into_inner().name);
         match self.leader_of(&prefix).await? {
             (header, Some(kv)) => {
                 Ok(GrpcResponse::new(PbLeaderResponse { header: convert::header(&header), kv: Some(convert::kv(kv)) }))
@@ -371,7 +376,7 @@ impl Election for MemberApi {
     type ObserveStream = LeaderStream;
 
     async fn observe(&self, r: GrpcRequest<LeaderRequest>) -> Answer<Self::ObserveStream> {
-        let prefix = [r.into_inner().name.as_slice(), b"/"].concat();
+        let prefix = key_prefix(&r.into_inner().name);
         let (tx, rx) = tmpsc::channel(16);
         tokio::spawn(self.clone().observe_leaders(prefix, tx));
         Ok(GrpcResponse::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))

@@ -16,7 +16,7 @@ use tonic::{Code, Request as GrpcRequest, Status};
 
 /// Answers a gateway call: (HTTP status, JSON body); None if `path` is no gateway route.
 pub async fn answer(api: &MemberApi, path: &str, body: &[u8]) -> Option<(u16, String)> {
-    let route = ["/v3/", "/v3beta/", "/v3alpha/"].iter().find_map(|p| path.strip_prefix(p))?;
+    let route = route(path)?;
     let known = ROUTES.contains(&route);
     if !known {
         return None;
@@ -33,10 +33,13 @@ pub async fn answer(api: &MemberApi, path: &str, body: &[u8]) -> Option<(u16, St
 
 /// Whether `path` is one of the gateway's streaming calls.
 pub fn is_stream(path: &str) -> bool {
-    ["/v3/", "/v3beta/", "/v3alpha/"]
-        .iter()
-        .filter_map(|p| path.strip_prefix(p))
-        .any(|route| route == "watch" || route == "lease/keepalive")
+    matches!(route(path), Some("watch" | "lease/keepalive"))
+}
+
+/// The route under the gateway's prefix (etcd 3.4 serves `/v3/`, and `/v3beta/` and `/v3alpha/` for older
+/// clients).
+fn route(path: &str) -> Option<&str> {
+    ["/v3/", "/v3beta/", "/v3alpha/"].iter().find_map(|p| path.strip_prefix(p))
 }
 
 /// The streaming routes, if `path` is one: its requests in `body` become the same request stream a gRPC
@@ -48,7 +51,7 @@ pub fn stream_lines(
     body: &[u8],
     closed: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
-    let route = ["/v3/", "/v3beta/", "/v3alpha/"].iter().find_map(|p| path.strip_prefix(p))?;
+    let route = route(path)?;
     let (lines_tx, lines) = tokio::sync::mpsc::unbounded_channel();
     let requests = serde_json::Deserializer::from_slice(body).into_iter::<Value>();
     match route {
