@@ -23,8 +23,8 @@ pub const CROSSING_MS: f64 = 900.0;
 /// card to the receiver's, over their edges.
 const PATH: (f64, f64) = (0.3, 0.7);
 
-/// The most slow-motion dots on the ring at once (the newest); at 100x the cluster sends thousands a
-/// second and only a glimpse of them can be drawn.
+/// The most slow-motion dots on the ring at once: one per direction of a link ([`admit`]), which seven
+/// members electing (every member asking every other) can exceed.
 pub const MAX_DOTS: usize = 24;
 
 /// Whether the ring draws its slow motion (the legend's checkbox; on by default).
@@ -38,6 +38,30 @@ struct Trail {
     seen_at: f64,
     from: (f64, f64),
     to: (f64, f64),
+}
+
+/// Whether a message is a heartbeat or its response: the most frequent and least telling kind, which
+/// gives its link up to anything else.
+fn is_heartbeat(m: &MessageView) -> bool {
+    m.kind.starts_with("MsgHeartbeat")
+}
+
+/// Adds `dot` to the dots crossing, if its link is free. A dot, once drawn, crosses its whole link: under
+/// load a cluster sends more messages a tick than can be drawn, and letting the newest displace the rest
+/// replaced every dot every tick, so that none was seen travelling (and the page rebuilt them all). So each
+/// direction of a link carries one dot at a time, the rest of its messages are not drawn, and only a
+/// message that is not a heartbeat may take the place of a heartbeat's dot (a MsgAppend is what the
+/// visitor follows).
+fn admit(trail: &mut Vec<Trail>, dot: Trail) {
+    let same_link = |t: &Trail| t.message.from == dot.message.from && t.message.to == dot.message.to;
+    match trail.iter().position(same_link) {
+        None if trail.len() < MAX_DOTS => trail.push(dot),
+        Some(i) if is_heartbeat(&trail[i].message) && !is_heartbeat(&dot.message) => {
+            trail.remove(i);
+            trail.push(dot);
+        }
+        _ => {}
+    }
 }
 
 /// The slow-motion dots over the ring (`position(i, count)` is member `i`'s centre, in percent).
@@ -79,9 +103,9 @@ pub fn slow_motion_dots(
             }
             trail.update(|t| {
                 t.retain(crossing);
-                t.extend(fresh);
-                let over = t.len().saturating_sub(MAX_DOTS);
-                t.drain(..over);
+                for dot in fresh {
+                    admit(t, dot);
+                }
             });
         });
     });
@@ -95,19 +119,72 @@ pub fn slow_motion_dots(
                 let id = message.id;
                 let picked = Memo::new(move |_| inspected.0.with(|i| i.as_ref().is_some_and(|i| i.id == id)));
                 view! {
-                    <button
-                        class=format!("{} msg-dot msg-trail", message_class(t.message.kind))
-                        class:msg-picked=move || picked.get()
-                        style=("--x0", format!("{:.2}%", t.from.0))
-                        style=("--y0", format!("{:.2}%", t.from.1))
-                        style=("--x1", format!("{:.2}%", t.to.0))
-                        style=("--y1", format!("{:.2}%", t.to.1))
-                        aria-label=label.clone()
-                        title=label
-                        on:click=move |_| inspected.0.set(Some(message.clone()))
-                    ></button>
+                    <span
+                        class="msg-path"
+                        style=("--dx", format!("{:.2}%", t.to.0 - t.from.0))
+                        style=("--dy", format!("{:.2}%", t.to.1 - t.from.1))
+                    >
+                        <button
+                            class=format!("{} msg-dot msg-trail", message_class(t.message.kind))
+                            class:msg-picked=move || picked.get()
+                            style=("--x0", format!("{:.2}%", t.from.0))
+                            style=("--y0", format!("{:.2}%", t.from.1))
+                            aria-label=label.clone()
+                            title=label
+                            on:click=move |_| inspected.0.set(Some(message.clone()))
+                        ></button>
+                    </span>
                 }
             }
         />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dot(id: u64, kind: &'static str, from: &str, to: &str) -> Trail {
+        let message = MessageView {
+            id,
+            kind,
+            from: from.into(),
+            to: to.into(),
+            term: 1,
+            index: 0,
+            log_term: 0,
+            entries: 0,
+            commit: 0,
+            reject: false,
+            sent_at_ms: 0,
+            deliver_at_ms: 1,
+        };
+        Trail { message, seen_at: 0.0, from: (0.0, 0.0), to: (1.0, 1.0) }
+    }
+
+    fn ids(trail: &[Trail]) -> Vec<u64> {
+        trail.iter().map(|t| t.message.id).collect()
+    }
+
+    #[test]
+    fn a_link_carries_one_dot_and_an_append_takes_a_heartbeats_place() {
+        let mut trail = Vec::new();
+        admit(&mut trail, dot(1, "MsgHeartbeat", "etcd1", "etcd2"));
+        admit(&mut trail, dot(2, "MsgHeartbeat", "etcd1", "etcd2"));
+        admit(&mut trail, dot(3, "MsgHeartbeatResponse", "etcd2", "etcd1"));
+        assert_eq!(ids(&trail), [1, 3], "the second heartbeat waits; the other direction is another lane");
+        admit(&mut trail, dot(4, "MsgAppend", "etcd1", "etcd2"));
+        admit(&mut trail, dot(5, "MsgAppend", "etcd1", "etcd2"));
+        admit(&mut trail, dot(6, "MsgHeartbeat", "etcd1", "etcd2"));
+        assert_eq!(ids(&trail), [3, 4], "the append replaced the heartbeat; nothing replaces the append");
+    }
+
+    #[test]
+    fn no_more_than_max_dots() {
+        let mut trail = Vec::new();
+        for i in 0..100 {
+            admit(&mut trail, dot(i, "MsgRequestVote", &format!("m{}", i % 10), &format!("m{}", i / 10)));
+        }
+        assert_eq!(trail.len(), MAX_DOTS);
     }
 }
