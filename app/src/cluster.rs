@@ -503,32 +503,23 @@ fn ClusterTable() -> impl IntoView {
                 <thead>
                     <tr>{headers.map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr>
                 </thead>
-                <tbody>
-                    {move || {
-                        rows.get()
-                            .into_iter()
-                            .map(|r| {
-                                view! {
-                                    <tr>
-                                        <th scope="row">{r.member}</th>
-                                        <td>{r.role}</td>
-                                        <td>{r.term}</td>
-                                        <td>{r.vote}</td>
-                                        <td>{r.commit}</td>
-                                        <td>{r.applied}</td>
-                                        <td>{r.timer}</td>
-                                        <td>{r.disk}</td>
-                                        <td>{r.network}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </tbody>
+                <tbody>{crate::table::member_rows(rows, |r| r.member.clone(), MEMBER_CELLS)}</tbody>
             </table>
         </div>
     }
 }
+
+/// The cluster table's cells after the member's name, in the order of its headers.
+const MEMBER_CELLS: &[crate::table::Cell<MemberRow>] = &[
+    |r| r.role.clone(),
+    |r| r.term.to_string(),
+    |r| r.vote.clone(),
+    |r| r.commit.to_string(),
+    |r| r.applied.to_string(),
+    |r| r.timer.clone(),
+    |r| r.disk.clone(),
+    |r| r.network.clone(),
+];
 
 /// A card's second row: pause/resume the process, wipe its data dir, and pick its disk.
 #[component]

@@ -240,7 +240,8 @@ fn revision_controls(
 
 /// The breadcrumb, the table of one folder page and its paging.
 fn folder_view(name: String, page: Memo<Option<FolderPage>>, nav: Nav) -> impl IntoView {
-    let crumbs = move || page.with(|p| p.as_ref().map(|p| p.crumbs.clone()).unwrap_or_default());
+    // A memo: the path changes when the visitor opens a folder, not with every revision.
+    let crumbs = Memo::new(move |_| page.with(|p| p.as_ref().map(|p| p.crumbs.clone()).unwrap_or_default()));
     let rows = move || page.with(|p| p.as_ref().map(|p| p.rows.clone()).unwrap_or_default());
     let caption = move || {
         page.with(|p| {
@@ -284,7 +285,7 @@ fn folder_view(name: String, page: Memo<Option<FolderPage>>, nav: Nav) -> impl I
         <nav class="ks-crumbs" aria-label="Folder path">
             <ol>
                 {move || {
-                    let all = crumbs();
+                    let all = crumbs.get();
                     let last = all.len().saturating_sub(1);
                     all.into_iter().enumerate().map(|(i, c)| crumb(c, i == last, nav)).collect_view()
                 }}

@@ -18,11 +18,13 @@ mod live;
 mod member_pick;
 mod metrics;
 mod network;
+mod on_screen;
 mod pace;
 mod raft;
 mod settings;
 mod sim;
 mod slow_motion;
+mod table;
 mod time;
 mod watches;
 
@@ -40,6 +42,7 @@ use leptos::prelude::*;
 use lessons::Lessons;
 use metrics::Metrics;
 use network::NetworkBar;
+use on_screen::OnScreen;
 use raft::RaftPanel;
 use settings::Settings;
 use sim::Sim;
@@ -128,16 +131,16 @@ fn App(sim: Sim, notice: String) -> impl IntoView {
             <Console />
             // The panels share the page's width in a grid under the ring and the console.
             <div class="panel-grid">
-                <Settings />
-                <Events />
-                <RaftPanel />
-                <Watches />
-                <Leases />
-                <HistoryCheck />
-                <Files />
-                <Keyspace />
-                <Kubernetes />
-                <Metrics />
+                <OnScreen title_id="settings-title"><Settings /></OnScreen>
+                <OnScreen title_id="events-title"><Events /></OnScreen>
+                <OnScreen title_id="raft-title"><RaftPanel /></OnScreen>
+                <OnScreen title_id="watches-title"><Watches /></OnScreen>
+                <OnScreen title_id="leases-title"><Leases /></OnScreen>
+                <OnScreen title_id="history-check-title"><HistoryCheck /></OnScreen>
+                <OnScreen title_id="files-title"><Files /></OnScreen>
+                <OnScreen title_id="keyspace-title"><Keyspace /></OnScreen>
+                <OnScreen title_id="kubernetes-title"><Kubernetes /></OnScreen>
+                <OnScreen title_id="metrics-title"><Metrics /></OnScreen>
             </div>
         </main>
     }

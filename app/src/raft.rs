@@ -215,7 +215,14 @@ pub fn MessageInspector() -> impl IntoView {
 #[component]
 pub fn MessageList() -> impl IntoView {
     let sim = expect_context::<Sim>();
+    // Closed, the list is neither seen nor read out: it is only kept up to date while open.
+    let open = RwSignal::new(false);
+    let details = NodeRef::<leptos::html::Details>::new();
+    let on_toggle = move |_| open.set(details.get_untracked().is_some_and(|d| d.open()));
     let lines = Memo::new(move |_| {
+        if !open.get() {
+            return Vec::new();
+        }
         sim.snapshot.with(|s| {
             let mut lines: Vec<(u64, String)> = s
                 .messages
@@ -240,7 +247,7 @@ pub fn MessageList() -> impl IntoView {
         })
     });
     view! {
-        <details class="msg-list">
+        <details class="msg-list" node_ref=details on:toggle=on_toggle>
             <summary>"Messages in flight, one by one"</summary>
             <ul aria-label="List of messages in flight">
                 // Keyed by message: a line stays the same element for as long as its message is in flight.
@@ -397,7 +404,13 @@ fn state_rows(s: &Shown) -> Vec<(&'static str, String)> {
 }
 
 /// The leader's view of each peer as table cells: (member, match, next, state).
-fn progress_rows(s: &Shown) -> Vec<(String, u64, u64, String)> {
+/// The progress table's cells after the member's name: match, next, state.
+const PROGRESS_CELLS: &[crate::table::Cell<ProgressRow>] = &[|p| p.1.to_string(), |p| p.2.to_string(), |p| p.3.clone()];
+
+/// One row of the progress table: member, match, next, state.
+type ProgressRow = (String, u64, u64, String);
+
+fn progress_rows(s: &Shown) -> Vec<ProgressRow> {
     s.raft.progress.iter().map(|p| (member_name(&s.names, p.id), p.matched, p.next, p.state.clone())).collect()
 }
 
@@ -455,8 +468,10 @@ fn raft_state(shown: Memo<Option<Shown>>) -> impl IntoView {
             view! { <dt>{key}</dt><dd>{value}</dd> }
         })
         .collect_view();
+    // Whether there is a table at all changes with leadership, not every tick.
+    let has_progress = Memo::new(move |_| progress.with(|p| !p.is_empty()));
     let table = move || {
-        (!progress.with(Vec::is_empty)).then(|| {
+        has_progress.get().then(|| {
             view! {
                 <table class="raft-progress" aria-label="Replication progress">
                     <caption>"What the leader knows of each member's log"</caption>
@@ -468,22 +483,7 @@ fn raft_state(shown: Memo<Option<Shown>>) -> impl IntoView {
                             <th scope="col">"state"</th>
                         </tr>
                     </thead>
-                    <tbody>
-                        <For
-                            each=move || progress.get()
-                            key=|row| row.clone()
-                            children=|(member, matched, next, state)| {
-                                view! {
-                                    <tr>
-                                        <th scope="row">{member}</th>
-                                        <td>{matched}</td>
-                                        <td>{next}</td>
-                                        <td>{state}</td>
-                                    </tr>
-                                }
-                            }
-                        />
-                    </tbody>
+                    <tbody>{crate::table::member_rows(progress, |p| p.0.clone(), PROGRESS_CELLS)}</tbody>
                 </table>
             }
         })

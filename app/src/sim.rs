@@ -24,6 +24,9 @@ use std::rc::Rc;
 /// enough for elections and heartbeats and leaves the main thread idle most of the time.
 pub const TICK_INTERVAL_MS: u32 = 50;
 
+/// How often a panel off screen follows the world, in real milliseconds ([`Sim::gated`]).
+pub const OFFSCREEN_REFRESH_MS: u32 = 1_000;
+
 /// The most real time one tick accounts for. Browsers throttle timers in background tabs; without a cap
 /// a tab brought back after minutes would stall while it simulates all of them at once.
 pub const MAX_REAL_STEP_MS: f64 = 1_000.0;
@@ -75,8 +78,11 @@ pub struct StreamChunk {
 #[derive(Clone, Copy)]
 pub struct Sim {
     world: StoredValue<Rc<RefCell<World>>, LocalStorage>,
-    /// The latest snapshot; components derive their own memos from it.
+    /// The latest snapshot; components derive their own memos from it. In a panel off screen it is the
+    /// panel's own, refreshed at most once a second ([`Sim::gated`]).
     pub snapshot: ReadSignal<Snapshot>,
+    /// The latest snapshot, whoever reads it: what [`Sim::publish`] replaces and gated copies follow.
+    published: ReadSignal<Snapshot>,
     set_snapshot: WriteSignal<Snapshot>,
     /// Output of running commands that the console has not shown yet; the console drains it.
     pub stream_output: RwSignal<Vec<StreamChunk>>,
@@ -147,6 +153,7 @@ impl Sim {
         let sim = Sim {
             world: StoredValue::new_local(world),
             snapshot,
+            published: snapshot,
             set_snapshot,
             stream_output: RwSignal::new(Vec::new()),
             events: RwSignal::new(EventFeed::default()),
@@ -449,6 +456,36 @@ impl Sim {
         interval.forget();
     }
 
+    /// This handle for a panel that is on screen only while `visible`: its [`Sim::snapshot`] follows every
+    /// tick while the panel is visible, and at most every [`OFFSCREEN_REFRESH_MS`] while it is not (a panel
+    /// scrolled away or behind another tab), so that the panels nobody looks at do not restyle, relayout
+    /// and repaint 20 times a second, yet are never more than a second behind for whoever reads them.
+    pub fn gated(self, visible: ReadSignal<bool>) -> Sim {
+        let (snapshot, set) = signal(self.published.get_untracked());
+        let last_ms = StoredValue::new(now_real_ms());
+        let trailing = StoredValue::new(false);
+        let refresh = move || {
+            last_ms.set_value(now_real_ms());
+            set.set(self.published.get_untracked());
+        };
+        Effect::new(move |_| {
+            self.published.track();
+            let due = now_real_ms() - last_ms.get_value() >= OFFSCREEN_REFRESH_MS as f64;
+            if visible.get() || due {
+                refresh();
+            } else if !trailing.get_value() {
+                // The last change before the world went quiet (paused) must show too.
+                trailing.set_value(true);
+                let later = move || {
+                    trailing.set_value(false);
+                    refresh();
+                };
+                set_timeout(later, std::time::Duration::from_millis(OFFSCREEN_REFRESH_MS.into()));
+            }
+        });
+        Sim { snapshot, ..self }
+    }
+
     /// Reads out what changed in the world: the snapshot, new trace events, and what running commands
     /// printed (taking that output is the only mutation here). Nothing is published yet, so that no
     /// subscriber can run while the world is borrowed; pass the result to [`Sim::publish`].
@@ -480,7 +517,7 @@ impl Sim {
             self.metrics.notify();
         }
         // A restored cluster replaced the running one: its network starts with every link up.
-        let replaced = self.snapshot.with_untracked(|old| old.cluster_id != read.snapshot.cluster_id);
+        let replaced = self.published.with_untracked(|old| old.cluster_id != read.snapshot.cluster_id);
         if replaced && !self.cut.with_untracked(CutLinks::is_empty) {
             self.cut.set(CutLinks::new());
         }

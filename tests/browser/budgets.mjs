@@ -149,23 +149,31 @@ async function startWriteLoad(page) {
   }, PUTS_PER_S);
 }
 
+/** What the frame trace records. The light set (the default): the scheduler's tasks (`toplevel`) and the
+ *  timeline's frames. `--heavy-trace` adds `disabled-by-default-devtools.timeline`, what DevTools records,
+ *  which takes a JavaScript stack for every style and layout invalidation: under it the page's own work per
+ *  frame measured about 1.5-2x what it is untraced (the untraced animation frames are 60 fps while the
+ *  heavy trace's work per frame exceeds 16.7 ms), so it only serves to see where the work goes. */
+const TRACE_CATEGORIES = ARGS.includes('--heavy-trace')
+  ? ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', '__metadata']
+  : ['toplevel', 'devtools.timeline', '__metadata'];
+
 /** Chrome's trace of the renderer while `during` runs: main-thread tasks and animation frames. */
 async function traced(page, during) {
   const cdp = await page.context().newCDPSession(page);
   const events = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
   const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
-  await cdp.send('Tracing.start', {
-    traceConfig: { includedCategories: [
-      'devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', '__metadata',
-    ] },
-  });
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: TRACE_CATEGORIES } });
   const result = await during();
   await cdp.send('Tracing.end');
   await done;
   await cdp.detach();
   return { result, events };
 }
+
+/** A main-thread task: `RunTask` in the heavy trace, the scheduler's own event in the light one. */
+const TASK_NAMES = new Set(['RunTask', 'ThreadControllerImpl::RunTask']);
 
 /** Main-thread work per animation frame: the tasks the renderer's main thread ran between consecutive
  *  animation-frame callbacks, summed (ms). This is what the 8 ms budget is about: at 60 Hz the interval
@@ -176,7 +184,7 @@ function workPerFrame(events) {
   if (!main) return null;
   const mine = (e) => e.pid === main.pid && e.tid === main.tid;
   const frames = events.filter((e) => mine(e) && e.name === 'FireAnimationFrame').map((e) => e.ts).sort((a, b) => a - b);
-  const tasks = events.filter((e) => mine(e) && e.name === 'RunTask' && e.ph === 'X').sort((a, b) => a.ts - b.ts);
+  const tasks = events.filter((e) => mine(e) && TASK_NAMES.has(e.name) && e.ph === 'X').sort((a, b) => a.ts - b.ts);
   const work = [];
   let t = 0;
   for (let i = 0; i + 1 < frames.length; i++) {
@@ -184,6 +192,10 @@ function workPerFrame(events) {
     while (t < tasks.length && tasks[t].ts < frames[i]) t++;
     for (let j = t; j < tasks.length && tasks[j].ts < frames[i + 1]; j++) sum += tasks[j].dur / 1000;
     work.push(sum);
+    if (process.env.DEBUG_FRAMES && sum > 20) {
+      const inside = tasks.filter((e) => e.ts >= frames[i] && e.ts < frames[i + 1]);
+      console.log('frame', ((frames[i + 1] - frames[i]) / 1000).toFixed(1), 'ms; tasks', inside.map((e) => `${e.name}@${((e.ts - frames[i]) / 1000).toFixed(1)}+${(e.dur / 1000).toFixed(1)}`).join(' '));
+    }
   }
   const longest = tasks.reduce((m, e) => Math.max(m, e.dur / 1000), 0);
   return { work, longest, tasks: tasks.length };
