@@ -78,52 +78,65 @@ pub fn lane_point(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
     (a.0 + dx * t + ox, a.1 + dy * t + oy)
 }
 
+/// A message dot as drawn: where it sits (CSS percentages) and whether it is the one inspected.
+#[derive(Clone, Debug, PartialEq)]
+struct Dot {
+    message: MessageView,
+    left: String,
+    top: String,
+    picked: bool,
+}
+
 /// The messages in flight as buttons over the ring (`position(i, count)` is member `i`'s centre, in
-/// percent of the ring's box): keyed by message id, so a dot stays the same element while it moves and
-/// can be clicked (best while paused) to open the inspector.
+/// percent of the ring's box), clickable (best while paused) to open the inspector.
+///
+/// Each dot is a plain element, keyed by everything it shows: a dot that moves is drawn anew. Per-dot
+/// memos or effects that followed the snapshot would be cheaper to move but are not to forget: Leptos
+/// keeps a source's dropped subscribers until it is dropped itself, so the thousands of dots of a long
+/// run (a 100k-object load sends tens of thousands) made every later tick walk them all.
 pub fn message_dots(
     sim: Sim,
     position: impl Fn(usize, usize) -> (f64, f64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let inspected = expect_context::<Inspected>();
-    let shown = Memo::new(move |_| sim.snapshot.with(|s| s.messages.shown.clone()));
-    let places = Memo::new(move |_| {
+    let dots = Memo::new(move |_| {
+        let picked = inspected.0.with(|i| i.as_ref().map(|m| m.id));
         sim.snapshot.with(|s| {
             let count = s.nodes.len();
             let index = |name: &str| s.nodes.iter().position(|n| n.name == name);
-            shown.with(|msgs| {
-                msgs.iter()
-                    .filter_map(|m| {
-                        let (from, to) = (index(&m.from)?, index(&m.to)?);
-                        Some((m.id, dot_position(m, s.now_ms, position(from, count), position(to, count))))
+            s.messages
+                .shown
+                .iter()
+                .filter_map(|m| {
+                    let (from, to) = (index(&m.from)?, index(&m.to)?);
+                    let (x, y) = dot_position(m, s.now_ms, position(from, count), position(to, count));
+                    Some(Dot {
+                        message: m.clone(),
+                        left: format!("{x:.2}%"),
+                        top: format!("{y:.2}%"),
+                        picked: picked == Some(m.id),
                     })
-                    .collect::<Vec<_>>()
-            })
+                })
+                .collect::<Vec<_>>()
         })
     });
     view! {
         <For
-            each=move || shown.get()
-            key=|m| (m.id, m.sent_at_ms)
-            children=move |m| {
-                let id = m.id;
-                // One lookup per dot and tick, shared by its three style properties.
-                let place = Memo::new(move |_| places.with(|p| p.iter().find(|(i, _)| *i == id).map(|(_, xy)| *xy)));
-                let place = move || place.get();
-                let label = message_label(&m);
-                let picked = Memo::new(move |_| inspected.0.with(|i| i.as_ref().is_some_and(|i| i.id == id)));
-                let picked = move || picked.get();
+            each=move || dots.get()
+            key=|d| (d.message.id, d.left.clone(), d.top.clone(), d.picked)
+            children=move |d| {
+                let label = message_label(&d.message);
+                let message = d.message;
                 view! {
                     <button
-                        class=format!("{} msg-dot", message_class(m.kind))
-                        class:msg-picked=picked
-                        style:left=move || place().map(|p| format!("{:.2}%", p.0))
-                        style:top=move || place().map(|p| format!("{:.2}%", p.1))
-                        style:display=move || if place().is_some() { "" } else { "none" }
+                        class=format!("{} msg-dot", message_class(message.kind))
+                        class:msg-picked=d.picked
+                        style:left=d.left
+                        style:top=d.top
                         aria-label=label.clone()
                         title=label
-                        aria-pressed=move || picked().to_string()
-                        on:click=move |_| inspected.0.set(Some(m.clone()))
+                        aria-pressed=d.picked.to_string()
+                        on:click=move |_| inspected.0.set(Some(message.clone()))
                     ></button>
                 }
             }

@@ -111,13 +111,15 @@ pub fn slow_motion_dots(
     });
     view! {
         <For
-            each=move || trail.get()
-            key=|t| t.message.id
-            children=move |t| {
+            each=move || {
+                let picked = inspected.0.with(|i| i.as_ref().map(|m| m.id));
+                trail.with(|t| t.iter().map(|t| (t.clone(), picked == Some(t.message.id))).collect::<Vec<_>>())
+            }
+            // Plain elements, as the true dots are (see `message_dots`): a change of pick redraws the dot.
+            key=|(t, picked)| (t.message.id, *picked)
+            children=move |(t, picked)| {
                 let label = format!("{} (slow motion)", message_label(&t.message));
                 let message = t.message.clone();
-                let id = message.id;
-                let picked = Memo::new(move |_| inspected.0.with(|i| i.as_ref().is_some_and(|i| i.id == id)));
                 view! {
                     <span
                         class="msg-path"
@@ -126,7 +128,7 @@ pub fn slow_motion_dots(
                     >
                         <button
                             class=format!("{} msg-dot msg-trail", message_class(t.message.kind))
-                            class:msg-picked=move || picked.get()
+                            class:msg-picked=picked
                             style=("--x0", format!("{:.2}%", t.from.0))
                             style=("--y0", format!("{:.2}%", t.from.1))
                             aria-label=label.clone()
