@@ -192,6 +192,7 @@ function workPerFrame(events) {
     while (t < tasks.length && tasks[t].ts < frames[i]) t++;
     for (let j = t; j < tasks.length && tasks[j].ts < frames[i + 1]; j++) sum += tasks[j].dur / 1000;
     work.push(sum);
+    // DEBUG_FRAMES=1 lists the tasks of each frame over 20 ms of work (start and duration, ms).
     if (process.env.DEBUG_FRAMES && sum > 20) {
       const inside = tasks.filter((e) => e.ts >= frames[i] && e.ts < frames[i + 1]);
       console.log('frame', ((frames[i + 1] - frames[i]) / 1000).toFixed(1), 'ms; tasks', inside.map((e) => `${e.name}@${((e.ts - frames[i]) / 1000).toFixed(1)}+${(e.dur / 1000).toFixed(1)}`).join(' '));
@@ -220,7 +221,8 @@ async function sampleFrames(page, ms) {
   }), ms);
 }
 
-async function frameTimes(page, label) {
+/** `goalMs`: the budget of work per frame, p95 (issue 13: 8 ms with 5 members, 16 ms with 100k objects). */
+async function frameTimes(page, label, goalMs = 8) {
   // Two windows: the first untraced (tracing costs the renderer time), the second traced for the work.
   const result = await sampleFrames(page, FRAME_WINDOW_MS);
   const { events } = await traced(page, () => sampleFrames(page, FRAME_WINDOW_MS));
@@ -233,7 +235,7 @@ async function frameTimes(page, label) {
   if (work && work.tasks > 0 && work.work.length) {
     const w = [...work.work].sort((a, b) => a - b);
     p95 = percentile(w, 95);
-    console.log(`  main-thread work per frame (Chrome trace, ${work.tasks} tasks): p50 ${percentile(w, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${w[w.length - 1].toFixed(1)} ms; goal p95 <= 8 ms: ${verdict(p95 <= 8)}`);
+    console.log(`  main-thread work per frame (Chrome trace, ${work.tasks} tasks): p50 ${percentile(w, 50).toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${w[w.length - 1].toFixed(1)} ms; goal p95 <= ${goalMs} ms: ${verdict(p95 <= goalMs)}`);
   } else {
     console.log('  main-thread work per frame: no frames or tasks in the trace');
   }
@@ -383,7 +385,7 @@ async function main() {
     if (!SKIP.has('memory')) await memoryAfterTenMinutes(page, false);
     const keys = crashed() || SKIP.has('100k') ? 0 : await load100k(page);
     if (keys > 0) {
-      await frameTimes(page, `5 members, steady writes, ${keys.toLocaleString('en-US')} Kubernetes keys loaded`);
+      await frameTimes(page, `5 members, steady writes, ${keys.toLocaleString('en-US')} Kubernetes keys loaded`, 16);
       if (!SKIP.has('memory')) await memoryAfterTenMinutes(page, true);
     }
     for (const [text, n] of pageErrors) console.log(`  ${n} x ${text}`);
