@@ -42,8 +42,10 @@ pub const MAX_STEP_MS: u64 = 5_000;
 pub const TICK_BUDGET_MS: f64 = 8.0;
 
 /// The budget when fast-forwarding (from [`FAST_SPEED`] up): the visitor asked for throughput, so a tick
-/// may take longer, though never so long that it blocks input for a long task (50 ms) with its render.
-pub const FAST_TICK_BUDGET_MS: f64 = 30.0;
+/// may take longer, though never so long that it blocks input for a long task (50 ms) with its render: with
+/// 100k objects under controller traffic at 100x, 30 ms made nearly every tick a 50-78 ms task (rendering
+/// takes 15-25 ms more); 20 ms leaves none in 30 s (BENCHMARKS.md, 2026-12-07).
+pub const FAST_TICK_BUDGET_MS: f64 = 20.0;
 pub const FAST_SPEED: f64 = 10.0;
 
 /// Simulated time advanced between two looks at the tick's budget. Advancing in chunks runs the same world
