@@ -42,12 +42,13 @@ enum Stream {
     Note,
 }
 
-/// One line of console output; `seq` keys it so that appending never re-renders earlier lines.
+/// One line of console output; `seq` keys it so that appending never re-renders earlier lines. The text
+/// is shared: the log's list is copied on every new line, and a full scrollback copied its 1,000 strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct LogLine {
     seq: u64,
     stream: Stream,
-    text: String,
+    text: std::sync::Arc<str>,
 }
 
 /// The console's own state: log lines and command history, with the walk position in it.
@@ -59,7 +60,7 @@ struct Scrollback {
 
 impl Scrollback {
     fn push(&mut self, stream: Stream, text: &str) {
-        self.lines.push(LogLine { seq: self.next_seq, stream, text: text.to_string() });
+        self.lines.push(LogLine { seq: self.next_seq, stream, text: text.into() });
         self.next_seq += 1;
         if self.lines.len() > LOG_LIMIT_LINES {
             let excess = self.lines.len() - LOG_LIMIT_LINES;
@@ -147,13 +148,34 @@ fn tab_complete(line: &str, candidates: &[String]) -> (String, bool) {
 
 /// What the log shows under the command line `seq`, up to the next command: the text its copy button
 /// puts on the clipboard, one line each, as a terminal's selection would give it.
+/// Lines per chunk of the log. The log is drawn in chunks, each skipped by the browser while it is scrolled
+/// out of sight (`content-visibility: auto`): a full scrollback (1,000 lines and their copy buttons) made
+/// every new line's frame paint them all, two thirds of a tick's frame with 100k objects loaded. Per line,
+/// the browser's visibility checks of 1,000 elements cost as much as they saved.
+const CHUNK_LINES: u64 = 50;
+
+/// The chunks (by number: `seq / CHUNK_LINES`) that hold `lines`, oldest first.
+fn chunks_of(lines: &[LogLine]) -> Vec<u64> {
+    match (lines.first(), lines.last()) {
+        (Some(first), Some(last)) => (first.seq / CHUNK_LINES..=last.seq / CHUNK_LINES).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The lines of chunk `chunk` (lines are in `seq` order).
+fn lines_in_chunk(lines: &[LogLine], chunk: u64) -> &[LogLine] {
+    let start = lines.partition_point(|l| l.seq < chunk * CHUNK_LINES);
+    let end = lines.partition_point(|l| l.seq < (chunk + 1) * CHUNK_LINES);
+    &lines[start..end]
+}
+
 fn output_after(lines: &[LogLine], seq: u64) -> String {
     let out: Vec<&str> = lines
         .iter()
         .skip_while(|l| l.seq != seq)
         .skip(1)
         .take_while(|l| l.stream != Stream::Command)
-        .map(|l| l.text.as_str())
+        .map(|l| &*l.text)
         .collect();
     out.iter().map(|l| format!("{l}\n")).collect()
 }
@@ -371,36 +393,48 @@ pub fn Console() -> impl IntoView {
         }
     };
 
+    let line_view = move |l: LogLine| {
+        let class = match l.stream {
+            Stream::Command => "line cmd",
+            Stream::Stdout => "line out",
+            Stream::Stderr => "line err",
+            Stream::Live => "line live",
+            Stream::Note => "line note",
+        };
+        if l.stream != Stream::Command || !l.text.starts_with("$ ") {
+            return view! { <div class=class>{l.text}</div> }.into_any();
+        }
+        // The button has no text of its own (its label is drawn by CSS), so the log reads as a terminal's
+        // would, command lines included.
+        let label = format!("Copy the output of {}", l.text);
+        let seq = l.seq;
+        let on_copy = move |_| copy_output(scrollback.with_untracked(|s| output_after(&s.lines, seq)), copied, seq);
+        let copy_class = move || if copied.get() == Some(seq) { "copy copied" } else { "copy" };
+        view! {
+            <div class=class>
+                {l.text}
+                <button class=copy_class type="button" aria-label=label on:click=on_copy></button>
+            </div>
+        }
+        .into_any()
+    };
+    let chunks = Memo::new(move |_| scrollback.with(|s| chunks_of(&s.lines)));
     view! {
         <section class="console" aria-label="console">
             <div class="log" role="log" aria-live="polite" aria-label="etcdctl output" node_ref=log_ref>
                 <For
-                    each=move || scrollback.with(|s| s.lines.clone())
-                    key=|l| l.seq
-                    children=move |l| {
-                        let class = match l.stream {
-                            Stream::Command => "line cmd",
-                            Stream::Stdout => "line out",
-                            Stream::Stderr => "line err",
-                            Stream::Live => "line live",
-                            Stream::Note => "line note",
-                        };
-                        if l.stream != Stream::Command || !l.text.starts_with("$ ") {
-                            return view! { <div class=class>{l.text}</div> }.into_any();
-                        }
-                        // The button has no text of its own (its label is drawn by CSS), so the log reads
-                        // as a terminal's would, command lines included.
-                        let label = format!("Copy the output of {}", l.text);
-                        let seq = l.seq;
-                        let on_copy = move |_| copy_output(scrollback.with_untracked(|s| output_after(&s.lines, seq)), copied, seq);
-                        let copy_class = move || if copied.get() == Some(seq) { "copy copied" } else { "copy" };
+                    each=move || chunks.get()
+                    key=|c| *c
+                    children=move |c| {
                         view! {
-                            <div class=class>
-                                {l.text}
-                                <button class=copy_class type="button" aria-label=label on:click=on_copy></button>
+                            <div class="log-chunk">
+                                <For
+                                    each=move || scrollback.with(|s| lines_in_chunk(&s.lines, c).to_vec())
+                                    key=|l| l.seq
+                                    children=line_view
+                                />
                             </div>
                         }
-                            .into_any()
                     }
                 />
             </div>
@@ -516,16 +550,31 @@ mod tests {
     }
 
     #[test]
+    fn the_log_is_drawn_in_chunks_of_consecutive_lines() {
+        let mut s = Scrollback::default();
+        for i in 0..(CHUNK_LINES * 2 + 3) {
+            s.push(Stream::Stdout, &i.to_string());
+        }
+        s.lines.drain(..5);
+        assert_eq!(chunks_of(&s.lines), [0, 1, 2]);
+        let texts = |c| lines_in_chunk(&s.lines, c).iter().map(|l| l.text.to_string()).collect::<Vec<_>>();
+        assert_eq!(texts(0).first().map(String::as_str), Some("5"));
+        assert_eq!(texts(1).len() as u64, CHUNK_LINES);
+        assert_eq!(texts(2), ["100", "101", "102"]);
+        assert!(chunks_of(&[]).is_empty());
+    }
+
+    #[test]
     fn scrollback_splits_lines_and_stays_bounded() {
         let mut s = Scrollback::default();
         s.push_text(Stream::Stdout, "foo\nbar\n");
         s.push_text(Stream::Stderr, "");
-        assert_eq!(s.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["foo", "bar"]);
+        assert_eq!(s.lines.iter().map(|l| &*l.text).collect::<Vec<_>>(), ["foo", "bar"]);
         for i in 0..LOG_LIMIT_LINES + 5 {
             s.push(Stream::Stdout, &i.to_string());
         }
         assert_eq!(s.lines.len(), LOG_LIMIT_LINES);
-        assert_eq!(s.lines.last().map(|l| l.text.clone()), Some((LOG_LIMIT_LINES + 4).to_string()));
+        assert_eq!(s.lines.last().map(|l| l.text.to_string()), Some((LOG_LIMIT_LINES + 4).to_string()));
         let next = s.next_seq;
         s.clear();
         s.push(Stream::Note, "fresh");

@@ -4,7 +4,7 @@
 // the slider's lower end to N. Also the XSS check: a key and value that are markup show as literal text in
 // the panel and the console, no <img> appears in the page's panels and no dialog opens.
 
-import { waitFor, check, memberNames, parseMember, runCommand, runUntil, consoleLog, sleep } from './lib.mjs';
+import { waitFor, check, memberNames, parseMember, runCommand, runUntil, consoleLog, logLines, sleep } from './lib.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
@@ -153,7 +153,7 @@ async function keyspaceChecks(page, dialogs) {
   await runCommand(page, `get '${XSS}'`, [XSS, XSS]);
   await panel.getByRole('button', { name: 'all keys', exact: true }).click();
   await rowOf(panel, XSS, (r) => r.value === XSS, 'the markup key as literal text');
-  const echoed = (await consoleLog(page).innerText()).includes(`$ etcdctl put '${XSS}' '${XSS}'`);
+  const echoed = (await logLines(page)).join('\n').includes(`$ etcdctl put '${XSS}' '${XSS}'`);
   if (!echoed) throw new Error('the console does not show the command as typed');
   await history(panel, XSS);
   await sleep(500);

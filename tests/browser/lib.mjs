@@ -43,10 +43,12 @@ export function consoleLog(page) {
   return page.getByRole('log', { name: 'etcdctl output', exact: true });
 }
 
-/** The console log's lines, as rendered text. */
+/** The console log's lines, as rendered text. Read line by line (`textContent`), not as the log's
+ *  `innerText`: the log is drawn in chunks the browser skips while scrolled out of sight
+ *  (`content-visibility: auto`), and `innerText` leaves a skipped chunk out. */
 export async function logLines(page) {
-  const text = await consoleLog(page).innerText();
-  return text.split('\n').map((l) => l.trimEnd());
+  const lines = await consoleLog(page).locator('.line').allTextContents();
+  return lines.flatMap((l) => l.split('\n')).map((l) => l.trimEnd());
 }
 
 /** Lines printed after the last echo of `command`, up to the next command echo. */
