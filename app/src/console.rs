@@ -146,8 +146,6 @@ fn tab_complete(line: &str, candidates: &[String]) -> (String, bool) {
     }
 }
 
-/// What the log shows under the command line `seq`, up to the next command: the text its copy button
-/// puts on the clipboard, one line each, as a terminal's selection would give it.
 /// Lines per chunk of the log. The log is drawn in chunks, each skipped by the browser while it is scrolled
 /// out of sight (`content-visibility: auto`): a full scrollback (1,000 lines and their copy buttons) made
 /// every new line's frame paint them all, two thirds of a tick's frame with 100k objects loaded. Per line,
@@ -169,6 +167,8 @@ fn lines_in_chunk(lines: &[LogLine], chunk: u64) -> &[LogLine] {
     &lines[start..end]
 }
 
+/// What the log shows under the command line `seq`, up to the next command: the text its copy button
+/// puts on the clipboard, one line each, as a terminal's selection would give it.
 fn output_after(lines: &[LogLine], seq: u64) -> String {
     let out: Vec<&str> = lines
         .iter()

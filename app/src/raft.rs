@@ -90,10 +90,11 @@ struct Dot {
 /// The messages in flight as buttons over the ring (`position(i, count)` is member `i`'s centre, in
 /// percent of the ring's box), clickable (best while paused) to open the inspector.
 ///
-/// Each dot is a plain element, keyed by everything it shows: a dot that moves is drawn anew. Per-dot
-/// memos or effects that followed the snapshot would be cheaper to move but are not to forget: Leptos
-/// keeps a source's dropped subscribers until it is dropped itself, so the thousands of dots of a long
-/// run (a 100k-object load sends tens of thousands) made every later tick walk them all.
+/// Each dot is a plain element, keyed by everything it shows: a dot that moves is drawn anew. Dots had a
+/// memo each on a shared one; after a 100k-object load (tens of thousands of dots drawn and dropped) a
+/// third of every tick went to Leptos's graph (`Weak` upgrades and subscriber-set copies under
+/// `mark_check`), and a build without the dots had none of it: the dropped dots' subscriptions were
+/// evidently still walked (BENCHMARKS.md, 2026-12-07).
 pub fn message_dots(
     sim: Sim,
     position: impl Fn(usize, usize) -> (f64, f64) + Copy + Send + Sync + 'static,
@@ -416,13 +417,13 @@ fn state_rows(s: &Shown) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The leader's view of each peer as table cells: (member, match, next, state).
 /// The progress table's cells after the member's name: match, next, state.
 const PROGRESS_CELLS: &[crate::table::Cell<ProgressRow>] = &[|p| p.1.to_string(), |p| p.2.to_string(), |p| p.3.clone()];
 
 /// One row of the progress table: member, match, next, state.
 type ProgressRow = (String, u64, u64, String);
 
+/// The leader's view of each peer as table rows.
 fn progress_rows(s: &Shown) -> Vec<ProgressRow> {
     s.raft.progress.iter().map(|p| (member_name(&s.names, p.id), p.matched, p.next, p.state.clone())).collect()
 }

@@ -19,6 +19,7 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// How often the page advances the world and redraws, in real milliseconds: 20 frames a second is smooth
 /// enough for elections and heartbeats and leaves the main thread idle most of the time.
@@ -81,11 +82,12 @@ pub struct StreamChunk {
 pub struct Sim {
     world: StoredValue<Rc<RefCell<World>>, LocalStorage>,
     /// The latest snapshot; components derive their own memos from it. In a panel off screen it is the
-    /// panel's own, refreshed at most once a second ([`Sim::gated`]).
-    pub snapshot: ReadSignal<Snapshot>,
+    /// panel's own, refreshed at most once a second ([`Sim::gated`]). Shared, so that a panel's copy of
+    /// it costs a reference, not the view.
+    pub snapshot: ReadSignal<Arc<Snapshot>>,
     /// The latest snapshot, whoever reads it: what [`Sim::publish`] replaces and gated copies follow.
-    published: ReadSignal<Snapshot>,
-    set_snapshot: WriteSignal<Snapshot>,
+    published: ReadSignal<Arc<Snapshot>>,
+    set_snapshot: WriteSignal<Arc<Snapshot>>,
     /// Output of running commands that the console has not shown yet; the console drains it.
     pub stream_output: RwSignal<Vec<StreamChunk>>,
     /// The newest trace events, formatted for the feed.
@@ -149,7 +151,7 @@ impl Sim {
     fn with_world(members: usize, seed: u64, world: World, playing: bool) -> Sim {
         let origin = RwSignal::new(new_cluster_note(members, seed));
         let world = Rc::new(RefCell::new(world));
-        let (snapshot, set_snapshot) = signal(Snapshot::default());
+        let (snapshot, set_snapshot) = signal(Arc::new(Snapshot::default()));
         let (members, set_members) = signal(members);
         let (epoch, set_epoch) = signal(0);
         let sim = Sim {
@@ -523,7 +525,7 @@ impl Sim {
         if replaced && !self.cut.with_untracked(CutLinks::is_empty) {
             self.cut.set(CutLinks::new());
         }
-        self.set_snapshot.set(read.snapshot);
+        self.set_snapshot.set(Arc::new(read.snapshot));
     }
 }
 
