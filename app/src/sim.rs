@@ -12,6 +12,7 @@ use crate::network::{cut_after, CutLinks};
 use crate::pace::{pace_note, Pace};
 use crate::raft::MAX_SHOWN_MESSAGES;
 use crate::watches::MAX_WATCHERS;
+use etcdplay_core::checkpoint::Checkpoints;
 use etcdplay_core::playground::live::Feed;
 use etcdplay_core::playground::page_view::PageLimits;
 use etcdplay_core::{Action, Outcome, TimedAction, World, WorldConfig};
@@ -117,6 +118,8 @@ pub struct Sim {
     pub live: Option<StoredValue<Rc<RefCell<LiveState>>, LocalStorage>>,
     /// What the live page last heard from the server (empty while all is well).
     pub live_note: RwSignal<String>,
+    /// Copies of the world every few simulated seconds, so that a rewind replays seconds, not the run.
+    checkpoints: StoredValue<Rc<RefCell<Checkpoints>>, LocalStorage>,
 }
 
 impl Sim {
@@ -174,6 +177,7 @@ impl Sim {
             pace_note: RwSignal::new(String::new()),
             live: None,
             live_note: RwSignal::new(String::new()),
+            checkpoints: StoredValue::new_local(Rc::new(RefCell::new(Checkpoints::default()))),
         };
         let read = sim.read_out(&mut sim.world.get_value().borrow_mut());
         sim.publish(read);
@@ -311,6 +315,7 @@ impl Sim {
             return; // the served world's time is the server's
         }
         self.origin.set(new_cluster_note(members, self.seed));
+        self.checkpoints.get_value().borrow_mut().clear();
         self.install(members, World::new(WorldConfig::demo(members, self.seed).with_history()), CutLinks::new());
     }
 
@@ -343,8 +348,14 @@ impl Sim {
         };
         let members = self.members.get_untracked();
         self.playing.set(false);
-        self.origin.set(format!("Rewound to {} (seed {}, {members} members).", format_sim_time(target), self.seed));
-        self.install(members, replay_until(members, self.seed, &actions, target), cut_after(&actions));
+        let from_checkpoint = self.checkpoints.get_value().borrow_mut().rewind(target, &actions);
+        let (from, world) = match from_checkpoint {
+            Some((at, world)) => (format!("replayed from the checkpoint at {}", format_sim_time(at)), world),
+            None => ("replayed from the start".to_string(), replay_until(members, self.seed, &actions, target)),
+        };
+        let seed = self.seed;
+        self.origin.set(format!("Rewound to {} ({from}; seed {seed}, {members} members).", format_sim_time(target)));
+        self.install(members, world, cut_after(&actions));
     }
 
     /// The current run as a link's contents: seed, cluster size, actions, and the time now.
@@ -451,6 +462,7 @@ impl Sim {
                 let before_ms = w.now_ms();
                 owed_ms = advance_within(&mut w, owed_ms, now + budget_ms, now_real_ms);
                 pace.record(now, w.now_ms() - before_ms);
+                sim.checkpoints.get_value().borrow_mut().offer(&w);
                 sim.read_out(&mut w)
             };
             set_if_changed(sim.pace_note, pace_note(speed, pace.achieved()));

@@ -157,7 +157,7 @@ impl LogState {
 }
 
 /// A disk's contents and its fsync queue.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct DiskCore {
     /// What the process wrote: what Raft reads.
     pub written: LogState,
@@ -279,6 +279,13 @@ impl Disk {
     pub fn with_base(mut self, base: Option<Rc<SnapshotData>>) -> Disk {
         self.base = base;
         self
+    }
+
+    /// A separate disk with the same contents and fsyncs under way, for a copy of the world (a
+    /// checkpoint): `clone` shares the contents, as a restarted process shares its disk.
+    pub fn fork(&self) -> Disk {
+        let core = self.storage.0.borrow().clone();
+        Disk { storage: DiskStorage(Rc::new(RefCell::new(core))), ..self.clone() }
     }
 
     /// The handle raft-rs reads through.

@@ -113,7 +113,8 @@ fn raft_config(id: u64, applied: u64) -> Config {
     }
 }
 
-fn discard_logger() -> slog::Logger {
+/// raft-rs logs through slog; the world's members keep quiet (the trace says what happened).
+pub(crate) fn discard_logger() -> slog::Logger {
     slog::Logger::root(slog::Discard, slog::o!())
 }
 
@@ -171,6 +172,41 @@ impl Node {
         self.next_tick_ms = now_ms + rng.range(1, TICK_MS + 1);
         self.seen = (Role::Down, 0, u64::MAX);
         self.redraw_timeout_if_reset(rng);
+    }
+
+    /// A copy of this process and its disk that runs on exactly as this one will (a checkpoint of the
+    /// world), or None while a Ready is being handled or fsynced: Raft is only copied at rest. A process
+    /// paused with a Ready pending stays uncopyable until it resumes.
+    pub fn fork(&self) -> Option<Node> {
+        if !self.syncing.is_empty() {
+            return None;
+        }
+        let disk = self.disk.fork();
+        let raw = match &self.raw {
+            Some(raw) => Some(crate::checkpoint::fork_raw(raw, disk.storage(), &raft_config(self.id, 0))?),
+            None => None,
+        };
+        Some(Node {
+            id: self.id,
+            name: self.name.clone(),
+            disk,
+            raw,
+            server: self.server.clone(),
+            unproposed_conf: self.unproposed_conf.clone(),
+            next_tick_ms: self.next_tick_ms,
+            seen: self.seen,
+            ids: self.ids.clone(),
+            next_expiry_check_ms: self.next_expiry_check_ms,
+            syncing: VecDeque::new(),
+            conf_changed_since_snapshot: self.conf_changed_since_snapshot,
+            next_backend_commit_ms: self.next_backend_commit_ms,
+            last_fsync_us: self.last_fsync_us,
+            snapshot_count: self.snapshot_count,
+            paused: self.paused,
+            compactor: self.compactor.clone(),
+            observed: self.observed.clone(),
+            unsafe_reads: self.unsafe_reads,
+        })
     }
 
     /// Stops the process: memory is lost, and so is whatever the disk had not fsynced.

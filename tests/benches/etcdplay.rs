@@ -7,6 +7,7 @@
 
 use etcdplay_bench::heap::{live_bytes, peak_bytes, reset_peak, Counting};
 use etcdplay_bench::{put, Meters, Report};
+use etcdplay_core::checkpoint::Checkpoints;
 use etcdplay_core::mvcc::view::{FolderQuery, RevisionBounds};
 use etcdplay_core::mvcc::{KeyRange, Store};
 use etcdplay_core::playground::page_view::PageLimits;
@@ -82,16 +83,26 @@ fn fast_forward() {
     );
 }
 
-/// The page's "Back 10 s" after one simulated hour (3 members with the session history): a rewind is a
-/// replay from time 0 of the actions before the target, so it costs the whole hour. Two paces of typed
-/// puts: one every 10 s, and one every second (a visitor could not type faster for an hour).
+/// The page's "Back 10 s" after one simulated hour (3 members with the session history), two ways: a
+/// replay from time 0 of the actions before the target (what a rewind costs without checkpoints), and from
+/// the newest checkpoint before the target (what the page does). The hour runs in 100 ms frames, offering
+/// a checkpoint after each as the page's clock does; each checkpoint taken (a fork of the world) is timed.
+/// Two paces of typed puts: one every 10 s, and one every second.
 fn rewind() {
     for every_ms in [10_000u64, 1_000] {
         let config = WorldConfig::demo(3, 1).with_history();
         let mut w = World::new(config.clone());
+        let mut checkpoints = Checkpoints::default();
+        let mut forks = Vec::new();
         let hour_ms = 3_600_000;
         for i in 0..hour_ms / every_ms {
-            w.advance(every_ms);
+            for _ in 0..every_ms / 100 {
+                w.advance(100);
+                let (secs, taken) = timed(|| checkpoints.offer(&w));
+                if taken {
+                    forks.push(secs * 1e3);
+                }
+            }
             w.apply(etcdplay_core::Action::Etcdctl { line: format!("put k{} v{i}", i % 100), stdin: None });
         }
         let target = w.now_ms() - 10_000;
@@ -101,12 +112,28 @@ fn rewind() {
             again.advance_to(target);
             again
         });
-        println!(
-            "rewind: Back 10 s after 1 simulated hour ({} actions, a put every {} s, 3 members) replays from 0 in {secs:.2} s",
-            kept.len(),
-            every_ms / 1000
-        );
+        let (from_secs, from) = timed(|| checkpoints.rewind(target, &kept).expect("a checkpoint"));
+        let kept_checkpoints = checkpoints.times().len();
+        let with_checkpoints = live_bytes();
+        drop(checkpoints);
+        let held_mb = with_checkpoints.saturating_sub(live_bytes()) as f64 / 1e6;
         assert_eq!(again.now_ms(), target);
+        assert_eq!(from.1.nodes(), again.nodes(), "the checkpoint's rewind lands on the replay's world");
+        forks.sort_by(f64::total_cmp);
+        println!(
+            "rewind: Back 10 s after 1 simulated hour ({} actions, a put every {} s, 3 members): replay from 0 \
+             {secs:.3} s; from the checkpoint {:.1} s earlier {:.4} s; {} checkpoints taken (world weight {}), \
+             each {:.2} ms median, {:.2} ms max; the {} kept hold {held_mb:.1} MB",
+            kept.len(),
+            every_ms / 1000,
+            (target - from.0) as f64 / 1e3,
+            from_secs,
+            forks.len(),
+            w.weight(),
+            forks[forks.len() / 2],
+            forks[forks.len() - 1],
+            kept_checkpoints,
+        );
     }
 }
 

@@ -275,6 +275,12 @@ async function timeControls(page) {
   await bar.getByRole('button', { name: 'Play', exact: true }).waitFor({ timeout: 2_000 });
   await waitFor('one leader after the rewind', async () => (await shownLeaders(page)).length === 1, 5_000);
   check(`clicked "Back 1 s": the clock went from ${before} to ${back} ms, paused, with one leader`);
+  // The page took checkpoints while it ran, so the rewind replayed seconds from one, not the run from 0.
+  const note = await waitFor('the console to say where the rewind replayed from', async () =>
+    (await logLines(page)).findLast((l) => l.startsWith('Rewound to ')), 5_000);
+  const from = /replayed from the checkpoint at ([0-9:.]+)/.exec(note);
+  if (!from) throw new Error(`the rewind did not start from a checkpoint: ${note}`);
+  check(`the rewind replayed from the checkpoint at ${from[1]}: "${note}"`);
   await bar.getByRole('button', { name: 'Play', exact: true }).click();
 }
 

@@ -130,12 +130,46 @@ impl World {
 
     /// Rebuilds a world from its seed and recorded actions: the same run, event for event.
     pub fn replay(config: WorldConfig, actions: &[TimedAction]) -> World {
-        let mut world = World::new(config);
-        for a in actions {
-            world.advance_to(a.at_ms);
-            world.apply(a.action.clone());
+        World::new(config).replayed(actions)
+    }
+
+    /// This world with `later` applied, each at its time: a replay that starts from a checkpoint (a
+    /// [`World::fork`]) instead of time 0. `later` are the actions recorded after this world's.
+    pub fn replayed(mut self, later: &[TimedAction]) -> World {
+        for a in later {
+            self.advance_to(a.at_ms);
+            self.apply(a.action.clone());
         }
-        world
+        self
+    }
+
+    /// Roughly what a [`World::fork`] copies, in records: every member's versions and log entries, and
+    /// the session history. Checkpoints are only taken of worlds light enough to copy within a frame.
+    pub fn weight(&self) -> usize {
+        let members: usize = (0..self.members().len())
+            .map(|i| {
+                let node = self.node(i);
+                let log = node.disk.core();
+                node.server.store.version_count() + log.written.entries.len() + log.durable.entries.len()
+            })
+            .sum();
+        members + self.session_history().map_or(0, |h| h.len())
+    }
+
+    /// A copy of this world that runs on exactly as this one will, actions and all, or None at a moment
+    /// when a member's Raft cannot be copied (mid-Ready; a moment later it can). Checkpoints for rewind.
+    pub fn fork(&self) -> Option<World> {
+        Some(World {
+            cluster: self.cluster.fork()?,
+            config: self.config.clone(),
+            actions: self.actions.clone(),
+            announced: self.announced.clone(),
+            streams: self.streams.clone(),
+            next_stream_id: self.next_stream_id,
+            files: self.files.clone(),
+            restored_dirs: self.restored_dirs.clone(),
+            kubernetes: self.kubernetes.clone(),
+        })
     }
 
     pub fn config(&self) -> &WorldConfig {

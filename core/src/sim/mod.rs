@@ -137,6 +137,30 @@ impl Cluster {
         }
     }
 
+    /// A copy of the whole cluster that runs on exactly as this one will, or None while a member's Raft
+    /// is mid-Ready (see [`crate::checkpoint`]).
+    pub fn fork(&self) -> Option<Cluster> {
+        Some(Cluster {
+            now_ms: self.now_ms,
+            rng: self.rng.clone(),
+            network: self.network.clone(),
+            nodes: self.nodes.iter().map(Node::fork).collect::<Option<_>>()?,
+            members: self.members.clone(),
+            cluster_id: self.cluster_id,
+            token: self.token.clone(),
+            trace: self.trace.clone(),
+            next_request_id: self.next_request_id,
+            answers: self.answers.clone(),
+            observed: self.observed.clone(),
+            held: self.held.clone(),
+            heartbeats_sent: self.heartbeats_sent.clone(),
+            rtt_sampled: self.rtt_sampled.clone(),
+            history: self.history.clone(),
+            vote_grants: self.vote_grants.clone(),
+            invariants: self.invariants.clone(),
+        })
+    }
+
     pub fn now_ms(&self) -> u64 {
         self.now_ms
     }
