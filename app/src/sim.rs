@@ -12,7 +12,7 @@ use crate::network::{cut_after, CutLinks};
 use crate::pace::{pace_note, Pace};
 use crate::raft::MAX_SHOWN_MESSAGES;
 use crate::watches::MAX_WATCHERS;
-use etcdplay_core::checkpoint::Checkpoints;
+use etcdplay_core::playground::checkpoint::Checkpoints;
 use etcdplay_core::playground::live::Feed;
 use etcdplay_core::playground::page_view::PageLimits;
 use etcdplay_core::{Action, Outcome, TimedAction, World, WorldConfig};

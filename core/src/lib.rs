@@ -2,7 +2,6 @@
 //! MVCC store; an etcdctl-compatible console drives it. No browser types live here: the same code runs
 //! natively (tests, the `etcdplay` binary) and in the page (wasm32).
 
-pub mod checkpoint;
 pub mod cluster;
 pub mod ctl;
 pub mod disk;

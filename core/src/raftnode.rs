@@ -2,6 +2,8 @@
 //! sends and applies, as etcd's `raftNode` does. Time and randomness come from the world: every tick is
 //! driven by the simulated clock, and each randomized election timeout is drawn from the world's RNG.
 
+mod fork;
+
 use crate::disk::{Disk, DiskStorage, Write};
 use crate::lease::EXPIRY_CHECK_MS;
 use crate::rng::SimRng;
@@ -114,7 +116,7 @@ fn raft_config(id: u64, applied: u64) -> Config {
 }
 
 /// raft-rs logs through slog; the world's members keep quiet (the trace says what happened).
-pub(crate) fn discard_logger() -> slog::Logger {
+fn discard_logger() -> slog::Logger {
     slog::Logger::root(slog::Discard, slog::o!())
 }
 
@@ -183,7 +185,7 @@ impl Node {
         }
         let disk = self.disk.fork();
         let raw = match &self.raw {
-            Some(raw) => Some(crate::checkpoint::fork_raw(raw, disk.storage(), &raft_config(self.id, 0))?),
+            Some(raw) => Some(fork::fork_raw(raw, disk.storage(), &raft_config(self.id, 0))?),
             None => None,
         };
         Some(Node {

@@ -7,9 +7,9 @@
 
 use etcdplay_bench::heap::{live_bytes, peak_bytes, reset_peak, Counting};
 use etcdplay_bench::{put, Meters, Report};
-use etcdplay_core::checkpoint::Checkpoints;
 use etcdplay_core::mvcc::view::{FolderQuery, RevisionBounds};
 use etcdplay_core::mvcc::{KeyRange, Store};
+use etcdplay_core::playground::checkpoint::Checkpoints;
 use etcdplay_core::playground::page_view::PageLimits;
 use etcdplay_core::server::watch::{Poll, Watcher};
 use etcdplay_core::sim::keyspace::keyspace_member;

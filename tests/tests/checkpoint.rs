@@ -1,7 +1,7 @@
 //! Checkpoints: a fork of the world must run on exactly as the world it was copied from, so that a rewind
 //! from a checkpoint lands on the same world as a replay from time 0.
 
-use etcdplay_core::checkpoint::{Checkpoints, INTERVAL_MS, KEEP};
+use etcdplay_core::playground::checkpoint::{Checkpoints, INTERVAL_MS, KEEP};
 use etcdplay_core::rng::SimRng;
 use etcdplay_core::{Action, World, WorldConfig};
 

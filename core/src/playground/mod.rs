@@ -8,6 +8,7 @@
 //! cluster is a world call, as it always was, and only what needs the clients lives here.
 
 pub mod action;
+pub mod checkpoint;
 pub mod live;
 pub mod page_view;
 pub mod watches_view;
