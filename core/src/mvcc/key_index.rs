@@ -15,7 +15,6 @@
 //! whole generations whose tombstone is <= N.
 
 use super::revision::Revision;
-use std::collections::BTreeSet;
 
 /// One life of a key: its creation revision, its version count, and its revisions (last may be a tombstone).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -117,8 +116,9 @@ impl KeyIndex {
         self.generations.iter().flat_map(|g| g.revs.iter().copied()).filter(move |r| r.main > since)
     }
 
-    /// Compacts history up to `at_rev`, adding to `keep` the revisions that must survive in the store.
-    pub fn compact(&mut self, at_rev: i64, keep: &mut BTreeSet<Revision>) {
+    /// Compacts history up to `at_rev`, adding to `keep` the revisions that must survive in the store (in
+    /// this key's order: the caller sorts them).
+    pub fn compact(&mut self, at_rev: i64, keep: &mut Vec<Revision>) {
         if self.generations.is_empty() {
             return;
         }
@@ -133,11 +133,11 @@ impl KeyIndex {
         let is_last = gen_idx == self.generations.len() - 1;
         let g = &mut self.generations[gen_idx];
         if let Some(n) = g.newest_at_or_before(at_rev) {
-            keep.insert(g.revs[n]);
+            keep.push(g.revs[n]);
             g.revs.drain(..n);
             if g.revs.len() == 1 && !is_last {
                 // Only the tombstone is left: the whole generation is history.
-                keep.remove(&g.revs[0]);
+                keep.pop();
                 gen_idx += 1;
             }
         }
@@ -193,21 +193,21 @@ mod tests {
     #[test]
     fn compaction_keeps_newest_per_generation() {
         let mut ki = two_lives();
-        let mut keep = BTreeSet::new();
+        let mut keep = Vec::new();
         ki.compact(2, &mut keep);
-        assert_eq!(keep, BTreeSet::from([r(2)]));
+        assert_eq!(keep, [r(2)]);
         assert_eq!(ki.generations[0].revs, vec![r(2), r(3), r(4)]);
         assert_eq!(ki.get(2).map(|k| k.version), Some(2), "version survives compaction");
 
-        let mut keep = BTreeSet::new();
+        let mut keep = Vec::new();
         ki.compact(4, &mut keep);
         assert!(keep.is_empty(), "a generation ended by a tombstone <= 4 is gone");
         assert_eq!(ki.generations.len(), 1, "only the live generation (5, 6) remains");
         assert_eq!(ki.get(6).map(|k| k.version), Some(2));
 
-        let mut keep = BTreeSet::new();
+        let mut keep = Vec::new();
         ki.compact(6, &mut keep);
-        assert_eq!(keep, BTreeSet::from([r(6)]));
+        assert_eq!(keep, [r(6)]);
         assert!(!ki.is_empty());
     }
 
@@ -216,7 +216,7 @@ mod tests {
         let mut ki = KeyIndex::default();
         ki.put(r(2));
         ki.tombstone(r(3));
-        let mut keep = BTreeSet::new();
+        let mut keep = Vec::new();
         ki.compact(3, &mut keep);
         assert!(ki.is_empty());
         assert!(keep.is_empty());

@@ -7,7 +7,7 @@ use super::kv::KeyValue;
 use super::revision::Revision;
 use super::versions::{Version, Versions};
 use bytes::Bytes;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -226,21 +226,24 @@ impl Store {
         if rev > self.current_rev {
             return Err(MvccError::FutureRev);
         }
-        let mut keep = BTreeSet::new();
+        let mut keep = Vec::new();
         self.index.retain(|_, ki| {
             ki.compact(rev, &mut keep);
             !ki.is_empty()
         });
+        // The versions are in revision order, so one walk beside the sorted survivors finds them all.
+        keep.sort_unstable();
+        let mut survivors = keep.into_iter().peekable();
         let (watched, unseen) = (self.watched_rev, &mut self.unseen_compacted);
-        self.versions.retain(|v| {
-            if v.rev.main > rev || keep.contains(&v.rev) {
-                Some(v)
-            } else {
-                if watched > 0 && v.rev.main > watched {
-                    unseen.push(v);
-                }
-                None
+        self.versions.retain_before(Revision::new(rev + 1, 0), |v| {
+            while survivors.next_if(|k| *k < v.rev).is_some() {}
+            if survivors.next_if_eq(&v.rev).is_some() {
+                return true;
             }
+            if watched > 0 && v.rev.main > watched {
+                unseen.push(v.clone());
+            }
+            false
         });
         self.bytes = self.versions.iter().map(Version::bytes).sum();
         self.compact_rev = rev;

@@ -291,18 +291,24 @@ impl Versions {
         self.chunks.iter().flat_map(|c| c.iter())
     }
 
-    /// Keeps the versions `keep` accepts (and hands the others to it by value), packing the survivors
-    /// into full chunks again; each old chunk is freed as soon as it has been read (unless a snapshot
-    /// still holds it).
-    pub fn retain(&mut self, mut keep: impl FnMut(Version) -> Option<Version>) {
+    /// Keeps every version from `end` on, and of those before it the ones `keep` accepts, packing the
+    /// survivors into full chunks again; each old chunk is freed as soon as it has been read. A chunk a
+    /// snapshot still holds is read in place and only its survivors are copied; a chunk wholly from `end`
+    /// on is kept as it is, unread (compaction touches only the history it drops from, and the chunk
+    /// before it may stay part full).
+    pub fn retain_before(&mut self, end: Revision, mut keep: impl FnMut(&Version) -> bool) {
         let old = std::mem::take(&mut self.chunks);
         self.len = 0;
+        let mut keep = |v: &Version| v.rev >= end || keep(v);
         for chunk in old {
-            let records = Arc::try_unwrap(chunk).unwrap_or_else(|shared| shared.as_ref().clone());
-            for v in records {
-                if let Some(v) = keep(v) {
-                    self.push(v);
-                }
+            if chunk.first().is_some_and(|v| v.rev >= end) {
+                self.len += chunk.len();
+                self.chunks.push(chunk);
+                continue;
+            }
+            match Arc::try_unwrap(chunk) {
+                Ok(records) => records.into_iter().filter(|v| keep(v)).for_each(|v| self.push(v)),
+                Err(shared) => shared.iter().filter(|v| keep(v)).for_each(|v| self.push(v.clone())),
             }
         }
     }
@@ -344,18 +350,40 @@ mod tests {
             vs.push(v(main, 0));
         }
         let mut dropped = 0;
-        vs.retain(|x| {
-            if x.rev.main % 4 == 0 {
-                Some(x)
-            } else {
-                dropped += 1;
-                None
-            }
+        vs.retain_before(Revision::new(i64::MAX, 0), |x| {
+            dropped += usize::from(x.rev.main % 4 != 0);
+            x.rev.main % 4 == 0
         });
         assert_eq!((vs.len(), dropped), (CHUNK, 3 * CHUNK));
         assert_eq!(vs.chunks.len(), 1);
         assert!(vs.iter().all(|x| x.rev.main % 4 == 0));
         assert_eq!(vs.last_rev(), Some(Revision::new(4 * CHUNK as i64, 0)));
+    }
+
+    #[test]
+    fn history_from_the_end_is_kept_unread() {
+        let mut vs = Versions::default();
+        for main in 2..(2 + 3 * CHUNK as i64) {
+            vs.push(v(main, 0));
+        }
+        let snap = vs.clone();
+        let end = Revision::new(2 + CHUNK as i64 + 10, 0);
+        let mut read = 0;
+        vs.retain_before(end, |x| {
+            read += 1;
+            x.rev.main % 2 == 0
+        });
+        assert_eq!(read, CHUNK + 10, "the chunk before `end` and the first of its own are read");
+        assert_eq!(vs.len(), CHUNK / 2 + 5 + 2 * CHUNK - 10);
+        assert!(Arc::ptr_eq(vs.chunks.last().unwrap(), snap.chunks.last().unwrap()), "the last chunk moved");
+        assert_eq!(vs.iter().count(), vs.len());
+        for main in [2, 3, CHUNK as i64 + 11, CHUNK as i64 + 12, CHUNK as i64 + 13, 3 * CHUNK as i64 + 1] {
+            let kept = main >= end.main || main % 2 == 0;
+            assert_eq!(vs.get(Revision::new(main, 0)).is_some(), kept, "revision {main}");
+        }
+        vs.push(v(5 * CHUNK as i64, 0));
+        assert_eq!(vs.last_rev(), Some(Revision::new(5 * CHUNK as i64, 0)));
+        assert_eq!(snap.len(), 3 * CHUNK, "the snapshot is whole");
     }
 
     #[test]
@@ -369,7 +397,7 @@ mod tests {
         assert!(Arc::ptr_eq(&vs.chunks[0], &snap.chunks[0]), "a full chunk stays shared");
         assert!(!Arc::ptr_eq(&vs.chunks[1], &snap.chunks[1]), "the chunk appended to was copied");
         assert_eq!((snap.len(), snap.iter().count()), (CHUNK + 10, CHUNK + 10));
-        vs.retain(|x| (x.rev.main % 2 == 0).then_some(x));
+        vs.retain_before(Revision::new(i64::MAX, 0), |x| x.rev.main % 2 == 0);
         assert_eq!(snap.iter().count(), CHUNK + 10, "compaction leaves the snapshot whole");
         assert!(snap.iter().zip(2..).all(|(x, main)| x.rev.main == main));
         let bytes = postcard::to_allocvec(&snap).unwrap();
