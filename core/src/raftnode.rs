@@ -177,15 +177,15 @@ impl Node {
     }
 
     /// A copy of this process and its disk that runs on exactly as this one will (a checkpoint of the
-    /// world), or None while a Ready is being handled or fsynced: Raft is only copied at rest. A process
-    /// paused with a Ready pending stays uncopyable until it resumes.
+    /// world), or None while a Ready is being handled or fsynced: Raft is only copied at rest (a paused
+    /// process is, whatever clients queued in it since).
     pub fn fork(&self) -> Option<Node> {
         if !self.syncing.is_empty() {
             return None;
         }
         let disk = self.disk.fork();
         let raw = match &self.raw {
-            Some(raw) => Some(fork::fork_raw(raw, disk.storage(), &raft_config(self.id, 0))?),
+            Some(raw) => Some(fork::fork_raw(raw, disk.storage(), &raft_config(self.id, 0), self.paused)?),
             None => None,
         };
         Some(Node {

@@ -12,13 +12,16 @@ use raft::prelude::*;
 use raft::RawNode;
 
 /// A copy of `raw` reading from `storage` (a copy of its disk), or None when `raw` is not at rest (a
-/// Ready pending) or the copy differs from it in anything raft-rs lets us compare.
+/// Ready pending) or the copy differs from it in anything raft-rs lets us compare. A `paused` process
+/// may hold what clients handed it since it stopped (proposals queued as messages or, on a leader, as
+/// unstable entries): its Ready loop has not run, so those are copied as they are.
 pub(super) fn fork_raw(
     raw: &RawNode<DiskStorage>,
     storage: DiskStorage,
     config: &Config,
+    paused: bool,
 ) -> Option<RawNode<DiskStorage>> {
-    if raw.has_ready() || !raw.raft.msgs.is_empty() {
+    if !paused && (raw.has_ready() || !raw.raft.msgs.is_empty()) {
         return None;
     }
     let from = &raw.raft;
@@ -41,7 +44,19 @@ pub(super) fn fork_raw(
     if !light.messages().is_empty() || !light.committed_entries().is_empty() {
         return None;
     }
+    set_pending(&mut copy.raft, from);
     same_state(&copy, raw).then_some(copy)
+}
+
+/// Queues in `to` what `from` holds for its next Ready: messages and unstable entries (none unless the
+/// process is paused).
+fn set_pending(to: &mut Raft<DiskStorage>, from: &Raft<DiskStorage>) {
+    to.msgs = from.msgs.clone();
+    let (to_log, from_log) = (&mut to.raft_log.unstable, &from.raft_log.unstable);
+    to_log.snapshot = from_log.snapshot.clone();
+    to_log.entries = from_log.entries.clone();
+    to_log.entries_size = from_log.entries_size;
+    to_log.offset = from_log.offset;
 }
 
 /// Sets what `RawNode::new` cannot know from the disk: the role and its volatile state.
@@ -72,7 +87,9 @@ fn same_state(copy: &RawNode<DiskStorage>, raw: &RawNode<DiskStorage>) -> bool {
         p.sort_by_key(|(id, _)| *id);
         p
     };
-    !copy.has_ready()
+    copy.has_ready() == raw.has_ready()
+        && a.msgs == b.msgs
+        && a.raft_log.unstable.entries == b.raft_log.unstable.entries
         && a.hard_state() == b.hard_state()
         && a.soft_state() == b.soft_state()
         && a.promotable() == b.promotable()
