@@ -291,24 +291,30 @@ impl Versions {
         self.chunks.iter().flat_map(|c| c.iter())
     }
 
-    /// Keeps every version from `end` on, and of those before it the ones `keep` accepts, packing the
-    /// survivors into full chunks again; each old chunk is freed as soon as it has been read. A chunk a
-    /// snapshot still holds is read in place and only its survivors are copied; a chunk wholly from `end`
-    /// on is kept as it is, unread (compaction touches only the history it drops from, and the chunk
-    /// before it may stay part full).
+    /// Keeps every version from `end` on, and of those before it the ones `keep` accepts. A chunk that
+    /// loses nothing is kept as it is (still shared with a snapshot that holds it); the survivors of the
+    /// others are packed into full chunks again (copied out of a chunk a snapshot holds). Compaction so
+    /// touches only the records it drops and their neighbours; where a kept chunk follows packed
+    /// survivors, the chunk before it stays part full, trimmed to its length.
     pub fn retain_before(&mut self, end: Revision, mut keep: impl FnMut(&Version) -> bool) {
         let old = std::mem::take(&mut self.chunks);
         self.len = 0;
-        let mut keep = |v: &Version| v.rev >= end || keep(v);
+        let mut verdicts = Vec::with_capacity(CHUNK);
         for chunk in old {
-            if chunk.first().is_some_and(|v| v.rev >= end) {
+            verdicts.clear();
+            verdicts.extend(chunk.iter().map(|v| v.rev >= end || keep(v)));
+            if verdicts.iter().all(|&k| k) {
+                if let Some(last) = self.chunks.last_mut().and_then(Arc::get_mut) {
+                    last.shrink_to_fit();
+                }
                 self.len += chunk.len();
                 self.chunks.push(chunk);
                 continue;
             }
+            let mut kept = verdicts.iter().copied();
             match Arc::try_unwrap(chunk) {
-                Ok(records) => records.into_iter().filter(|v| keep(v)).for_each(|v| self.push(v)),
-                Err(shared) => shared.iter().filter(|v| keep(v)).for_each(|v| self.push(v.clone())),
+                Ok(records) => records.into_iter().filter(|_| kept.next() == Some(true)).for_each(|v| self.push(v)),
+                Err(shared) => shared.iter().filter(|_| kept.next() == Some(true)).for_each(|v| self.push(v.clone())),
             }
         }
     }
@@ -384,6 +390,28 @@ mod tests {
         vs.push(v(5 * CHUNK as i64, 0));
         assert_eq!(vs.last_rev(), Some(Revision::new(5 * CHUNK as i64, 0)));
         assert_eq!(snap.len(), 3 * CHUNK, "the snapshot is whole");
+    }
+
+    #[test]
+    fn a_chunk_that_loses_nothing_stays_shared() {
+        let mut vs = Versions::default();
+        for main in 2..(2 + 3 * CHUNK as i64) {
+            vs.push(v(main, 0));
+        }
+        let snap = vs.clone();
+        // Drop every other version of the first chunk only.
+        let second = Revision::new(2 + CHUNK as i64, 0);
+        vs.retain_before(Revision::new(i64::MAX, 0), |x| x.rev >= second || x.rev.main % 2 == 0);
+        assert_eq!(vs.len(), CHUNK / 2 + 2 * CHUNK);
+        assert_eq!(vs.chunks.len(), 3);
+        assert_eq!((vs.chunks[0].len(), vs.chunks[0].capacity()), (CHUNK / 2, CHUNK / 2), "packed and trimmed");
+        assert!(Arc::ptr_eq(&vs.chunks[1], &snap.chunks[1]) && Arc::ptr_eq(&vs.chunks[2], &snap.chunks[2]));
+        assert_eq!(vs.get(Revision::new(3, 0)), None);
+        assert_eq!(vs.get(Revision::new(4, 0)).map(|x| x.rev.main), Some(4));
+        assert_eq!(vs.get(second).map(|x| x.rev), Some(second));
+        vs.push(v(10 * CHUNK as i64, 0));
+        assert_eq!((vs.len(), vs.iter().count()), (CHUNK / 2 + 2 * CHUNK + 1, CHUNK / 2 + 2 * CHUNK + 1));
+        assert!(vs.iter().zip(vs.iter().skip(1)).all(|(a, b)| a.rev < b.rev), "still in revision order");
     }
 
     #[test]
