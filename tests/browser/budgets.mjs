@@ -7,6 +7,7 @@
 //   node tests/browser/budgets.mjs --no-tti --no-memory --no-100k   (frames with 5 members only)
 //   (the 5-member frames are measured twice: as the page opens, then with the ring's slow motion off)
 //   node tests/browser/budgets.mjs --dist=DIR                       (another build of the page)
+//   PROFILE_LONG_TASKS=1 node tests/browser/budgets.mjs --dist=DIR  (what the long tasks at 100x run)
 //   node tests/browser/budgets.mjs --heavy-trace                    (frames traced with DevTools' categories)
 //   DEBUG_FRAMES=1 node tests/browser/budgets.mjs ...                (the tasks of each frame over 20 ms)
 //
@@ -309,6 +310,51 @@ async function memory(page) {
   });
 }
 
+/** A CPU profile of the page, sampled every millisecond (`PROFILE_LONG_TASKS=1`, on a build with the wasm's
+ *  names: `data-wasm-opt="0" data-keep-debug`, built with `--dist DIR` and measured with `--dist=DIR`). */
+async function startProfiler(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+  await cdp.send('Profiler.start');
+  return cdp;
+}
+
+/** Stops the profiler and prints each run of busy samples over 50 ms (a long task, or tasks back to back)
+ *  with the functions it spent most time in, counted once per sample however deep they recur. */
+async function printLongRuns(cdp) {
+  const { profile } = await cdp.send('Profiler.stop');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (id) => byId.get(id).callFrame.functionName || '(anonymous)';
+  const runs = [];
+  let run = null;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] / 1000;
+    if (name(id) === '(idle)') {
+      if (run && run.ms > 50) runs.push(run);
+      run = null;
+      return;
+    }
+    run ??= { ms: 0, self: new Map(), inclusive: new Map() };
+    run.ms += dt;
+    run.self.set(name(id), (run.self.get(name(id)) ?? 0) + dt);
+    const seen = new Set();
+    for (let n = id; n !== undefined; n = parent.get(n)) seen.add(name(n));
+    for (const f of seen) run.inclusive.set(f, (run.inclusive.get(f) ?? 0) + dt);
+  });
+  if (run && run.ms > 50) runs.push(run);
+  const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, ms]) => `${ms.toFixed(0)} ms ${f.replace(/::h[0-9a-f]{16}$/, '')}`);
+  console.log(`
+  profile: ${runs.length} busy runs over 50 ms`);
+  for (const r of runs.sort((a, b) => b.ms - a.ms).slice(0, 5)) {
+    console.log(`  a busy run of ${r.ms.toFixed(0)} ms; most time in (inclusive):`);
+    for (const line of top(new Map([...r.inclusive].filter(([f]) => f.includes('::'))), 14)) console.log(`    ${line}`);
+    console.log(`   self: ${top(r.self, 6).join('; ')}`);
+  }
+}
+
 /** Errors the page reported (a wasm panic aborts: "unreachable"), counted by message. */
 const pageErrors = new Map();
 const crashed = () => pageErrors.size > 0;
@@ -320,6 +366,7 @@ async function memoryAfterTenMinutes(page, traffic) {
   const checkbox = page.getByRole('checkbox', { name: 'Controller traffic', exact: true });
   const withTraffic = traffic && (await checkbox.count()) > 0;
   if (withTraffic) await checkbox.check();
+  const profiler = withTraffic && process.env.PROFILE_LONG_TASKS ? await startProfiler(page) : null;
   await page.getByLabel('Speed', { exact: true }).selectOption('100x');
   const t0 = await page.evaluate(() => performance.now());
   const start = await clockMs(page);
@@ -335,6 +382,7 @@ async function memoryAfterTenMinutes(page, traffic) {
     return elapsed >= MEMORY_SIM_MS || crashed();
   }, 900_000);
   const realS = (Date.now() - real0) / 1000;
+  if (profiler) await printLongRuns(profiler);
   const long = await page.evaluate((t) => window.__budget.longTasks.filter((l) => l.start >= t), t0);
   const load = `${PUTS_PER_S} typed puts/s real${withTraffic ? ' + Kubernetes controller traffic' : ''}`;
   // A tick spends a bounded time simulating (app/src/sim.rs), so a heavy world runs slower than asked.
