@@ -317,41 +317,59 @@ async function startProfiler(page) {
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
   await cdp.send('Profiler.start');
-  return cdp;
+  // The profile's clock (microseconds) against the page's performance.now(), to find its long tasks in it.
+  const startedAt = await page.evaluate(() => performance.now());
+  return { cdp, page, startedAt };
 }
 
 /** Stops the profiler and prints each run of busy samples over 50 ms (a long task, or tasks back to back)
  *  with the functions it spent most time in, counted once per sample however deep they recur. */
-async function printLongRuns(cdp) {
+async function printLongRuns({ cdp, page, startedAt }) {
   const { profile } = await cdp.send('Profiler.stop');
+  const longTasks = await page.evaluate((t) => window.__budget.longTasks.filter((l) => l.start >= t), startedAt);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const name = (id) => byId.get(id).callFrame.functionName || '(anonymous)';
   const runs = [];
   let run = null;
+  // Each long task the page observed, with the samples taken inside it.
+  const tasks = longTasks.map((l) => ({ ...l, ms: 0, self: new Map(), inclusive: new Map() }));
+  const count = (into, id, dt) => {
+    into.ms += dt;
+    into.self.set(name(id), (into.self.get(name(id)) ?? 0) + dt);
+    const seen = new Set();
+    for (let n = id; n !== undefined; n = parent.get(n)) seen.add(name(n));
+    for (const f of seen) into.inclusive.set(f, (into.inclusive.get(f) ?? 0) + dt);
+  };
+  let at = startedAt;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] / 1000;
+    at += dt;
+    for (const t of tasks) if (at >= t.start && at <= t.start + t.duration) count(t, id, dt);
     if (name(id) === '(idle)') {
       if (run && run.ms > 50) runs.push(run);
       run = null;
       return;
     }
     run ??= { ms: 0, self: new Map(), inclusive: new Map() };
-    run.ms += dt;
-    run.self.set(name(id), (run.self.get(name(id)) ?? 0) + dt);
-    const seen = new Set();
-    for (let n = id; n !== undefined; n = parent.get(n)) seen.add(name(n));
-    for (const f of seen) run.inclusive.set(f, (run.inclusive.get(f) ?? 0) + dt);
+    count(run, id, dt);
   });
   if (run && run.ms > 50) runs.push(run);
   const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, ms]) => `${ms.toFixed(0)} ms ${f.replace(/::h[0-9a-f]{16}$/, '')}`);
-  console.log(`
-  profile: ${runs.length} busy runs over 50 ms`);
-  for (const r of runs.sort((a, b) => b.ms - a.ms).slice(0, 5)) {
-    console.log(`  a busy run of ${r.ms.toFixed(0)} ms; most time in (inclusive):`);
+  const print = (r) => {
     for (const line of top(new Map([...r.inclusive].filter(([f]) => f.includes('::'))), 14)) console.log(`    ${line}`);
     console.log(`   self: ${top(r.self, 6).join('; ')}`);
+  };
+  console.log('');
+  console.log(`  profile: ${tasks.length} long tasks, ${runs.length} busy runs over 50 ms (tasks back to back)`);
+  for (const t of tasks) {
+    console.log(`  a long task of ${t.duration.toFixed(0)} ms (${t.ms.toFixed(0)} ms sampled); most time in (inclusive):`);
+    print(t);
+  }
+  for (const r of runs.sort((a, b) => b.ms - a.ms).slice(0, 2)) {
+    console.log(`  a busy run of ${r.ms.toFixed(0)} ms; most time in (inclusive):`);
+    print(r);
   }
 }
 
