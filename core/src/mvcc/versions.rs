@@ -366,13 +366,19 @@ mod tests {
         assert_eq!(vs.last_rev(), Some(Revision::new(4 * CHUNK as i64, 0)));
     }
 
-    #[test]
-    fn history_from_the_end_is_kept_unread() {
+    /// Three full chunks of versions at revisions 2.., and a snapshot that shares them.
+    fn three_chunks_and_a_snapshot() -> (Versions, Versions) {
         let mut vs = Versions::default();
         for main in 2..(2 + 3 * CHUNK as i64) {
             vs.push(v(main, 0));
         }
         let snap = vs.clone();
+        (vs, snap)
+    }
+
+    #[test]
+    fn history_from_the_end_is_kept_unread() {
+        let (mut vs, snap) = three_chunks_and_a_snapshot();
         let end = Revision::new(2 + CHUNK as i64 + 10, 0);
         let mut read = 0;
         vs.retain_before(end, |x| {
@@ -394,11 +400,7 @@ mod tests {
 
     #[test]
     fn a_chunk_that_loses_nothing_stays_shared() {
-        let mut vs = Versions::default();
-        for main in 2..(2 + 3 * CHUNK as i64) {
-            vs.push(v(main, 0));
-        }
-        let snap = vs.clone();
+        let (mut vs, snap) = three_chunks_and_a_snapshot();
         // Drop every other version of the first chunk only.
         let second = Revision::new(2 + CHUNK as i64, 0);
         vs.retain_before(Revision::new(i64::MAX, 0), |x| x.rev >= second || x.rev.main % 2 == 0);
