@@ -234,18 +234,18 @@ impl Store {
         // The versions are in revision order, so one walk beside the sorted survivors finds them all.
         keep.sort_unstable();
         let mut survivors = keep.into_iter().peekable();
-        let (watched, unseen) = (self.watched_rev, &mut self.unseen_compacted);
+        let (watched, unseen, bytes) = (self.watched_rev, &mut self.unseen_compacted, &mut self.bytes);
         self.versions.retain_before(Revision::new(rev + 1, 0), |v| {
             while survivors.next_if(|k| *k < v.rev).is_some() {}
             if survivors.next_if_eq(&v.rev).is_some() {
                 return true;
             }
+            *bytes -= v.bytes();
             if watched > 0 && v.rev.main > watched {
                 unseen.push(v.clone());
             }
             false
         });
-        self.bytes = self.versions.iter().map(Version::bytes).sum();
         self.compact_rev = rev;
         Ok(())
     }

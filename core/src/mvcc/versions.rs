@@ -3,8 +3,8 @@
 //!
 //! Writes only ever append (every write transaction takes the next main revision), so the history is a
 //! sorted log rather than a tree: fixed-size chunks of records, filled densely, found by binary search.
-//! A `BTreeMap` filled in ascending order leaves its nodes about half full; chunks stay full, and
-//! compaction rebuilds them in one pass.
+//! A `BTreeMap` filled in ascending order leaves its nodes about half full; chunks stay full, except
+//! where compaction packed survivors before a chunk it left untouched.
 //!
 //! ```text
 //! chunks: [ 2.0 3.0 3.1 4.0 ... (CHUNK) ] [ ... ] [ 900.0 901.0 <- appends ]
@@ -14,7 +14,7 @@
 //! with whatever it came from: the Raft entry that carried the put (see [`super::Store::offer_values`]),
 //! so every member's store, its snapshot state and the Raft log hold one buffer. Chunks are shared too: a
 //! snapshot of the store clones the chunk list, not the records, and the store copies a chunk only when it
-//! appends to one a snapshot still holds (the last) or compacts it.
+//! appends to one a snapshot still holds (the last) or compaction drops records from it.
 
 use super::kv::KeyValue;
 use super::revision::Revision;
