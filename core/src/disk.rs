@@ -5,6 +5,7 @@
 //! the disk is the only durable state a member has.
 
 use crate::cluster::Member;
+use crate::mvcc::versions::Versions;
 use crate::rng::SimRng;
 use crate::snapshot::SnapshotData;
 use raft::prelude::{ConfState, Entry, HardState, Snapshot};
@@ -102,6 +103,54 @@ pub struct LogState {
     /// Consecutive entries; the first may precede the snapshot (kept so slow followers catch up from
     /// the log rather than by snapshot, like etcd's `SnapshotCatchUpEntries`).
     pub entries: Vec<Entry>,
+    garbage: Garbage,
+}
+
+/// What a log compaction or a newer snapshot replaced, freed a batch per write: freeing a
+/// `--snapshot-count` of entries, or the history only an old snapshot still held, at once is a long task
+/// in the page; etcd leaves both to Go's collector, which runs beside its apply loop. Garbage is not
+/// state: a copy of the log starts without it.
+#[derive(Debug, Default)]
+struct Garbage {
+    entries: Vec<Vec<Entry>>,
+    histories: Vec<Versions>,
+}
+
+/// Entries, and chunks of a history (up to 1,024 versions each), freed per write to a log.
+const ENTRIES_PER_WRITE: usize = 2_000;
+const CHUNKS_PER_WRITE: usize = 2;
+
+impl Clone for Garbage {
+    fn clone(&self) -> Garbage {
+        Garbage::default()
+    }
+}
+
+impl Garbage {
+    /// Keeps an old snapshot's state to free later, if nothing else holds it.
+    fn put_state(&mut self, state: Rc<SnapshotData>) {
+        if let Ok(data) = Rc::try_unwrap(state) {
+            self.histories.push(data.versions);
+        }
+    }
+
+    fn sweep(&mut self) {
+        let mut budget = ENTRIES_PER_WRITE;
+        while let Some(last) = self.entries.last_mut() {
+            let n = budget.min(last.len());
+            last.truncate(last.len() - n);
+            budget -= n;
+            if !last.is_empty() || budget == 0 {
+                break;
+            }
+            self.entries.pop();
+        }
+        if let Some(last) = self.histories.last_mut() {
+            if last.drop_chunks(CHUNKS_PER_WRITE) {
+                self.histories.pop();
+            }
+        }
+    }
 }
 
 impl LogState {
@@ -118,6 +167,7 @@ impl LogState {
     }
 
     fn apply(&mut self, write: Write) {
+        self.garbage.sweep();
         match write {
             Write::Append(entries) => self.append(entries),
             Write::HardState(hs) => self.hard_state = hs,
@@ -127,17 +177,22 @@ impl LogState {
                 self.hard_state.term = self.hard_state.term.max(meta.term);
                 self.hard_state.commit = self.hard_state.commit.max(meta.index);
                 self.conf_state = meta.get_conf_state().clone();
-                self.entries.clear();
+                self.garbage.entries.push(std::mem::take(&mut self.entries));
                 self.snapshot = snap;
-                self.snapshot_state = None;
+                if let Some(old) = self.snapshot_state.take() {
+                    self.garbage.put_state(old);
+                }
             }
             Write::SaveSnapshot(snap, state) => {
                 self.snapshot = snap;
-                self.snapshot_state = Some(state);
+                if let Some(old) = self.snapshot_state.replace(state) {
+                    self.garbage.put_state(old);
+                }
             }
             Write::Compact(index) => {
                 let drop = self.entries.iter().take_while(|e| e.index < index).count();
-                self.entries.drain(..drop);
+                let kept = self.entries.split_off(drop);
+                self.garbage.entries.push(std::mem::replace(&mut self.entries, kept));
             }
         }
     }

@@ -374,6 +374,8 @@ impl Node {
         self.sync_lessor(now_ms);
         self.revoke_expired(now_ms);
         self.auto_compact(now_ms);
+        // etcd deletes a compaction's revisions in batches between its pauses; a member does a batch a tick.
+        self.server.store.compact_step();
         let has_leader = self.leader_id() != 0;
         self.server.expire(now_ms, has_leader);
         for (id, data) in self.server.take_unproposed() {

@@ -116,9 +116,9 @@ impl KeyIndex {
         self.generations.iter().flat_map(|g| g.revs.iter().copied()).filter(move |r| r.main > since)
     }
 
-    /// Compacts history up to `at_rev`, adding to `keep` the revisions that must survive in the store (in
-    /// this key's order: the caller sorts them).
-    pub fn compact(&mut self, at_rev: i64, keep: &mut Vec<Revision>) {
+    /// Compacts history up to `at_rev`, adding to `dropped` the revisions that leave the store (in this
+    /// key's order: the caller sorts them).
+    pub fn compact(&mut self, at_rev: i64, dropped: &mut Vec<Revision>) {
         if self.generations.is_empty() {
             return;
         }
@@ -133,15 +133,21 @@ impl KeyIndex {
         let is_last = gen_idx == self.generations.len() - 1;
         let g = &mut self.generations[gen_idx];
         if let Some(n) = g.newest_at_or_before(at_rev) {
-            keep.push(g.revs[n]);
-            g.revs.drain(..n);
+            dropped.extend(g.revs.drain(..n));
             if g.revs.len() == 1 && !is_last {
                 // Only the tombstone is left: the whole generation is history.
-                keep.pop();
                 gen_idx += 1;
             }
         }
-        self.generations.drain(..gen_idx);
+        for g in self.generations.drain(..gen_idx) {
+            dropped.extend(g.revs);
+        }
+    }
+
+    /// Whether the key holds more than one revision (older ones, or a tombstone): a key written once has
+    /// nothing a compaction could drop.
+    pub fn has_history(&self) -> bool {
+        self.generations.len() > 1 || self.generations.first().is_some_and(|g| g.revs.len() > 1)
     }
 
     /// True when nothing of the key remains (after compaction removed its last generation).
@@ -193,22 +199,24 @@ mod tests {
     #[test]
     fn compaction_keeps_newest_per_generation() {
         let mut ki = two_lives();
-        let mut keep = Vec::new();
-        ki.compact(2, &mut keep);
-        assert_eq!(keep, [r(2)]);
+        assert!(ki.has_history());
+        let mut dropped = Vec::new();
+        ki.compact(2, &mut dropped);
+        assert_eq!(dropped, [r(1)]);
         assert_eq!(ki.generations[0].revs, vec![r(2), r(3), r(4)]);
         assert_eq!(ki.get(2).map(|k| k.version), Some(2), "version survives compaction");
 
-        let mut keep = Vec::new();
-        ki.compact(4, &mut keep);
-        assert!(keep.is_empty(), "a generation ended by a tombstone <= 4 is gone");
+        let mut dropped = Vec::new();
+        ki.compact(4, &mut dropped);
+        assert_eq!(dropped, [r(2), r(3), r(4)], "a generation ended by a tombstone <= 4 is gone");
         assert_eq!(ki.generations.len(), 1, "only the live generation (5, 6) remains");
         assert_eq!(ki.get(6).map(|k| k.version), Some(2));
 
-        let mut keep = Vec::new();
-        ki.compact(6, &mut keep);
-        assert_eq!(keep, [r(6)]);
+        let mut dropped = Vec::new();
+        ki.compact(6, &mut dropped);
+        assert_eq!(dropped, [r(5)]);
         assert!(!ki.is_empty());
+        assert!(!ki.has_history(), "only the newest revision is left");
     }
 
     #[test]
@@ -216,9 +224,9 @@ mod tests {
         let mut ki = KeyIndex::default();
         ki.put(r(2));
         ki.tombstone(r(3));
-        let mut keep = Vec::new();
-        ki.compact(3, &mut keep);
+        let mut dropped = Vec::new();
+        ki.compact(3, &mut dropped);
         assert!(ki.is_empty());
-        assert!(keep.is_empty());
+        assert_eq!(dropped, [r(2), r(3)]);
     }
 }

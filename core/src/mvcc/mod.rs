@@ -1,6 +1,7 @@
 //! etcd's multi-version concurrency control store: revisions, the key index of generations, and the
 //! revision-ordered key-value history. Owns what `server/storage/mvcc` owns in etcd.
 
+mod compaction;
 pub mod key_index;
 pub mod kv;
 pub mod revision;

@@ -2,12 +2,13 @@
 //! maps a key to its revisions. Reads pick a revision; writes happen in a [`WriteTxn`] that takes one
 //! main revision for all its changes, as etcd's `storeTxnWrite` does.
 
+use super::compaction::Compaction;
 use super::key_index::KeyIndex;
 use super::kv::KeyValue;
 use super::revision::Revision;
 use super::versions::{Version, Versions};
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -95,7 +96,13 @@ pub struct RangeResult {
 pub struct Store {
     /// Each key once; the versions share these keys.
     index: BTreeMap<Arc<[u8]>, KeyIndex>,
+    /// The keys whose index [has history](KeyIndex::has_history): the only ones a compaction can change.
+    /// Kubernetes writes most objects once and rewrites a few hundred, so compaction walks these instead
+    /// of the whole index.
+    compactable: BTreeSet<Arc<[u8]>>,
     versions: Versions,
+    /// The compaction under way, if its history is too large to compact in one go.
+    compacting: Option<Compaction>,
     current_rev: i64,
     compact_rev: i64,
     /// Sum of [`Version::bytes`] over `versions`, kept as versions come and go (read on every apply).
@@ -123,7 +130,9 @@ impl Store {
     pub fn new() -> Store {
         Store {
             index: BTreeMap::new(),
+            compactable: BTreeSet::new(),
             versions: Versions::default(),
+            compacting: None,
             current_rev: 1,
             compact_rev: -1,
             bytes: 0,
@@ -201,9 +210,12 @@ impl Store {
         self.index.range::<[u8], _>((Bound::Included(from), Bound::Unbounded)).map(|(k, ki)| (&k[..], ki))
     }
 
-    /// The key index of one key (its kept revisions), if compaction left anything of it.
-    pub(super) fn key_index(&self, key: &[u8]) -> Option<&KeyIndex> {
-        self.index.get(key)
+    /// The revisions the store keeps of `key`, newest first: those a compaction under way is about to
+    /// drop are left out.
+    pub(super) fn kept_revisions(&self, key: &[u8]) -> Vec<Revision> {
+        let Some(ki) = self.index.get(key) else { return Vec::new() };
+        let revs = ki.generations.iter().rev().flat_map(|g| g.revs.iter().rev().copied());
+        revs.filter(|r| !self.compacting.as_ref().is_some_and(|c| c.drops(*r, Some(ki)))).collect()
     }
 
     /// The version stored at exactly `rev` (a tombstone has version 0).
@@ -218,7 +230,8 @@ impl Store {
     }
 
     /// Compacts history up to `rev`: older versions are dropped except the newest version of each key
-    /// alive at `rev`. etcd refuses a revision already compacted or not yet written.
+    /// alive at `rev`. etcd refuses a revision already compacted or not yet written. Reads below `rev`
+    /// fail from now on; a large history is compacted a step at a time (see [`Store::compact_step`]).
     pub fn compact(&mut self, rev: i64) -> Result<(), MvccError> {
         if rev <= self.compact_rev {
             return Err(MvccError::Compacted);
@@ -226,28 +239,38 @@ impl Store {
         if rev > self.current_rev {
             return Err(MvccError::FutureRev);
         }
-        let mut keep = Vec::new();
-        self.index.retain(|_, ki| {
-            ki.compact(rev, &mut keep);
-            !ki.is_empty()
-        });
-        // The versions are in revision order, so one walk beside the sorted survivors finds them all.
-        keep.sort_unstable();
-        let mut survivors = keep.into_iter().peekable();
-        let (watched, unseen, bytes) = (self.watched_rev, &mut self.unseen_compacted, &mut self.bytes);
-        self.versions.retain_before(Revision::new(rev + 1, 0), |v| {
-            while survivors.next_if(|k| *k < v.rev).is_some() {}
-            if survivors.next_if_eq(&v.rev).is_some() {
-                return true;
-            }
-            *bytes -= v.bytes();
-            if watched > 0 && v.rev.main > watched {
-                unseen.push(v.clone());
-            }
-            false
-        });
+        while self.compact_step() {}
+        debug_assert!(
+            self.index.iter().all(|(k, ki)| ki.has_history() == self.compactable.contains(k)),
+            "the compactable keys are the keys with history"
+        );
         self.compact_rev = rev;
+        self.compacting = Some(Compaction::new(rev, Vec::new()));
+        self.compact_step();
         Ok(())
+    }
+
+    /// Does the next step of a compaction under way: compacts a batch of keys, or deletes a batch of
+    /// dropped versions. A small history is compacted in its first step, within the request's apply.
+    /// Returns whether there was anything to do.
+    pub fn compact_step(&mut self) -> bool {
+        let Some(c) = self.compacting.as_mut() else { return false };
+        if !c.index_done() {
+            c.walk_index(&mut self.index, &mut self.compactable);
+        }
+        let (watched, unseen, bytes) = (self.watched_rev, &mut self.unseen_compacted, &mut self.bytes);
+        if c.index_done() {
+            self.versions.remove(c.next_batch(&self.versions), |v| {
+                *bytes -= v.bytes();
+                if watched > 0 && v.rev.main > watched {
+                    unseen.push(v.clone());
+                }
+            });
+        }
+        if c.finished() {
+            self.compacting = None;
+        }
+        true
     }
 
     /// Number of live keys at the current revision.
@@ -277,12 +300,21 @@ impl Store {
     pub fn from_versions(versions: Versions, current_rev: i64, compact_rev: i64) -> Result<Store, String> {
         let mut store = Store { current_rev, compact_rev, ..Store::new() };
         let mut last = Revision::default();
+        let mut orphans = Vec::new();
         for v in versions.iter() {
             let rev = v.rev;
             if rev <= last || rev.main > current_rev {
                 return Err(format!("revision {}.{} out of order", rev.main, rev.sub));
             }
             last = rev;
+            store.bytes += v.bytes();
+            let live = store.index.get(&v.key).is_some_and(|ki| ki.get(rev.main).is_some());
+            if v.is_tombstone() && !live && rev.main <= compact_rev {
+                // What a compaction under way when the snapshot was taken had not deleted yet: the key's
+                // older revisions are gone, its tombstone not. The restored store finishes the job.
+                orphans.push(rev);
+                continue;
+            }
             if !store.index.contains_key(&v.key) {
                 store.index.insert(v.key.clone(), KeyIndex::default());
             }
@@ -301,9 +333,14 @@ impl Store {
                     g.ver = v.version;
                 }
             }
-            store.bytes += v.bytes();
         }
         store.live_keys = store.index.values().filter(|ki| ki.get(current_rev).is_some()).count();
+        store.compactable = store.index.iter().filter(|(_, ki)| ki.has_history()).map(|(k, _)| k.clone()).collect();
+        // A snapshot taken while a compaction was under way still holds some of what it drops.
+        if compact_rev > 0 {
+            store.compacting = Some(Compaction::new(compact_rev, orphans));
+            store.compact_step();
+        }
         store.versions = versions;
         Ok(store)
     }
@@ -319,11 +356,15 @@ impl Store {
     }
 
     /// A CRC-32C over every stored version up to revision `rev` (etcd's `HashKV`): equal on every member
-    /// that applied the same history, whatever order it arrived in.
+    /// that applied the same history, whatever order it arrived in, and however far its compaction got.
     pub fn hash_kv(&self, rev: i64) -> u32 {
         let mut crc = Crc32c::default();
         crc.update(b"key");
+        let on_the_way_out = |v: &Version| self.compacting.as_ref().is_some_and(|c| c.drops(v.rev, self.index.get(&v.key)));
         for v in self.versions.range(Revision::default(), Revision::new(rev + 1, 0)) {
+            if on_the_way_out(v) {
+                continue;
+            }
             crc.update(&v.rev.main.to_be_bytes());
             crc.update(&v.rev.sub.to_be_bytes());
             crc.update(&v.key);
@@ -450,6 +491,9 @@ impl WriteTxn<'_> {
         let (key, (replaced, (create_revision, version))) = match self.store.index.get_mut(key) {
             Some(ki) => {
                 let newest = self.store.versions.get(ki.modified).expect("a key's newest version is stored");
+                if !ki.has_history() {
+                    self.store.compactable.insert(newest.key.clone());
+                }
                 (newest.key.clone(), record(ki))
             }
             None => {
@@ -475,8 +519,11 @@ impl WriteTxn<'_> {
         for kv in &deleted {
             let rev = Revision::new(self.rev(), self.changes);
             let key = self.store.shared_key(&kv.key);
-            let live = self.store.index.get_mut(&key).is_some_and(|ki| ki.tombstone(rev));
-            assert!(live, "ranged key must be live");
+            let ki = self.store.index.get_mut(&key).expect("a ranged key is indexed");
+            if !ki.has_history() {
+                self.store.compactable.insert(key.clone());
+            }
+            assert!(ki.tombstone(rev), "ranged key must be live");
             self.store.live_keys -= 1;
             self.store.insert(Version::tombstone(rev, key));
             self.changes += 1;
@@ -637,5 +684,30 @@ mod tests {
         s.compact(s.current_rev()).unwrap();
         assert_eq!(s.version_count(), 1, "only k's newest version survives");
         assert_eq!(get(&s, "k", 0).unwrap().version, 3);
+    }
+
+    #[test]
+    fn compaction_visits_only_keys_with_history() {
+        let mut s = Store::new();
+        for k in ["once", "twice", "gone", "back"] {
+            put(&mut s, k, "1");
+        }
+        put(&mut s, "twice", "2");
+        for k in ["gone", "back"] {
+            let mut tx = s.write();
+            tx.delete_range(&KeyRange::Single(k.into()));
+            tx.end();
+        }
+        put(&mut s, "back", "2");
+        let keys = |s: &Store| s.compactable.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>();
+        assert_eq!(keys(&s), ["back", "gone", "twice"]);
+        let restored = Store::from_versions(s.versions(), s.current_rev(), s.compact_rev()).unwrap();
+        assert_eq!(keys(&restored), keys(&s), "a restore finds the same keys");
+        s.compact(s.current_rev()).unwrap();
+        assert!(keys(&s).is_empty(), "each key is down to its newest revision, or gone");
+        assert_eq!(s.version_count(), 3, "once, twice and back");
+        assert_eq!(s.bytes_in_use(), s.versions.iter().map(Version::bytes).sum::<u64>());
+        put(&mut s, "once", "2");
+        assert_eq!(keys(&s), ["once"]);
     }
 }

@@ -275,6 +275,24 @@ impl Versions {
         self.chunks.get(chunk)?.get(offset).filter(|v| v.rev == rev)
     }
 
+    /// The newest revision in the `n` chunks starting with the one that holds `rev`: how far a batch of
+    /// deletions that rewrites at most `n` chunks may reach.
+    pub fn chunk_bound(&self, rev: Revision, n: usize) -> Revision {
+        let (first, _) = self.seek(rev);
+        let last = (first + n.max(1) - 1).min(self.chunks.len().saturating_sub(1));
+        self.chunks.get(last).and_then(|c| c.last()).map_or(rev, |v| v.rev)
+    }
+
+    /// Drops the newest `n` chunks, freeing what no snapshot or store still shares, so that a large history
+    /// can be freed a piece at a time. Returns whether nothing is left.
+    pub fn drop_chunks(&mut self, n: usize) -> bool {
+        for _ in 0..n {
+            let Some(chunk) = self.chunks.pop() else { break };
+            self.len -= chunk.len();
+        }
+        self.chunks.is_empty()
+    }
+
     /// Versions from `from` (inclusive) on, in revision order.
     pub fn from(&self, from: Revision) -> impl Iterator<Item = &Version> + '_ {
         let (chunk, offset) = self.seek(from);
@@ -291,32 +309,43 @@ impl Versions {
         self.chunks.iter().flat_map(|c| c.iter())
     }
 
-    /// Keeps every version from `end` on, and of those before it the ones `keep` accepts. A chunk that
-    /// loses nothing is kept as it is (still shared with a snapshot that holds it); the survivors of the
-    /// others are packed into full chunks again (copied out of a chunk a snapshot holds). Compaction so
-    /// touches only the records it drops and their neighbours; where a kept chunk follows packed
-    /// survivors, the chunk before it stays part full, trimmed to its length.
-    pub fn retain_before(&mut self, end: Revision, mut keep: impl FnMut(&Version) -> bool) {
+    /// Removes the versions at `revs` (sorted and stored), showing each to `gone` first. A chunk that
+    /// loses nothing is kept as it is (still shared with a snapshot that holds it), without reading its
+    /// records; the survivors of the others are packed into full chunks again (copied out of a chunk a
+    /// snapshot holds). Compaction so touches only the records it drops and their neighbours; where a
+    /// kept chunk follows packed survivors, the chunk before it stays part full, trimmed to its length.
+    pub fn remove(&mut self, mut revs: &[Revision], mut gone: impl FnMut(&Version)) {
+        if revs.is_empty() {
+            return;
+        }
         let old = std::mem::take(&mut self.chunks);
         self.len = 0;
-        let mut verdicts = Vec::with_capacity(CHUNK);
         for chunk in old {
-            verdicts.clear();
-            verdicts.extend(chunk.iter().map(|v| v.rev >= end || keep(v)));
-            if verdicts.iter().all(|&k| k) {
-                if let Some(last) = self.chunks.last_mut().and_then(Arc::get_mut) {
-                    last.shrink_to_fit();
+            let last = chunk.last().map_or(Revision::default(), |v| v.rev);
+            let (mine, rest) = revs.split_at(revs.partition_point(|r| *r <= last));
+            revs = rest;
+            if mine.is_empty() {
+                if let Some(prev) = self.chunks.last_mut().and_then(Arc::get_mut) {
+                    prev.shrink_to_fit();
                 }
                 self.len += chunk.len();
                 self.chunks.push(chunk);
                 continue;
             }
-            let mut kept = verdicts.iter().copied();
+            let mut mine = mine.iter().peekable();
+            let mut kept = |v: &Version| {
+                if mine.next_if_eq(&&v.rev).is_some() {
+                    gone(v);
+                    return false;
+                }
+                true
+            };
             match Arc::try_unwrap(chunk) {
-                Ok(records) => records.into_iter().filter(|_| kept.next() == Some(true)).for_each(|v| self.push(v)),
-                Err(shared) => shared.iter().filter(|_| kept.next() == Some(true)).for_each(|v| self.push(v.clone())),
+                Ok(records) => records.into_iter().filter(|v| kept(v)).for_each(|v| self.push(v)),
+                Err(shared) => shared.iter().filter(|v| kept(v)).for_each(|v| self.push(v.clone())),
             }
         }
+        debug_assert!(revs.is_empty(), "every revision removed was stored");
     }
 }
 
@@ -356,14 +385,16 @@ mod tests {
             vs.push(v(main, 0));
         }
         let mut dropped = 0;
-        vs.retain_before(Revision::new(i64::MAX, 0), |x| {
-            dropped += usize::from(x.rev.main % 4 != 0);
-            x.rev.main % 4 == 0
-        });
+        vs.remove(&revs_where(&vs, |main| main % 4 != 0), |_| dropped += 1);
         assert_eq!((vs.len(), dropped), (CHUNK, 3 * CHUNK));
         assert_eq!(vs.chunks.len(), 1);
         assert!(vs.iter().all(|x| x.rev.main % 4 == 0));
         assert_eq!(vs.last_rev(), Some(Revision::new(4 * CHUNK as i64, 0)));
+    }
+
+    /// The revisions in `vs` whose main revision `pick` chooses, in order: what a compaction drops.
+    fn revs_where(vs: &Versions, pick: impl Fn(i64) -> bool) -> Vec<Revision> {
+        vs.iter().map(|x| x.rev).filter(|r| pick(r.main)).collect()
     }
 
     /// Three full chunks of versions at revisions 2.., and a snapshot that shares them.
@@ -377,15 +408,15 @@ mod tests {
     }
 
     #[test]
-    fn history_from_the_end_is_kept_unread() {
+    fn history_after_the_drops_is_kept_as_it_is() {
         let (mut vs, snap) = three_chunks_and_a_snapshot();
         let end = Revision::new(2 + CHUNK as i64 + 10, 0);
-        let mut read = 0;
-        vs.retain_before(end, |x| {
-            read += 1;
-            x.rev.main % 2 == 0
+        let mut gone = 0;
+        vs.remove(&revs_where(&vs, |main| main < end.main && main % 2 == 1), |x| {
+            assert!(x.rev < end && x.rev.main % 2 == 1, "{:?} was not asked for", x.rev);
+            gone += 1;
         });
-        assert_eq!(read, CHUNK + 10, "the chunk before `end` and the first of its own are read");
+        assert_eq!(gone, CHUNK / 2 + 5);
         assert_eq!(vs.len(), CHUNK / 2 + 5 + 2 * CHUNK - 10);
         assert!(Arc::ptr_eq(vs.chunks.last().unwrap(), snap.chunks.last().unwrap()), "the last chunk moved");
         assert_eq!(vs.iter().count(), vs.len());
@@ -403,7 +434,7 @@ mod tests {
         let (mut vs, snap) = three_chunks_and_a_snapshot();
         // Drop every other version of the first chunk only.
         let second = Revision::new(2 + CHUNK as i64, 0);
-        vs.retain_before(Revision::new(i64::MAX, 0), |x| x.rev >= second || x.rev.main % 2 == 0);
+        vs.remove(&revs_where(&vs, |main| main < second.main && main % 2 == 1), |_| {});
         assert_eq!(vs.len(), CHUNK / 2 + 2 * CHUNK);
         assert_eq!(vs.chunks.len(), 3);
         assert_eq!((vs.chunks[0].len(), vs.chunks[0].capacity()), (CHUNK / 2, CHUNK / 2), "packed and trimmed");
@@ -427,7 +458,7 @@ mod tests {
         assert!(Arc::ptr_eq(&vs.chunks[0], &snap.chunks[0]), "a full chunk stays shared");
         assert!(!Arc::ptr_eq(&vs.chunks[1], &snap.chunks[1]), "the chunk appended to was copied");
         assert_eq!((snap.len(), snap.iter().count()), (CHUNK + 10, CHUNK + 10));
-        vs.retain_before(Revision::new(i64::MAX, 0), |x| x.rev.main % 2 == 0);
+        vs.remove(&revs_where(&vs, |main| main % 2 == 1), |_| {});
         assert_eq!(snap.iter().count(), CHUNK + 10, "compaction leaves the snapshot whole");
         assert!(snap.iter().zip(2..).all(|(x, main)| x.rev.main == main));
         let bytes = postcard::to_allocvec(&snap).unwrap();

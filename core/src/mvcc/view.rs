@@ -355,12 +355,9 @@ fn history_entry(store: &Store, rev: super::Revision) -> Option<HistoryEntry> {
 /// Every revision the store keeps of `key`: puts with their version and value, deletes as tombstones,
 /// newest first (at most [`HISTORY_ROWS`]).
 pub fn history(store: &Store, key: &[u8]) -> KeyHistory {
-    let kept: Vec<&super::Revision> = store
-        .key_index(key)
-        .map(|ki| ki.generations.iter().rev().flat_map(|g| g.revs.iter().rev()).collect())
-        .unwrap_or_default();
+    let kept = store.kept_revisions(key);
     let entries: Vec<HistoryEntry> =
-        kept.iter().take(HISTORY_ROWS).filter_map(|&&rev| history_entry(store, rev)).collect();
+        kept.iter().take(HISTORY_ROWS).filter_map(|&rev| history_entry(store, rev)).collect();
     let compact = store.compact_rev();
     let oldest = kept.last().map(|r| r.main);
     let compacted = (compact > 0 && oldest.is_none_or(|o| compact >= o)).then_some(compact);

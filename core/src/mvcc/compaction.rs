@@ -1,0 +1,109 @@
+//! A compaction under way. etcd compacts its in-memory index when it applies the request, then deletes the
+//! dropped revisions from its backend in batches of 1,000, pausing between batches, so that compacting a
+//! large history never holds up the member's apply loop (`kvstore_compaction.go`). We go one step further
+//! for the page's sake: the index is walked a batch of keys at a time too, because with 100,000 objects
+//! even that walk is a long task in the browser.
+//!
+//! Nothing a client sees depends on how far a compaction has come. The compacted revision is set when the
+//! request is applied, so reads and watches below it fail at once; above it, a key's index answers the same
+//! before and after its compaction. What lags is the bookkeeping: the stored version count and the bytes
+//! in use shrink batch by batch, as the backend's in-use size does in etcd. [`Store::hash_kv`] hashes as if
+//! the compaction were done (etcd's `HashByRev` skips revisions scheduled for deletion the same way).
+//!
+//! [`Store::hash_kv`]: super::Store::hash_kv
+
+use super::key_index::KeyIndex;
+use super::revision::Revision;
+use super::versions::Versions;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::Arc;
+
+/// Keys of the index compacted per step.
+const KEYS_PER_STEP: usize = 2_000;
+/// Chunks of the history a step rewrites at most (each holds up to 1,024 versions).
+const CHUNKS_PER_STEP: usize = 16;
+
+/// Where the index walk is.
+#[derive(Clone, Debug)]
+enum Walk {
+    /// The next key to compact is the first at or after this one (None: the first key).
+    From(Option<Arc<[u8]>>),
+    /// Every key is compacted; what is left is deleting `dropped` from the history.
+    Done,
+}
+
+/// A compaction at `rev` partly done.
+#[derive(Clone, Debug)]
+pub(super) struct Compaction {
+    pub rev: i64,
+    walk: Walk,
+    /// Revisions the compacted keys no longer hold, still in the history (sorted once the walk is done).
+    dropped: Vec<Revision>,
+    /// How many of `dropped` are deleted.
+    deleted: usize,
+}
+
+impl Compaction {
+    /// Starts a compaction at `rev` that also deletes `dropped` (versions a restore found no key for).
+    pub fn new(rev: i64, dropped: Vec<Revision>) -> Compaction {
+        Compaction { rev, walk: Walk::From(None), dropped, deleted: 0 }
+    }
+
+    /// Compacts the next batch of keys with history. Keys that gain history later have none at or
+    /// below `rev` to drop (every write after the compaction is newer), so a walk over a changing index
+    /// misses nothing.
+    pub fn walk_index(&mut self, index: &mut BTreeMap<Arc<[u8]>, KeyIndex>, compactable: &mut BTreeSet<Arc<[u8]>>) {
+        let Walk::From(from) = &self.walk else { return };
+        let start = from.as_ref().map_or(Bound::Unbounded, |k| Bound::Included(k));
+        let mut batch: Vec<Arc<[u8]>> =
+            compactable.range::<Arc<[u8]>, _>((start, Bound::Unbounded)).take(KEYS_PER_STEP + 1).cloned().collect();
+        let next = (batch.len() > KEYS_PER_STEP).then(|| batch.pop()).flatten();
+        for key in batch {
+            let ki = index.get_mut(&key).expect("a compactable key is indexed");
+            ki.compact(self.rev, &mut self.dropped);
+            if ki.is_empty() {
+                index.remove(&key);
+                compactable.remove(&key);
+            } else if !ki.has_history() {
+                compactable.remove(&key);
+            }
+        }
+        self.walk = match next {
+            Some(key) => Walk::From(Some(key)),
+            None => {
+                // The history is in revision order, so deleting in that order walks it once.
+                self.dropped.sort_unstable();
+                Walk::Done
+            }
+        };
+    }
+
+    /// Whether every dropped revision is deleted (and the walk is over).
+    pub fn finished(&self) -> bool {
+        self.index_done() && self.deleted == self.dropped.len()
+    }
+
+    /// Whether the index walk is over.
+    pub fn index_done(&self) -> bool {
+        matches!(self.walk, Walk::Done)
+    }
+
+    /// The next batch of revisions to delete from `versions` (those in at most [`CHUNKS_PER_STEP`]
+    /// chunks), marked deleted; empty when the compaction is done.
+    pub fn next_batch(&mut self, versions: &Versions) -> &[Revision] {
+        let rest = &self.dropped[self.deleted..];
+        let Some(first) = rest.first() else { return &[] };
+        let bound = versions.chunk_bound(*first, CHUNKS_PER_STEP);
+        let n = rest.partition_point(|r| *r <= bound);
+        self.deleted += n;
+        &self.dropped[self.deleted - n..self.deleted]
+    }
+
+    /// Whether `rev`, at or below the compaction, is still in the history but on its way out: the
+    /// compaction keeps, of each key, only its newest revision at `self.rev` if that is not a tombstone,
+    /// which is where the key's index says the key stood then.
+    pub fn drops(&self, rev: Revision, key: Option<&KeyIndex>) -> bool {
+        rev.main <= self.rev && key.and_then(|ki| ki.get(self.rev)).is_none_or(|at| at.modified != rev)
+    }
+}
