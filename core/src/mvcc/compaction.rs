@@ -107,3 +107,97 @@ impl Compaction {
         rev.main <= self.rev && key.and_then(|ki| ki.get(self.rev)).is_none_or(|at| at.modified != rev)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{KeyRange, Store};
+    use crate::rng::SimRng;
+
+    /// A store too large to compact in one step: 12,000 keys written one to four times, a third of them
+    /// deleted (some put again), in random order. Prints its seed.
+    fn busy_store(seed: u64) -> Store {
+        println!("busy store seed {seed}");
+        let mut rng = SimRng::new(seed);
+        let mut s = Store::new();
+        for round in 0..4 {
+            for k in 0..12_000u64 {
+                if round > 0 && rng.chance(0.5) {
+                    continue;
+                }
+                let key = format!("/registry/pods/{k:05}");
+                let mut tx = s.write();
+                if rng.chance(0.1) {
+                    tx.delete_range(&KeyRange::Single(key.into_bytes()));
+                } else {
+                    tx.put(key.as_bytes(), format!("v{round}").as_bytes(), 0);
+                }
+                tx.end();
+            }
+        }
+        s
+    }
+
+    fn finish(s: &mut Store) {
+        while s.compact_step() {}
+    }
+
+    /// What a client can see of a store: every key at the compacted and the current revision, and the hash.
+    fn seen(s: &Store, at: i64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, u32) {
+        let all = KeyRange::From(Vec::new());
+        let values = |rev| s.range(&all, rev, 0).unwrap().kvs.into_iter().map(|kv| [kv.key, kv.value].concat()).collect();
+        (values(at), values(0), s.hash_kv(s.current_rev()))
+    }
+
+    #[test]
+    fn a_compaction_in_steps_looks_done_from_its_first_step() {
+        let mut s = busy_store(7);
+        let at = s.current_rev() - 6_000;
+        let mut done = s.clone();
+        done.compact(at).unwrap();
+        finish(&mut done);
+        let expected = seen(&done, at);
+
+        s.compact(at).unwrap();
+        let mut steps = 1;
+        let mut restored_mid_way = 0;
+        loop {
+            assert_eq!(seen(&s, at), expected, "after step {steps}");
+            assert_eq!(s.range(&KeyRange::From(Vec::new()), at - 1, 0).unwrap_err(), super::super::MvccError::Compacted);
+            for k in [0, 17, 2_500, 11_999] {
+                let key = format!("/registry/pods/{k:05}");
+                assert_eq!(s.kept_revisions(key.as_bytes()), done.kept_revisions(key.as_bytes()), "{key}");
+            }
+            // A snapshot taken now holds part of what the compaction drops; the restored store finishes.
+            let mut restored = Store::from_versions(s.versions(), s.current_rev(), s.compact_rev()).unwrap();
+            assert_eq!(seen(&restored, at), expected, "restored after step {steps}");
+            if restored.compaction_under_way() {
+                restored_mid_way += 1;
+            }
+            finish(&mut restored);
+            assert!(restored.versions() == done.versions(), "restored after step {steps}, then compacted");
+            if !s.compact_step() {
+                break;
+            }
+            steps += 1;
+        }
+        assert!(steps > 4, "the index walk and the deletes take several steps ({steps})");
+        assert!(restored_mid_way > 0);
+        assert!(s.versions() == done.versions());
+        assert_eq!((s.version_count(), s.bytes_in_use()), (done.version_count(), done.bytes_in_use()));
+    }
+
+    #[test]
+    fn a_second_compaction_finishes_the_first() {
+        let mut s = busy_store(8);
+        let (first, second) = (s.current_rev() - 9_000, s.current_rev() - 2_000);
+        let mut direct = s.clone();
+        direct.compact(second).unwrap();
+        finish(&mut direct);
+        s.compact(first).unwrap();
+        assert!(s.compaction_under_way(), "the first is still under way");
+        s.compact(second).unwrap();
+        finish(&mut s);
+        assert!(s.versions() == direct.versions());
+        assert_eq!(seen(&s, second), seen(&direct, second));
+    }
+}

@@ -250,6 +250,11 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a compaction is still deleting what it drops (see [`Store::compact_step`]).
+    pub fn compaction_under_way(&self) -> bool {
+        self.compacting.is_some()
+    }
+
     /// Does the next step of a compaction under way: compacts a batch of keys, or deletes a batch of
     /// dropped versions. A small history is compacted in its first step, within the request's apply.
     /// Returns whether there was anything to do.
