@@ -144,7 +144,8 @@ mod tests {
     /// What a client can see of a store: every key at the compacted and the current revision, and the hash.
     fn seen(s: &Store, at: i64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, u32) {
         let all = KeyRange::From(Vec::new());
-        let values = |rev| s.range(&all, rev, 0).unwrap().kvs.into_iter().map(|kv| [kv.key, kv.value].concat()).collect();
+        let values =
+            |rev| s.range(&all, rev, 0).unwrap().kvs.into_iter().map(|kv| [kv.key, kv.value].concat()).collect();
         (values(at), values(0), s.hash_kv(s.current_rev()))
     }
 
@@ -162,7 +163,10 @@ mod tests {
         let mut restored_mid_way = 0;
         loop {
             assert_eq!(seen(&s, at), expected, "after step {steps}");
-            assert_eq!(s.range(&KeyRange::From(Vec::new()), at - 1, 0).unwrap_err(), super::super::MvccError::Compacted);
+            assert_eq!(
+                s.range(&KeyRange::From(Vec::new()), at - 1, 0).unwrap_err(),
+                super::super::MvccError::Compacted
+            );
             for k in [0, 17, 2_500, 11_999] {
                 let key = format!("/registry/pods/{k:05}");
                 assert_eq!(s.kept_revisions(key.as_bytes()), done.kept_revisions(key.as_bytes()), "{key}");

@@ -365,7 +365,8 @@ impl Store {
     pub fn hash_kv(&self, rev: i64) -> u32 {
         let mut crc = Crc32c::default();
         crc.update(b"key");
-        let on_the_way_out = |v: &Version| self.compacting.as_ref().is_some_and(|c| c.drops(v.rev, self.index.get(&v.key)));
+        let on_the_way_out =
+            |v: &Version| self.compacting.as_ref().is_some_and(|c| c.drops(v.rev, self.index.get(&v.key)));
         for v in self.versions.range(Revision::default(), Revision::new(rev + 1, 0)) {
             if on_the_way_out(v) {
                 continue;
@@ -704,7 +705,8 @@ mod tests {
             tx.end();
         }
         put(&mut s, "back", "2");
-        let keys = |s: &Store| s.compactable.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>();
+        let keys =
+            |s: &Store| s.compactable.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>();
         assert_eq!(keys(&s), ["back", "gone", "twice"]);
         let restored = Store::from_versions(s.versions(), s.current_rev(), s.compact_rev()).unwrap();
         assert_eq!(keys(&restored), keys(&s), "a restore finds the same keys");
