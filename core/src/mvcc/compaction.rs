@@ -55,7 +55,7 @@ impl Compaction {
     /// misses nothing.
     pub fn walk_index(&mut self, index: &mut BTreeMap<Arc<[u8]>, KeyIndex>, compactable: &mut BTreeSet<Arc<[u8]>>) {
         let Walk::From(from) = &self.walk else { return };
-        let start = from.as_ref().map_or(Bound::Unbounded, |k| Bound::Included(k));
+        let start = from.as_ref().map_or(Bound::Unbounded, Bound::Included);
         let mut batch: Vec<Arc<[u8]>> =
             compactable.range::<Arc<[u8]>, _>((start, Bound::Unbounded)).take(KEYS_PER_STEP + 1).cloned().collect();
         let next = (batch.len() > KEYS_PER_STEP).then(|| batch.pop()).flatten();
