@@ -10,6 +10,8 @@
 //   PROFILE_LONG_TASKS=1 node tests/browser/budgets.mjs --dist=DIR  (what the long tasks at 100x run)
 //   node tests/browser/budgets.mjs --heavy-trace                    (frames traced with DevTools' categories)
 //   DEBUG_FRAMES=1 node tests/browser/budgets.mjs ...                (the tasks of each frame over 20 ms)
+//   PROFILE_FRAMES=1 node tests/browser/budgets.mjs --dist=DIR      (where each frame window's time goes)
+//   TRACE_BREAKDOWN=8 node tests/browser/budgets.mjs --heavy-trace  (the frames over 8 ms of work, by event)
 //
 // Chromium runs with e2e.mjs's flags plus two for measuring: --enable-precise-memory-info (otherwise
 // performance.memory is rounded) and --js-flags=--expose-gc (a garbage collection before reading the JS
@@ -201,6 +203,20 @@ function workPerFrame(events) {
       console.log('frame', ((frames[i + 1] - frames[i]) / 1000).toFixed(1), 'ms; tasks', inside.map((e) => `${e.name}@${((e.ts - frames[i]) / 1000).toFixed(1)}+${(e.dur / 1000).toFixed(1)}`).join(' '));
     }
   }
+  // TRACE_BREAKDOWN=N prints the main thread's traced events by name in the frames over N ms of work: what
+  // the work per frame is made of, rendering included, which a JS profile shows only as "(program)".
+  if (process.env.TRACE_BREAKDOWN && frames.length > 1) {
+    const over = Number(process.env.TRACE_BREAKDOWN);
+    const busy = [];
+    for (let i = 0; i + 1 < frames.length; i++) if (work[i] > over) busy.push([frames[i], frames[i + 1]]);
+    const inBusy = (e) => busy.some(([a, b]) => e.ts >= a && e.ts < b);
+    const byName = new Map();
+    for (const e of events) {
+      if (mine(e) && e.ph === 'X' && e.dur && inBusy(e)) byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
+    }
+    const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25);
+    console.log(`  trace by event in the ${busy.length} frames over ${over} ms of work (ms per frame, nested events counted in each): ${top.map(([n, ms]) => `${n} ${(ms / Math.max(1, busy.length)).toFixed(2)}`).join('; ')}`);
+  }
   const longest = tasks.reduce((m, e) => Math.max(m, e.dur / 1000), 0);
   return { work, longest, tasks: tasks.length };
 }
@@ -227,7 +243,9 @@ async function sampleFrames(page, ms) {
 /** `goalMs`: the budget of work per frame, p95 (issue 13: 8 ms with 5 members, 16 ms with 100k objects). */
 async function frameTimes(page, label, goalMs = 8) {
   // Two windows: the first untraced (tracing costs the renderer time), the second traced for the work.
+  const profiler = process.env.PROFILE_FRAMES ? await startProfiler(page) : null;
   const result = await sampleFrames(page, FRAME_WINDOW_MS);
+  if (profiler) await printBusiest(profiler, FRAME_WINDOW_MS);
   const { events } = await traced(page, () => sampleFrames(page, FRAME_WINDOW_MS));
   const d = [...result.deltas].sort((a, b) => a - b);
   const fps = result.deltas.length / (FRAME_WINDOW_MS / 1000);
@@ -320,6 +338,33 @@ async function startProfiler(page) {
   // The profile's clock (microseconds) against the page's performance.now(), to find its long tasks in it.
   const startedAt = await page.evaluate(() => performance.now());
   return { cdp, page, startedAt };
+}
+
+/** Stops the profiler and prints where the page's time went over `ms` (`PROFILE_FRAMES=1`): the functions
+ *  with the most time, inclusive and self, in ms per second of the window. */
+async function printBusiest({ cdp }, ms) {
+  const { profile } = await cdp.send('Profiler.stop');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (id) => (byId.get(id).callFrame.functionName || '(anonymous)').replace(/::h[0-9a-f]{16}$/, '');
+  const self = new Map();
+  const inclusive = new Map();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] / 1000;
+    if (name(id) === '(idle)') return;
+    busy += dt;
+    self.set(name(id), (self.get(name(id)) ?? 0) + dt);
+    const seen = new Set();
+    for (let n = id; n !== undefined; n = parent.get(n)) seen.add(name(n));
+    for (const f of seen) inclusive.set(f, (inclusive.get(f) ?? 0) + dt);
+  });
+  const perS = (v) => (v / (ms / 1000)).toFixed(1);
+  const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k);
+  console.log(`  profile: busy ${perS(busy)} ms per second; most time in (inclusive, ms/s):`);
+  for (const [f, v] of top(inclusive, 40)) console.log(`    ${perS(v)} ${f}`);
+  console.log(`  self (ms/s): ${top(self, 15).map(([f, v]) => `${perS(v)} ${f}`).join('; ')}`);
 }
 
 /** Stops the profiler and prints each run of busy samples over 50 ms (a long task, or tasks back to back)
