@@ -73,6 +73,24 @@ fn show_linked_panel() {
     }
 }
 
+/// Whether the address's fragment names a panel of the grid (its title is the `:target`), for the wide
+/// layout's class on `.layout`. The stylesheet asked `.layout:has(.panel-grid .panel-title:target)`
+/// before; with a `:has()` over the whole layout, Chrome restyled the layout for every node a tick added
+/// or removed anywhere in it (message dots, log lines), about 200 times a second.
+pub fn grid_panel_chosen() -> ReadSignal<bool> {
+    let (chosen, set) = signal(false);
+    let update = move || {
+        let id = current_fragment();
+        let document = web_sys::window().and_then(|w| w.document());
+        let title = document.and_then(|d| d.get_element_by_id(&id)).filter(|_| !id.is_empty());
+        set.set(title.is_some_and(|t| t.matches(".panel-grid .panel-title").unwrap_or(false)));
+    };
+    // Once the panels are in the document, then whenever the fragment changes.
+    request_animation_frame(update);
+    let _ = window_event_listener(ev::hashchange, move |_| update());
+    chosen
+}
+
 /// The wide screen's panel tabs, above the ring and the console: "All panels" (the grid under them) or
 /// one panel, which then takes the column beside the console, so the ring, the console and the panel in
 /// use are on screen together (the stylesheet does the layout from the `:target`, as on a phone). The

@@ -32,7 +32,7 @@ use checker::HistoryCheck;
 use clock::Clock;
 use cluster::{ClusterRing, ClusterSize};
 use console::Console;
-use drawer::{PanelTabs, PanelsDrawer};
+use drawer::{grid_panel_chosen, PanelTabs, PanelsDrawer};
 use events::Events;
 use files::Files;
 use keyspace::Keyspace;
@@ -122,7 +122,7 @@ fn App(sim: Sim, notice: String) -> impl IntoView {
         <TimeBar notice />
         // Lessons drive the page's own cluster step by step; a served one is driven by its clients.
         {own_cluster.then(|| view! { <Lessons /> })}
-        <main class="layout">
+        <main class="layout" class:grid-panel-chosen=grid_panel_chosen()>
             <PanelTabs />
             <div class="cluster-column">
                 <ClusterRing />
