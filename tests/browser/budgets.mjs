@@ -160,7 +160,7 @@ async function startWriteLoad(page) {
  *  this script did before 2026-12-07; on that day's page both gave the same figures (work per frame p95
  *  18.6 and 18.4 ms), so the older figures compare with the new ones. */
 const TRACE_CATEGORIES = ARGS.includes('--heavy-trace')
-  ? ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', '__metadata']
+  ? ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', '__metadata', ...(process.env.TRACE_MORE ? ['v8.execute', 'blink', 'v8', 'cc'] : [])]
   : ['toplevel', 'devtools.timeline', '__metadata'];
 
 /** Chrome's trace of the renderer while `during` runs: main-thread tasks and animation frames. */
