@@ -12,6 +12,7 @@
 //   DEBUG_FRAMES=1 node tests/browser/budgets.mjs ...                (the tasks of each frame over 20 ms)
 //   PROFILE_FRAMES=1 node tests/browser/budgets.mjs --dist=DIR      (where each frame window's time goes)
 //   TRACE_BREAKDOWN=8 node tests/browser/budgets.mjs --heavy-trace  (the frames over 8 ms of work, by event)
+//   HIDE=".ring|.panel-grid" node tests/browser/budgets.mjs ...      (the frames again, each part hidden in turn)
 //
 // Chromium runs with e2e.mjs's flags plus two for measuring: --enable-precise-memory-info (otherwise
 // performance.memory is rounded) and --js-flags=--expose-gc (a garbage collection before reading the JS
@@ -488,6 +489,16 @@ async function main() {
     await page.goto(url);
     await fiveMembersUnderLoad(page);
     await frameTimes(page, '5 members, steady writes, messages animating');
+    // HIDE=".ring|.panel-grid" measures the frames again with each part of the page hidden in turn: what
+    // each part's rendering costs. Hidden by inline style: the page's CSP refuses an added stylesheet.
+    for (const selector of (process.env.HIDE ?? '').split('|').filter(Boolean)) {
+      const hide = (on) => page.evaluate(([sel, on]) => {
+        for (const e of document.querySelectorAll(sel)) on ? e.style.setProperty('display', 'none', 'important') : e.style.removeProperty('display');
+      }, [selector, on]);
+      await hide(true);
+      await frameTimes(page, `5 members, steady writes, ${selector} hidden`);
+      await hide(false);
+    }
     // The same with the ring's slow motion off (the legend's checkbox): what the slow-motion dots cost.
     const slowMotion = page.getByRole('checkbox', { name: /^Slow motion/ });
     if (!SKIP.has('slow-motion-off') && (await slowMotion.count()) > 0) {
