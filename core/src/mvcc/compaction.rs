@@ -15,7 +15,7 @@
 use super::key_index::KeyIndex;
 use super::revision::Revision;
 use super::versions::Versions;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -50,24 +50,29 @@ impl Compaction {
         Compaction { rev, walk: Walk::From(None), dropped, deleted: 0 }
     }
 
-    /// Compacts the next batch of keys with history. Keys that gain history later have none at or
-    /// below `rev` to drop (every write after the compaction is newer), so a walk over a changing index
-    /// misses nothing.
-    pub fn walk_index(&mut self, index: &mut BTreeMap<Arc<[u8]>, KeyIndex>, compactable: &mut BTreeSet<Arc<[u8]>>) {
+    /// Compacts the next batch of keys. Keys written after the compaction have nothing at or below
+    /// `rev` to drop (every write after it is newer), so a walk over a changing index misses nothing.
+    pub fn walk_index(&mut self, index: &mut BTreeMap<Arc<[u8]>, KeyIndex>) {
         let Walk::From(from) = &self.walk else { return };
         let start = from.as_ref().map_or(Bound::Unbounded, Bound::Included);
-        let mut batch: Vec<Arc<[u8]>> =
-            compactable.range::<Arc<[u8]>, _>((start, Bound::Unbounded)).take(KEYS_PER_STEP + 1).cloned().collect();
-        let next = (batch.len() > KEYS_PER_STEP).then(|| batch.pop()).flatten();
-        for key in batch {
-            let ki = index.get_mut(&key).expect("a compactable key is indexed");
+        let mut emptied = Vec::new();
+        let mut next = None;
+        for (n, (key, ki)) in index.range_mut::<Arc<[u8]>, _>((start, Bound::Unbounded)).enumerate() {
+            if n == KEYS_PER_STEP {
+                next = Some(key.clone());
+                break;
+            }
+            // A key written once has nothing to drop (most of 100k Kubernetes objects).
+            if !ki.has_history() {
+                continue;
+            }
             ki.compact(self.rev, &mut self.dropped);
             if ki.is_empty() {
-                index.remove(&key);
-                compactable.remove(&key);
-            } else if !ki.has_history() {
-                compactable.remove(&key);
+                emptied.push(key.clone());
             }
+        }
+        for key in emptied {
+            index.remove(&key);
         }
         self.walk = match next {
             Some(key) => Walk::From(Some(key)),

@@ -8,7 +8,7 @@ use super::kv::KeyValue;
 use super::revision::Revision;
 use super::versions::{Version, Versions};
 use bytes::Bytes;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -96,10 +96,6 @@ pub struct RangeResult {
 pub struct Store {
     /// Each key once; the versions share these keys.
     index: BTreeMap<Arc<[u8]>, KeyIndex>,
-    /// The keys whose index [has history](KeyIndex::has_history): the only ones a compaction can change.
-    /// Kubernetes writes most objects once and rewrites a few hundred, so compaction walks these instead
-    /// of the whole index.
-    compactable: BTreeSet<Arc<[u8]>>,
     versions: Versions,
     /// The compaction under way, if its history is too large to compact in one go.
     compacting: Option<Compaction>,
@@ -130,7 +126,6 @@ impl Store {
     pub fn new() -> Store {
         Store {
             index: BTreeMap::new(),
-            compactable: BTreeSet::new(),
             versions: Versions::default(),
             compacting: None,
             current_rev: 1,
@@ -240,10 +235,6 @@ impl Store {
             return Err(MvccError::FutureRev);
         }
         while self.compact_step() {}
-        debug_assert!(
-            self.index.iter().all(|(k, ki)| ki.has_history() == self.compactable.contains(k)),
-            "the compactable keys are the keys with history"
-        );
         self.compact_rev = rev;
         self.compacting = Some(Compaction::new(rev, Vec::new()));
         self.compact_step();
@@ -261,7 +252,7 @@ impl Store {
     pub fn compact_step(&mut self) -> bool {
         let Some(c) = self.compacting.as_mut() else { return false };
         if !c.index_done() {
-            c.walk_index(&mut self.index, &mut self.compactable);
+            c.walk_index(&mut self.index);
         }
         let (watched, unseen, bytes) = (self.watched_rev, &mut self.unseen_compacted, &mut self.bytes);
         if c.index_done() {
@@ -340,7 +331,6 @@ impl Store {
             }
         }
         store.live_keys = store.index.values().filter(|ki| ki.get(current_rev).is_some()).count();
-        store.compactable = store.index.iter().filter(|(_, ki)| ki.has_history()).map(|(k, _)| k.clone()).collect();
         // A snapshot taken while a compaction was under way still holds some of what it drops.
         if compact_rev > 0 {
             store.compacting = Some(Compaction::new(compact_rev, orphans));
@@ -497,9 +487,6 @@ impl WriteTxn<'_> {
         let (key, (replaced, (create_revision, version))) = match self.store.index.get_mut(key) {
             Some(ki) => {
                 let newest = self.store.versions.get(ki.modified).expect("a key's newest version is stored");
-                if !ki.has_history() {
-                    self.store.compactable.insert(newest.key.clone());
-                }
                 (newest.key.clone(), record(ki))
             }
             None => {
@@ -526,9 +513,6 @@ impl WriteTxn<'_> {
             let rev = Revision::new(self.rev(), self.changes);
             let key = self.store.shared_key(&kv.key);
             let ki = self.store.index.get_mut(&key).expect("a ranged key is indexed");
-            if !ki.has_history() {
-                self.store.compactable.insert(key.clone());
-            }
             assert!(ki.tombstone(rev), "ranged key must be live");
             self.store.live_keys -= 1;
             self.store.insert(Version::tombstone(rev, key));
@@ -690,31 +674,5 @@ mod tests {
         s.compact(s.current_rev()).unwrap();
         assert_eq!(s.version_count(), 1, "only k's newest version survives");
         assert_eq!(get(&s, "k", 0).unwrap().version, 3);
-    }
-
-    #[test]
-    fn compaction_visits_only_keys_with_history() {
-        let mut s = Store::new();
-        for k in ["once", "twice", "gone", "back"] {
-            put(&mut s, k, "1");
-        }
-        put(&mut s, "twice", "2");
-        for k in ["gone", "back"] {
-            let mut tx = s.write();
-            tx.delete_range(&KeyRange::Single(k.into()));
-            tx.end();
-        }
-        put(&mut s, "back", "2");
-        let keys =
-            |s: &Store| s.compactable.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect::<Vec<_>>();
-        assert_eq!(keys(&s), ["back", "gone", "twice"]);
-        let restored = Store::from_versions(s.versions(), s.current_rev(), s.compact_rev()).unwrap();
-        assert_eq!(keys(&restored), keys(&s), "a restore finds the same keys");
-        s.compact(s.current_rev()).unwrap();
-        assert!(keys(&s).is_empty(), "each key is down to its newest revision, or gone");
-        assert_eq!(s.version_count(), 3, "once, twice and back");
-        assert_eq!(s.bytes_in_use(), s.versions.iter().map(Version::bytes).sum::<u64>());
-        put(&mut s, "once", "2");
-        assert_eq!(keys(&s), ["once"]);
     }
 }
