@@ -36,7 +36,7 @@ enum Walk {
 /// A compaction at `rev` partly done.
 #[derive(Clone, Debug)]
 pub(super) struct Compaction {
-    pub rev: i64,
+    rev: i64,
     walk: Walk,
     /// Revisions the compacted keys no longer hold, still in the history (sorted once the walk is done).
     dropped: Vec<Revision>,
@@ -142,10 +142,6 @@ mod tests {
         s
     }
 
-    fn finish(s: &mut Store) {
-        while s.compact_step() {}
-    }
-
     /// What a client can see of a store: every key at the compacted and the current revision, and the hash.
     fn seen(s: &Store, at: i64) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, u32) {
         let all = KeyRange::From(Vec::new());
@@ -160,7 +156,7 @@ mod tests {
         let at = s.current_rev() - 6_000;
         let mut done = s.clone();
         done.compact(at).unwrap();
-        finish(&mut done);
+        done.finish_compaction();
         let expected = seen(&done, at);
 
         s.compact(at).unwrap();
@@ -182,7 +178,7 @@ mod tests {
             if restored.compaction_under_way() {
                 restored_mid_way += 1;
             }
-            finish(&mut restored);
+            restored.finish_compaction();
             assert!(restored.versions() == done.versions(), "restored after step {steps}, then compacted");
             if !s.compact_step() {
                 break;
@@ -201,11 +197,11 @@ mod tests {
         let (first, second) = (s.current_rev() - 9_000, s.current_rev() - 2_000);
         let mut direct = s.clone();
         direct.compact(second).unwrap();
-        finish(&mut direct);
+        direct.finish_compaction();
         s.compact(first).unwrap();
         assert!(s.compaction_under_way(), "the first is still under way");
         s.compact(second).unwrap();
-        finish(&mut s);
+        s.finish_compaction();
         assert!(s.versions() == direct.versions());
         assert_eq!(seen(&s, second), seen(&direct, second));
     }

@@ -234,7 +234,7 @@ impl Store {
         if rev > self.current_rev {
             return Err(MvccError::FutureRev);
         }
-        while self.compact_step() {}
+        self.finish_compaction();
         self.compact_rev = rev;
         self.compacting = Some(Compaction::new(rev, Vec::new()));
         self.compact_step();
@@ -244,6 +244,11 @@ impl Store {
     /// Whether a compaction is still deleting what it drops (see [`Store::compact_step`]).
     pub fn compaction_under_way(&self) -> bool {
         self.compacting.is_some()
+    }
+
+    /// Runs the rest of a compaction under way at once: before the next one starts, or for `--physical`.
+    pub fn finish_compaction(&mut self) {
+        while self.compact_step() {}
     }
 
     /// Does the next step of a compaction under way: compacts a batch of keys, or deletes a batch of
@@ -304,8 +309,8 @@ impl Store {
             }
             last = rev;
             store.bytes += v.bytes();
-            let live = store.index.get(&v.key).is_some_and(|ki| ki.get(rev.main).is_some());
-            if v.is_tombstone() && !live && rev.main <= compact_rev {
+            let live = |store: &Store| store.index.get(&v.key).is_some_and(|ki| ki.get(rev.main).is_some());
+            if v.is_tombstone() && rev.main <= compact_rev && !live(&store) {
                 // What a compaction under way when the snapshot was taken had not deleted yet: the key's
                 // older revisions are gone, its tombstone not. The restored store finishes the job.
                 orphans.push(rev);
