@@ -12,10 +12,10 @@
 //!
 //! [`Store::hash_kv`]: super::Store::hash_kv
 
+use super::index::Index;
 use super::key_index::KeyIndex;
 use super::revision::Revision;
 use super::versions::Versions;
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -52,27 +52,28 @@ impl Compaction {
 
     /// Compacts the next batch of keys. Keys written after the compaction have nothing at or below
     /// `rev` to drop (every write after it is newer), so a walk over a changing index misses nothing.
-    pub fn walk_index(&mut self, index: &mut BTreeMap<Arc<[u8]>, KeyIndex>) {
+    pub fn walk_index(&mut self, index: &mut Index) {
         let Walk::From(from) = &self.walk else { return };
-        let start = from.as_ref().map_or(Bound::Unbounded, Bound::Included);
-        let mut emptied = Vec::new();
+        let start = from.as_ref().map_or(Bound::Unbounded, |k| Bound::Included(&k[..]));
         let mut next = None;
-        for (n, (key, ki)) in index.range_mut::<Arc<[u8]>, _>((start, Bound::Unbounded)).enumerate() {
+        // Read first, then change only the keys with history: a change copies the key's leaf while a
+        // checkpoint shares it, and most keys (written once) have nothing to drop.
+        let mut historied = Vec::new();
+        for (n, (key, ki)) in index.range((start, Bound::Unbounded)).enumerate() {
             if n == KEYS_PER_STEP {
                 next = Some(key.clone());
                 break;
             }
-            // A key written once has nothing to drop (most of 100k Kubernetes objects).
-            if !ki.has_history() {
-                continue;
-            }
-            ki.compact(self.rev, &mut self.dropped);
-            if ki.is_empty() {
-                emptied.push(key.clone());
+            if ki.has_history() {
+                historied.push(key.clone());
             }
         }
-        for key in emptied {
-            index.remove(&key);
+        for key in historied {
+            let ki = index.get_mut(&key).expect("a key just walked is indexed");
+            ki.compact(self.rev, &mut self.dropped);
+            if ki.is_empty() {
+                index.remove(&key);
+            }
         }
         self.walk = match next {
             Some(key) => Walk::From(Some(key)),

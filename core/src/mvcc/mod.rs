@@ -2,6 +2,7 @@
 //! revision-ordered key-value history. Owns what `server/storage/mvcc` owns in etcd.
 
 mod compaction;
+mod index;
 pub mod key_index;
 pub mod kv;
 pub mod revision;

@@ -3,12 +3,12 @@
 //! main revision for all its changes, as etcd's `storeTxnWrite` does.
 
 use super::compaction::Compaction;
+use super::index::Index;
 use super::key_index::KeyIndex;
 use super::kv::KeyValue;
 use super::revision::Revision;
 use super::versions::{Version, Versions};
 use bytes::Bytes;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -95,7 +95,7 @@ pub struct RangeResult {
 #[derive(Clone, Debug)]
 pub struct Store {
     /// Each key once; the versions share these keys.
-    index: BTreeMap<Arc<[u8]>, KeyIndex>,
+    index: Index,
     versions: Versions,
     /// The compaction under way, if its history is too large to compact in one go.
     compacting: Option<Compaction>,
@@ -125,7 +125,7 @@ impl Store {
     /// A fresh store is at revision 1, like a new etcd cluster.
     pub fn new() -> Store {
         Store {
-            index: BTreeMap::new(),
+            index: Index::default(),
             versions: Versions::default(),
             compacting: None,
             current_rev: 1,
@@ -183,7 +183,7 @@ impl Store {
         }
         let mut kvs = Vec::new();
         let mut count = 0;
-        for (_, ki) in self.index.range::<[u8], _>(range.bounds()) {
+        for (_, ki) in self.index.range(range.bounds()) {
             let Some(at) = ki.get(rev) else { continue };
             count += 1;
             if limit == 0 || kvs.len() < limit {
@@ -201,8 +201,8 @@ impl Store {
 
     /// The key index entries from `from` (inclusive) in key order, dead keys included: what the Keyspace
     /// view walks to list one folder a page at a time instead of reading the whole store.
-    pub(super) fn index_from(&self, from: &[u8]) -> impl Iterator<Item = (&[u8], &KeyIndex)> + '_ {
-        self.index.range::<[u8], _>((Bound::Included(from), Bound::Unbounded)).map(|(k, ki)| (&k[..], ki))
+    pub(super) fn index_from<'a>(&'a self, from: &'a [u8]) -> impl Iterator<Item = (&'a [u8], &'a KeyIndex)> + 'a {
+        self.index.range((Bound::Included(from), Bound::Unbounded)).map(|(k, ki)| (&k[..], ki))
     }
 
     /// The revisions the store keeps of `key`, newest first: those a compaction under way is about to

@@ -13,12 +13,16 @@ pub const INTERVAL_MS: u64 = 5_000;
 /// Checkpoints kept at most: older ones are thinned so that they grow sparser with age (see
 /// [`Checkpoints::thin`]).
 pub const KEEP: usize = 12;
-/// The heaviest world checkpointed, by [`World::weight`]: a copy then takes about 3 ms natively (5 ms in
-/// the page), once every [`INTERVAL_MS`]. A heavier world (100k Kubernetes objects) would make each copy a
-/// long task and hold hundreds of MB, so it is not checkpointed and rewinds replay from time 0.
+/// The heaviest world checkpointed, by [`World::weight`]. Copying is cheap now (a copy shares its stores'
+/// key-index leaves and history chunks: 10 ms natively for 100k Kubernetes objects, was 200 ms), but a
+/// heavy world under writes then pays for the sharing: with 100k objects under controller traffic and a
+/// checkpoint every 5 s, the writes that copy shared leaves made 100 ms of simulated time take 41 ms at
+/// p99 instead of 2, and evicting an old checkpoint freed a whole index at once (130-200 ms natively).
+/// So a heavier world is not checkpointed, and its rewinds replay from time 0 (BENCHMARKS.md, 2026-12-07).
 pub const MAX_WEIGHT: usize = 50_000;
-/// The weight all checkpoints together may hold (a copy costs about 130 bytes per unit natively, so about
-/// 30 MB): a heavy world keeps fewer checkpoints, never fewer than two.
+/// The weight all checkpoints together may hold, by [`World::weight`]: a heavy world keeps fewer
+/// checkpoints, never fewer than two. What a checkpoint holds of its own grows with what the world wrote
+/// since it was taken, up to the whole key index.
 pub const TOTAL_WEIGHT: usize = 250_000;
 
 /// A run's checkpoints, oldest first, all of the run the world now in play descends from.
@@ -29,16 +33,19 @@ pub struct Checkpoints {
 }
 
 impl Checkpoints {
-    /// Takes a checkpoint of `world` if one is due and the world is at rest and light enough. Returns
-    /// whether it did; a world mid-Ready is tried again at the caller's next moment.
+    /// Whether a checkpoint of `world` is due (and the world light enough for one): the page then leaves
+    /// room in its tick for the copy.
+    pub fn due(&self, world: &World) -> bool {
+        world.now_ms() >= self.next_due_ms && world.weight() <= MAX_WEIGHT
+    }
+
+    /// Takes a checkpoint of `world` if one is due and the world is at rest. Returns whether it did; a
+    /// world mid-Ready is tried again at the caller's next moment.
     pub fn offer(&mut self, world: &World) -> bool {
-        if world.now_ms() < self.next_due_ms {
+        if !self.due(world) {
             return false;
         }
         let weight = world.weight();
-        if weight > MAX_WEIGHT {
-            return false;
-        }
         let Some(copy) = world.fork() else { return false };
         self.next_due_ms = world.now_ms() + INTERVAL_MS;
         self.kept.push(copy);
