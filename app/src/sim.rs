@@ -464,7 +464,7 @@ impl Sim {
                 let budget_ms = if speed >= FAST_SPEED { FAST_TICK_BUDGET_MS } else { TICK_BUDGET_MS };
                 let checkpoints = sim.checkpoints.get_value();
                 let mut checkpoints = checkpoints.borrow_mut();
-                let due = checkpoints.due(&w);
+                let due = checkpoints.due(&w, speed >= FAST_SPEED);
                 let reserved_ms = if due { checkpoint_ms.min(budget_ms) } else { 0.0 };
                 let before_ms = w.now_ms();
                 owed_ms = advance_within(&mut w, owed_ms, now + budget_ms - reserved_ms, now_real_ms);
@@ -475,6 +475,7 @@ impl Sim {
                         checkpoint_ms = now_real_ms() - started;
                     }
                 }
+                checkpoints.tidy();
                 sim.read_out(&mut w)
             };
             set_if_changed(sim.pace_note, pace_note(speed, pace.achieved()));

@@ -324,10 +324,48 @@ fn kubernetes() {
     );
     w.apply(etcdplay_core::Action::KubernetesTraffic { on: true });
     let traffic_from_ms = w.now_ms();
+    // The page's checkpoints under that traffic: two simulated minutes in 100 ms steps, a checkpoint offered
+    // after each step as the page's tick does, against a copy of the same world run without them.
+    let steps_of = |w: &mut World, mut checkpoints: Option<&mut Checkpoints>| {
+        let (mut steps, mut offers) = (Vec::new(), Vec::new());
+        let end_ms = w.now_ms() + 120_000;
+        while w.now_ms() < end_ms {
+            steps.push(timed(|| w.advance(100)).0 * 1e3);
+            if let Some(c) = checkpoints.as_deref_mut() {
+                let (s, took) = timed(|| c.offer(w));
+                if took {
+                    offers.push(s * 1e3);
+                }
+            }
+        }
+        steps.sort_by(f64::total_cmp);
+        offers.sort_by(f64::total_cmp);
+        (steps, offers)
+    };
+    let pct = |xs: &[f64], p: usize| xs.get(xs.len() * p / 100).or(xs.last()).copied().unwrap_or(0.0);
+    let mut plain = w.fork().expect("the world forks at rest");
+    let (bare, _) = steps_of(&mut plain, None);
+    drop(plain);
+    let mut checkpoints = Checkpoints::default();
+    let (steps, offers) = steps_of(&mut w, Some(&mut checkpoints));
+    println!(
+        "kubernetes/checkpoints under traffic, 2 simulated minutes in 100 ms steps: steps p50 {:.1} / p99 {:.1} / \
+         max {:.1} ms (without checkpoints {:.1} / {:.1} / {:.1}); {} checkpoints, each {:.1} ms at p50, {:.1} at most",
+        pct(&steps, 50),
+        pct(&steps, 99),
+        pct(&steps, 100),
+        pct(&bare, 50),
+        pct(&bare, 99),
+        pct(&bare, 100),
+        offers.len(),
+        pct(&offers, 50),
+        pct(&offers, 100),
+    );
+    drop(checkpoints);
     w.advance(60_000);
     println!(
         "kubernetes/100k objects on 5 members: {} created; heap {loaded_mb:.0} MB after the load (high-water \
-         {load_peak_mb:.0} MB, {load_s:.1} s), {:.0} MB after 1 simulated minute of traffic (high-water {:.0} MB); \
+         {load_peak_mb:.0} MB, {load_s:.1} s), {:.0} MB after 3 simulated minutes of traffic (high-water {:.0} MB); \
          db size {:?}",
         load.created,
         (live_bytes() - before) as f64 / 1e6,

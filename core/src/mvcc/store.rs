@@ -345,6 +345,12 @@ impl Store {
         Ok(store)
     }
 
+    /// Frees up to `leaves` leaves of the key index; true once it is empty. Only for a store nobody reads
+    /// again (see [`Index::shed`]).
+    pub fn shed(&mut self, leaves: usize) -> bool {
+        self.index.shed(leaves)
+    }
+
     /// The index's copy of `key`, indexing it first if it is new: every version of a key shares it.
     fn shared_key(&mut self, key: &[u8]) -> Arc<[u8]> {
         if let Some((k, _)) = self.index.get_key_value(key) {

@@ -13,15 +13,17 @@ pub const INTERVAL_MS: u64 = 5_000;
 /// Checkpoints kept at most: older ones are thinned so that they grow sparser with age (see
 /// [`Checkpoints::thin`]).
 pub const KEEP: usize = 12;
-/// The heaviest world checkpointed, by [`World::weight`]. Copying is cheap now (a copy shares its stores'
-/// key-index leaves and history chunks: 10 ms natively for 100k Kubernetes objects, was 200 ms), but a
-/// heavy world under writes then pays for the sharing: with 100k objects under controller traffic and a
-/// checkpoint every 5 s, the writes that copy shared leaves made 100 ms of simulated time take 41 ms at
-/// p99 instead of 2, and evicting an old checkpoint freed a whole index at once (130-200 ms natively).
-/// So a heavier world is not checkpointed, and its rewinds replay from time 0 (BENCHMARKS.md, 2026-12-07).
-pub const MAX_WEIGHT: usize = 50_000;
+/// The fewest checkpoints kept. With two, thinning kept the oldest and the newest, and "Back 10 s" from
+/// just before the next checkpoint replayed the whole run; with four it replays at most 55 simulated
+/// seconds (with three, 165), however long the run (checked by a simulation of the thinning).
+pub const MIN_KEEP: usize = 4;
+/// A world heavier than this, by [`World::weight`], is not checkpointed while the page fast-forwards
+/// ([`Checkpoints::due`]). 100k Kubernetes objects on 5 members weigh 600k: copying them takes 8-16 ms
+/// natively (shared key indexes; the members' logs and the trace are still copied), about 25 ms in the
+/// page, which on top of a fast-forwarding tick's 20 ms and its rendering made long tasks at 100x.
+pub const HEAVY_WEIGHT: usize = 50_000;
 /// The weight all checkpoints together may hold, by [`World::weight`]: a heavy world keeps fewer
-/// checkpoints, never fewer than two. What a checkpoint holds of its own grows with what the world wrote
+/// checkpoints, never fewer than [`MIN_KEEP`]. What a checkpoint holds of its own grows with what the world wrote
 /// since it was taken, up to the whole key index.
 pub const TOTAL_WEIGHT: usize = 250_000;
 
@@ -30,26 +32,38 @@ pub const TOTAL_WEIGHT: usize = 250_000;
 pub struct Checkpoints {
     kept: Vec<World>,
     next_due_ms: u64,
+    /// Checkpoints thinned out, freed a little at a time by [`Checkpoints::tidy`]: with 100k Kubernetes
+    /// objects under traffic, dropping one at once took 25-40 ms natively (mostly the members' key
+    /// histories the world had rewritten since).
+    retiring: Vec<World>,
 }
 
+/// Key-index leaves (of 256 keys) [`Checkpoints::tidy`] frees per call: about 1.2 ms natively when the
+/// world has rewritten every key since (25 µs a leaf), and 3,000 leaves for 100k objects on 5 members.
+const SHED_LEAVES: usize = 50;
+
 impl Checkpoints {
-    /// Whether a checkpoint of `world` is due (and the world light enough for one): the page then leaves
-    /// room in its tick for the copy.
-    pub fn due(&self, world: &World) -> bool {
-        world.now_ms() >= self.next_due_ms && world.weight() <= MAX_WEIGHT
+    /// Whether a checkpoint of `world` is due: the page then leaves room in its tick for the copy. Not
+    /// while a thinned one is still being freed, so that at most one is, and a heavy world under writes
+    /// (100k objects under controller traffic) is checkpointed only as often as its copies can be freed a
+    /// little per tick. Not for a world over [`HEAVY_WEIGHT`] when `fast` (the page fast-forwarding): its
+    /// ticks already use their whole budget, and the copy on top made long tasks.
+    pub fn due(&self, world: &World, fast: bool) -> bool {
+        world.now_ms() >= self.next_due_ms && self.retiring.is_empty() && !(fast && world.weight() > HEAVY_WEIGHT)
     }
 
-    /// Takes a checkpoint of `world` if one is due and the world is at rest. Returns whether it did; a
-    /// world mid-Ready is tried again at the caller's next moment.
+    /// Takes a checkpoint of `world` if one is due and the world is at rest (freeing part of a thinned one
+    /// first). Returns whether it did; a world mid-Ready is tried again at the caller's next moment.
     pub fn offer(&mut self, world: &World) -> bool {
-        if !self.due(world) {
+        self.tidy();
+        if !self.due(world, false) {
             return false;
         }
         let weight = world.weight();
         let Some(copy) = world.fork() else { return false };
         self.next_due_ms = world.now_ms() + INTERVAL_MS;
         self.kept.push(copy);
-        let keep = (TOTAL_WEIGHT / weight.max(1)).clamp(2, KEEP);
+        let keep = (TOTAL_WEIGHT / weight.max(1)).clamp(MIN_KEEP, KEEP);
         while self.kept.len() > keep {
             self.thin(world.now_ms());
         }
@@ -61,13 +75,17 @@ impl Checkpoints {
     /// ones grow geometrically sparse, and memory stays bounded however long the run.
     fn thin(&mut self, now_ms: u64) {
         let times: Vec<u64> = self.kept.iter().map(|w| w.now_ms()).collect();
-        let cost = |i: usize| {
-            let before = if i == 0 { 0 } else { times[i - 1] };
-            (times[i + 1] - before) as f64 / (now_ms - times[i]).max(1) as f64
-        };
-        let newest = times.len() - 1;
-        if let Some(i) = (0..newest).min_by(|&a, &b| cost(a).total_cmp(&cost(b))) {
-            self.kept.remove(i);
+        if let Some(i) = cheapest_to_drop(&times, now_ms) {
+            self.retiring.push(self.kept.remove(i));
+        }
+    }
+
+    /// Frees part of a thinned checkpoint; the page calls it every tick. A heavy world's checkpoints are
+    /// freed this way over a few ticks, not in one; a light one's at the first call.
+    pub fn tidy(&mut self) {
+        let Some(world) = self.retiring.last_mut() else { return };
+        if world.shed(SHED_LEAVES) {
+            self.retiring.pop();
         }
     }
 
@@ -95,5 +113,41 @@ impl Checkpoints {
     /// The simulated times of the checkpoints kept, oldest first.
     pub fn times(&self) -> Vec<u64> {
         self.kept.iter().map(|w| w.now_ms()).collect()
+    }
+}
+
+/// Which of the checkpoints taken at `times` (oldest first) [`Checkpoints::thin`] drops at `now_ms`.
+fn cheapest_to_drop(times: &[u64], now_ms: u64) -> Option<usize> {
+    let cost = |i: usize| {
+        let before = if i == 0 { 0 } else { times[i - 1] };
+        (times[i + 1] - before) as f64 / (now_ms - times[i]).max(1) as f64
+    };
+    let newest = times.len().checked_sub(1)?;
+    (0..newest).min_by(|&a, &b| cost(a).total_cmp(&cost(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With [`MIN_KEEP`] checkpoints every [`INTERVAL_MS`] for 20 simulated minutes, "Back 10 s" at any
+    /// moment finds a checkpoint at most 55 s before its target (with 2 kept it found none but the first).
+    #[test]
+    fn the_fewest_kept_still_serve_back_ten_seconds() {
+        let mut times = Vec::new();
+        let mut worst = 0;
+        for t in (INTERVAL_MS..1_200_000).step_by(INTERVAL_MS as usize) {
+            times.push(t);
+            while times.len() > MIN_KEEP {
+                times.remove(cheapest_to_drop(&times, t).expect("more than one"));
+            }
+            // Just before the next checkpoint, the furthest from the newest.
+            let target = (t + INTERVAL_MS - 1).saturating_sub(10_000);
+            if t > 60_000 {
+                let from = times.iter().rev().find(|&&c| c <= target).copied().unwrap_or(0);
+                worst = worst.max(target - from);
+            }
+        }
+        assert!(worst <= 55_000, "Back 10 s replays up to {worst} ms");
     }
 }
