@@ -35,28 +35,29 @@ impl Default for Index {
 
 impl Index {
     pub fn get(&self, key: &[u8]) -> Option<&KeyIndex> {
-        self.leaf(key).get(key).map(|h| &**h)
+        self.slot(key).1.get(key).map(|h| &**h)
     }
 
     /// The indexed copy of `key` with its history: versions share that copy.
     pub fn get_key_value(&self, key: &[u8]) -> Option<(&Arc<[u8]>, &KeyIndex)> {
-        self.leaf(key).get_key_value(key).map(|(k, h)| (k, &**h))
+        self.slot(key).1.get_key_value(key).map(|(k, h)| (k, &**h))
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.leaf(key).contains_key(key)
+        self.slot(key).1.contains_key(key)
     }
 
     /// The history of `key` to change; its leaf is copied first if a copy of the index shares it.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut KeyIndex> {
-        if !self.contains_key(key) {
+        let (_, leaf) = self.slot_mut(key);
+        if !leaf.contains_key(key) {
             return None; // no leaf copied for a miss
         }
-        self.leaf_mut(key).get_mut(key).map(Arc::make_mut)
+        Arc::make_mut(leaf).get_mut(key).map(Arc::make_mut)
     }
 
     pub fn insert(&mut self, key: Arc<[u8]>, history: KeyIndex) {
-        let leaf = self.leaf_mut(&key);
+        let leaf = Arc::make_mut(self.slot_mut(&key).1);
         leaf.insert(key.clone(), Arc::new(history));
         let split = (leaf.len() > LEAF_KEYS).then(|| {
             let middle = leaf.keys().nth(leaf.len() / 2).expect("a full leaf has a middle").clone();
@@ -69,10 +70,10 @@ impl Index {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<KeyIndex> {
-        if !self.contains_key(key) {
+        let (bound, leaf) = self.slot_mut(key);
+        if !leaf.contains_key(key) {
             return None;
         }
-        let (bound, leaf) = self.leaves.range_mut::<[u8], _>(up_to(key)).next_back().expect("every key has a leaf");
         let removed = Arc::make_mut(leaf).remove(key).map(|h| Arc::try_unwrap(h).unwrap_or_else(|h| (*h).clone()));
         // An empty leaf goes, but the first: the one before it then holds its keys' range too.
         let emptied = (leaf.is_empty() && !bound.is_empty()).then(|| bound.clone());
@@ -88,7 +89,7 @@ impl Index {
         bounds: (Bound<&'a [u8]>, Bound<&'a [u8]>),
     ) -> impl Iterator<Item = (&'a Arc<[u8]>, &'a KeyIndex)> + 'a {
         let first: &[u8] = match bounds.0 {
-            Bound::Included(k) | Bound::Excluded(k) => self.bound_of(k),
+            Bound::Included(k) | Bound::Excluded(k) => self.slot(k).0,
             Bound::Unbounded => &[],
         };
         let reaches = move |bound: &[u8]| match bounds.1 {
@@ -118,17 +119,14 @@ impl Index {
         self.leaves.is_empty()
     }
 
-    /// The lower bound of the leaf that holds (or would hold) `key`.
-    fn bound_of(&self, key: &[u8]) -> &[u8] {
-        self.leaves.range::<[u8], _>(up_to(key)).next_back().expect("every key has a leaf").0
+    /// The leaf that holds (or would hold) `key`, with its lower bound.
+    fn slot(&self, key: &[u8]) -> (&Arc<[u8]>, &Arc<Leaf>) {
+        self.leaves.range::<[u8], _>(up_to(key)).next_back().expect("every key has a leaf")
     }
 
-    fn leaf(&self, key: &[u8]) -> &Leaf {
-        self.leaves.range::<[u8], _>(up_to(key)).next_back().expect("every key has a leaf").1
-    }
-
-    fn leaf_mut(&mut self, key: &[u8]) -> &mut Leaf {
-        Arc::make_mut(self.leaves.range_mut::<[u8], _>(up_to(key)).next_back().expect("every key has a leaf").1)
+    /// The same, to change: a caller copies the leaf (`Arc::make_mut`) only once it knows it will write.
+    fn slot_mut(&mut self, key: &[u8]) -> (&Arc<[u8]>, &mut Arc<Leaf>) {
+        self.leaves.range_mut::<[u8], _>(up_to(key)).next_back().expect("every key has a leaf")
     }
 }
 
